@@ -1,0 +1,6 @@
+"""`python cli.py ...` runs the same CLI as the installed `textkit` command."""
+
+from textkit.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""What every character-level generator shares: vocabulary, pre-seed / seed handling, the
+generate() API, the stored corpus excerpt and the originality check."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from textkit.charrnn.data import Vocab
+from textkit.charrnn.originality import LineCheck, OriginalityChecker
+from textkit.charrnn.sample import Stepper, check_sampling_options, sample_streams
+from textkit.errors import TextkitError
+from textkit.modelio import ModelFolder, atomic_write_bytes
+from textkit.text.io import read_text_file
+
+CORPUS_COPY = "corpus.txt.gz"
+
+
+class TextkitWarning(UserWarning):
+    """Something the user should know that doesn't stop the command (e.g. dropped characters)."""
+
+
+@dataclass
+class Sample:
+    """One generated text. ``text`` starts with the seed text (the pre-seed is never in it)."""
+
+    text: str
+    temperature: float
+    seed_text: str = ""
+    novel_fraction: float | None = None
+    lines: list[LineCheck] | None = None
+
+    @property
+    def generated(self) -> str:
+        return self.text[len(self.seed_text) :]
+
+    @property
+    def copied_lines(self) -> int:
+        return sum(line.copied for line in self.lines or [])
+
+
+def corpus_excerpt(text: str, length: int, seed: int = 0) -> str:
+    """A passage of about ``length`` characters that starts at a paragraph (or line) start and
+    ends at a line end: a natural pre-seed that leaves the model ready to begin a new line."""
+    if len(text) <= length:
+        return text
+    rng = random.Random(seed)
+    start_at = rng.randrange(0, max(1, len(text) - 4 * length))
+    start = text.find("\n\n", start_at)
+    start = start + 2 if 0 <= start < len(text) - length else max(text.find("\n", start_at) + 1, 0)
+    end = text.rfind("\n", start, start + 2 * length)
+    if end <= start + length // 2:
+        end = start + length
+    return text[start : end + 1]
+
+
+def resolve_preseed(preseed: str | None, excerpt: str | None) -> str:
+    """``None``/"" -> none; "auto" -> the stored corpus excerpt; "@FILE" -> the file's text."""
+    if not preseed:
+        return ""
+    if preseed == "auto":
+        if not excerpt:
+            raise TextkitError("this model has no stored corpus excerpt for --preseed auto")
+        return excerpt
+    if preseed.startswith("@"):
+        return read_text_file(preseed[1:])
+    return preseed
+
+
+class CharGenerator:
+    """Base of CharRNN and CharMarkov: subclasses provide ``_stepper`` and training."""
+
+    KIND = ""
+    vocab: Vocab
+    folder: ModelFolder | None = None
+    preseed_excerpt: str | None = None
+
+    def _stepper(self, device: torch.device) -> Stepper:
+        raise NotImplementedError
+
+    def _device(self) -> torch.device:
+        return torch.device("cpu")
+
+    # the training corpus, kept beside the weights for originality checks -----------
+    def _store_corpus(self, folder: ModelFolder, text: str) -> None:
+        atomic_write_bytes(folder.file(CORPUS_COPY), gzip.compress(text.encode("utf-8"), 6))
+
+    def training_corpus(self) -> str:
+        if self.folder is None or not self.folder.file(CORPUS_COPY).is_file():
+            raise TextkitError(
+                "no copy of the training corpus is stored with this model; "
+                "pass the corpus explicitly to check originality"
+            )
+        return gzip.decompress(self.folder.file(CORPUS_COPY).read_bytes()).decode("utf-8")
+
+    def _map(self, text: str, what: str) -> str:
+        mapped, dropped = self.vocab.map_unknown(text)
+        if dropped:
+            warnings.warn(
+                f"{what}: dropped {len(dropped)} character(s) the model never saw: "
+                f"{''.join(sorted(set(dropped)))!r}",
+                TextkitWarning,
+                stacklevel=3,
+            )
+        return mapped
+
+    def generate(
+        self,
+        length: int = 500,
+        temperature: float = 0.8,
+        *,
+        temperatures: list[float] | None = None,
+        num_samples: int = 1,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed_text: str = "",
+        preseed: str | None = None,
+        stop_at: str | None = None,
+        seed: int | None = None,
+        argmax: bool = False,
+        check_original: int | None = None,
+        corpus: str | None = None,
+        on_text: Callable[[int, str], None] | None = None,
+    ) -> list[Sample]:
+        """Generate ``num_samples`` texts in parallel (or one per entry of ``temperatures``).
+
+        ``seed_text`` (the prime) starts every output; ``preseed`` ("auto", "@file" or text) is
+        fed through the model first to set its state and is not part of the output.
+        ``temperature=0`` or ``argmax=True`` decodes greedily.  With ``check_original=N`` each
+        sample reports its novel fraction and which lines share an N-character run with the
+        training corpus.
+        """
+        temps = list(temperatures) if temperatures else [temperature] * num_samples
+        if argmax:
+            temps = [0.0] * len(temps)
+        if num_samples < 1:
+            raise TextkitError(f"--num-samples must be >= 1 (got {num_samples})")
+        check_sampling_options(temps, top_k, top_p, length)
+        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
+        seed_in_vocab = self._map(seed_text, "seed text")
+        if seed_text and not seed_in_vocab:
+            raise TextkitError(
+                f"seed text {seed_text!r} has no character the model knows; "
+                f"its vocabulary is {''.join(self.vocab.chars)!r}"
+            )
+        prefix_text = pre + seed_in_vocab
+        if not prefix_text:  # start as if at the beginning of a new paragraph
+            prefix_text = "\n" if "\n" in self.vocab else self.vocab.chars[0]
+        device = self._device()
+        run = sample_streams(
+            self._stepper(device),
+            lambda i: self.vocab.chars[i],
+            self.vocab.encode(prefix_text).tolist(),
+            temps,
+            length,
+            top_k=top_k,
+            top_p=top_p,
+            stop_at=stop_at,
+            seed=seed,
+            device=device,
+            on_text=on_text,
+        )
+        samples = [
+            Sample(text=seed_in_vocab + t, temperature=temp, seed_text=seed_in_vocab)
+            for t, temp in zip(run.texts, temps, strict=True)
+        ]
+        if check_original:
+            checker = OriginalityChecker(corpus or self.training_corpus(), check_original)
+            for s in samples:
+                s.novel_fraction = checker.novel_fraction(s.generated)
+                s.lines = checker.check_lines(s.text)
+        return samples
+
+    # loading any char model -------------------------------------------------------
+    @staticmethod
+    def load_any(path: str | Path, device: str = "auto") -> CharGenerator:
+        """Load a CharRNN or CharMarkov folder, whichever it holds."""
+        from textkit.charrnn.markov import CharMarkov
+        from textkit.charrnn.rnn import CharRNN
+
+        cfg = ModelFolder(path).read_config((CharRNN.KIND, CharMarkov.KIND))
+        cls = CharRNN if cfg["kind"] == CharRNN.KIND else CharMarkov
+        return cls.load(path, device=device) if cls is CharRNN else cls.load(path)

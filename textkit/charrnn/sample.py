@@ -1,0 +1,133 @@
+"""Sampling from any next-character model: temperature, top-k, top-p, greedy, many streams at
+once, stop strings and streaming output.
+
+A model plugs in as a ``Stepper``: ``start`` feeds a prefix (pre-seed + seed text) and returns
+the next-character logits, ``step`` feeds one character per stream.  The neural model and the
+Markov baseline share everything else here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+
+from textkit.errors import TextkitError
+
+
+class Stepper(Protocol):
+    def start(self, prefix: list[int], batch: int) -> tuple[Any, torch.Tensor]: ...
+    def step(self, state: Any, ids: torch.Tensor) -> tuple[Any, torch.Tensor]: ...
+
+
+def check_sampling_options(
+    temperatures: list[float], top_k: int | None, top_p: float | None, length: int
+) -> None:
+    for t in temperatures:
+        if not t >= 0 or t == float("inf"):
+            raise TextkitError(
+                f"temperature must be > 0 (or 0 for greedy decoding); got {t}"
+            )
+    if top_k is not None and top_k < 1:
+        raise TextkitError(f"--top-k must be >= 1 (got {top_k})")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise TextkitError(f"--top-p must be in (0, 1] (got {top_p})")
+    if length < 0:
+        raise TextkitError(f"--length must be >= 0 (got {length})")
+
+
+def next_token_probs(
+    logits: torch.Tensor, temperatures: torch.Tensor, top_k: int | None, top_p: float | None
+) -> torch.Tensor:
+    """Probabilities after temperature scaling and top-k / nucleus (top-p) filtering.
+
+    Rows whose temperature is 0 get a one-hot distribution on their argmax (greedy)."""
+    logits = logits.float()
+    greedy = temperatures <= 0
+    scaled = logits / temperatures.clamp_min(1e-6).unsqueeze(1)
+    if top_k is not None and top_k < scaled.size(1):
+        kth = torch.topk(scaled, top_k, dim=1).values[:, -1:]
+        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+    if top_p is not None and top_p < 1:
+        sorted_logits, order = torch.sort(scaled, dim=1, descending=True)
+        sorted_probs = torch.softmax(sorted_logits, dim=1)
+        # drop a token when the tokens ranked above it already cover top_p
+        drop_sorted = (sorted_probs.cumsum(1) - sorted_probs) >= top_p
+        drop = torch.zeros_like(drop_sorted).scatter(1, order, drop_sorted)
+        scaled = scaled.masked_fill(drop, float("-inf"))
+    probs = torch.softmax(scaled, dim=1)
+    if greedy.any():
+        onehot = torch.zeros_like(probs).scatter(1, logits.argmax(1, keepdim=True), 1.0)
+        probs = torch.where(greedy.unsqueeze(1), onehot, probs)
+    return probs
+
+
+@dataclass
+class SampleRun:
+    """Raw output of ``sample_streams``: one generated text per stream (seed text excluded)."""
+
+    texts: list[str]
+    stopped: list[bool]
+
+
+def sample_streams(
+    stepper: Stepper,
+    decode: Callable[[int], str],
+    prefix: list[int],
+    temperatures: list[float],
+    length: int,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    stop_at: str | None = None,
+    seed: int | None = None,
+    device: torch.device | str = "cpu",
+    on_text: Callable[[int, str], None] | None = None,
+) -> SampleRun:
+    """Generate ``length`` characters in ``len(temperatures)`` parallel streams after ``prefix``.
+
+    ``on_text(stream, chunk)`` receives text as soon as it is final (with ``stop_at``, up to
+    ``len(stop_at) - 1`` characters are held back until it's clear they aren't the stop string).
+    """
+    if not prefix:
+        raise TextkitError("sampling needs at least one character to start from")
+    batch = len(temperatures)
+    device = torch.device(device)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed if seed is not None else torch.seed())
+    temps = torch.tensor(temperatures, dtype=torch.float32, device=device)
+    texts = ["" for _ in range(batch)]
+    done = [False] * batch
+    emitted = [0] * batch
+    hold = len(stop_at) - 1 if stop_at else 0
+
+    def flush(row: int, final: bool) -> None:
+        if on_text is None:
+            return
+        end = len(texts[row]) if final else max(emitted[row], len(texts[row]) - hold)
+        if end > emitted[row]:
+            on_text(row, texts[row][emitted[row] : end])
+            emitted[row] = end
+
+    with torch.inference_mode():
+        state, logits = stepper.start(prefix, batch)
+        for _ in range(length):
+            probs = next_token_probs(logits, temps, top_k, top_p)
+            ids = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+            for row, idx in enumerate(ids.tolist()):
+                if done[row]:
+                    continue
+                texts[row] += decode(idx)
+                if stop_at and texts[row].endswith(stop_at):
+                    texts[row] = texts[row][: -len(stop_at)]
+                    done[row] = True
+                    flush(row, final=True)
+                else:
+                    flush(row, final=False)
+            if all(done):
+                break
+            state, logits = stepper.step(state, ids)
+    for row in range(batch):
+        flush(row, final=True)
+    return SampleRun(texts=texts, stopped=done)

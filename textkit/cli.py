@@ -1,0 +1,296 @@
+"""The `textkit` command line: each command parses options and calls the Python API."""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from textkit.errors import TextkitError
+
+MODELS_DIR_OPTION = click.option(
+    "--models-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
+    show_default=True, help="Folder holding one sub-folder per trained model.",
+)  # fmt: skip
+DEVICE_OPTION = click.option(
+    "--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N|mps",
+    help="Where to run; auto picks CUDA when present.",
+)  # fmt: skip
+
+
+class _Group(click.Group):
+    """Turns TextkitError into one line on stderr (exit 1); warnings become one line too."""
+
+    def invoke(self, ctx: click.Context):
+        def show(message, category, *args, **kwargs):
+            click.echo(f"textkit: warning: {message}", err=True)
+
+        warnings.showwarning = show
+        try:
+            return super().invoke(ctx)
+        except TextkitError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="textkit")
+def main() -> None:
+    """textkit: train and sample small text models.
+
+    \b
+    Quick start:
+      textkit train-charrnn corpora/poems.txt
+      textkit generate --temperature 0.7
+    """
+
+
+def parse_duration(value: str | None) -> float | None:
+    """'90', '90s', '5m', '1.5h' -> seconds."""
+    if value is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", value)
+    if not m:
+        raise TextkitError(f"--time-budget {value!r}: use seconds or a unit, e.g. 90, 90s, 5m, 1h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def unescape(value: str | None) -> str | None:
+    r"""Let users type \n and \t on the command line."""
+    if value is None:
+        return None
+    return value.replace("\\n", "\n").replace("\\t", "\t")
+
+
+# ------------------------------------------------------------------ train-charrnn
+@main.command("train-charrnn")
+@click.argument("inputs", nargs=-1, required=True, metavar="CORPUS...")
+@click.option("--name", help="Model name: saved to MODELS_DIR/NAME. [default: the corpus file's name]")
+@MODELS_DIR_OPTION
+@click.option("--overwrite", is_flag=True, help="Replace MODELS_DIR/NAME instead of saving to NAME-2, NAME-3...")
+@click.option("--resume", is_flag=True, help="Continue the latest model trained on this corpus (or --name) exactly where it stopped.")
+@click.option("--preset", type=click.Choice(["tiny", "small", "medium", "large"]), default="small", show_default=True,
+              help="Size defaults: small trains in ~2 min on a laptop CPU; medium/large are for GPUs. Options below override it.")
+@click.option("--cell", type=click.Choice(["lstm", "gru", "rnn", "markov"]), default="lstm", show_default=True,
+              help="Recurrent cell, or 'markov' for the character n-gram baseline.")
+@click.option("--order", type=int, default=5, show_default=True, help="Context length of --cell markov.")
+@click.option("--layers", type=int, help="Recurrent layers. [preset]")
+@click.option("--hidden", type=int, help="Hidden units per layer. [preset]")
+@click.option("--embedding", type=int, help="Character embedding size. [preset]")
+@click.option("--seq-len", type=int, help="Characters per training sequence (truncated BPTT length). [preset]")
+@click.option("--batch-size", type=int, help="Parallel streams per batch. [preset]")
+@click.option("--dropout", type=float, default=0.1, show_default=True, help="Dropout between layers and before the output.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
+              default="adam", show_default=True, help="Optimiser.")
+@click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate.")
+@click.option("--momentum", type=float, default=0.9, show_default=True, help="Momentum for momentum/nesterov.")
+@click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty (decoupled for adamw).")
+@click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping; 0 turns it off.")
+@click.option("--schedule", type=click.Choice(["cosine", "linear", "constant"]), default="cosine", show_default=True,
+              help="LR schedule after warm-up, decaying to 10% at the end of training.")
+@click.option("--warmup", type=int, default=0, show_default=True, help="Steps of linear LR warm-up.")
+@click.option("--max-steps", type=int, help="Stop after this many steps. [preset]")
+@click.option("--epochs", type=float, help="Stop after this many passes over the training text.")
+@click.option("--time-budget", help="Stop after this much wall-clock time, e.g. 300, 5m, 1h.")
+@click.option("--eval-every", type=int, default=100, show_default=True, help="Steps between validation runs and checkpoints.")
+@click.option("--patience", type=int, help="Stop after this many evaluations without a better val loss.")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Share of the text (its end) held out for validation.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed repeats a run exactly.")
+@DEVICE_OPTION
+@click.option("--no-amp", is_flag=True, help="Train in full fp32 precision on CUDA (mixed precision is the default there).")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the corpus files.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar. [default: when stderr is a terminal]")
+def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, order, layers, hidden, embedding,
+                  seq_len, batch_size, dropout, optimizer, lr, momentum, weight_decay, clip, schedule, warmup,
+                  max_steps, epochs, time_budget, eval_every, patience, val_fraction, seed, device, no_amp,
+                  encoding, progress):  # fmt: skip
+    """Train a character-level generator on CORPUS (files, directories, or - for stdin).
+
+    Everything lands in MODELS_DIR/NAME: model.safetensors, config.json, metrics.jsonl,
+    loss.png and train_state.pt (for --resume). Ctrl-C stops cleanly and saves.
+    """
+    from textkit.charrnn import PRESETS, CharMarkov, CharRNN
+    from textkit.modelio import ModelFolder, fresh_model_dir, list_models
+    from textkit.text.io import read_corpus
+    from textkit.training import TrainConfig
+
+    corpus = read_corpus(list(inputs), encoding=encoding)
+    first = str(inputs[0])
+    default_name = "stdin" if first == "-" else (Path(first).stem or Path(first).name or "corpus")
+    name = name or default_name
+    if resume:
+        if cell == "markov":
+            raise TextkitError("--resume applies to neural models; a markov model trains in one pass")
+        candidates = [models_dir / name] if "--name" in sys.argv or name != default_name else []
+        if not candidates:
+            for info in list_models(models_dir):
+                cfg = ModelFolder(info.path).read_config()
+                if info.kind == CharRNN.KIND and cfg.get("corpus", {}).get("fingerprint") == corpus.fingerprint:
+                    candidates.append(info.path)
+                    break
+        if not candidates or not ModelFolder(candidates[0]).exists():
+            raise TextkitError(f"nothing to resume: no char-RNN model trained on this corpus under {models_dir}/")
+        out = candidates[0]
+    else:
+        out = fresh_model_dir(models_dir, name, overwrite)
+
+    p = PRESETS[preset]
+    if cell == "markov":
+        model = CharMarkov(order=order, val_fraction=val_fraction)
+        val = model.fit(corpus, out, seq_len=seq_len or p["seq_len"])
+        click.echo(f"saved {out}  (order-{order} Markov, val loss {val:.4f} nats/char)", err=True)
+        return
+    train_cfg = TrainConfig(
+        optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, clip=clip,
+        schedule=schedule, warmup=warmup,
+        max_steps=max_steps if max_steps is not None else (p["max_steps"] if epochs is None and time_budget is None else None),
+        epochs=epochs, time_budget=parse_duration(time_budget), eval_every=eval_every, patience=patience,
+        seed=seed, device=device, amp=not no_amp, progress=progress,
+    )  # fmt: skip
+    model = CharRNN(
+        cell=cell, embedding=embedding or p["embedding"], hidden=hidden or p["hidden"],
+        layers=layers or p["layers"], dropout=dropout, seq_len=seq_len or p["seq_len"],
+        batch_size=batch_size or p["batch_size"], val_fraction=val_fraction,
+    )  # fmt: skip
+    click.echo(f"training {cell} on {len(corpus.text):,} characters -> {out}", err=True)
+    result = model.fit(corpus, out, train_cfg, resume=resume, log=lambda m: click.echo(m, err=True))
+    click.echo(
+        f"{'interrupted' if result.interrupted else 'done'} after {result.steps} steps "
+        f"({result.stopped_because}, {result.elapsed_s:.0f}s): best val loss "
+        f"{result.best_val_loss:.4f} nats/char at step {result.best_step}; saved {out}",
+        err=True,
+    )
+    if result.interrupted:
+        click.echo("resume with the same command plus --resume", err=True)
+        sys.exit(130)
+    click.echo("sample it with: textkit generate --temperature 0.7", err=True)
+
+
+# ------------------------------------------------------------------ generate
+@main.command()
+@click.option("--model", "model_path", metavar="PATH|NAME", help="Model folder. [default: the most recently trained one]")
+@MODELS_DIR_OPTION
+@click.option("-n", "--length", type=int, default=500, show_default=True, help="Characters to generate per sample.")
+@click.option("-t", "--temperature", type=float, default=0.8, show_default=True,
+              help="Randomness: lower is safer, higher is wilder; 0 means greedy (argmax).")
+@click.option("--temperatures", metavar="T1,T2,...", help="Sweep: one sample per temperature from the same seed, e.g. 0.3,0.6,0.9.")
+@click.option("--top-k", type=int, help="Sample only among the K most likely characters.")
+@click.option("--top-p", type=float, help="Nucleus sampling: the smallest set of characters whose probability reaches P, in (0, 1].")
+@click.option("--argmax", is_flag=True, help="Always take the most likely character (same as --temperature 0).")
+@click.option("-s", "--seed-text", "--prime", default="", help=r"Text the output starts with and continues (\n allowed). Unknown characters are mapped (é->e, curly->straight quotes) or dropped.")
+@click.option("--preseed", metavar="TEXT|@FILE|auto", help="Text fed through the model first to set its state, then cut from the output. 'auto' uses an excerpt of the training corpus.")
+@click.option("--num-samples", type=int, default=1, show_default=True, help="Samples to generate in parallel (one batch).")
+@click.option("--stop-at", metavar="STRING", help=r"Stop a sample when it produces STRING (not included), e.g. '\n\n' for one stanza.")
+@click.option("--seed", type=int, help="Random seed for reproducible samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the samples to FILE instead of the terminal.")
+@click.option("--check-original", type=int, metavar="N", help="Mark lines sharing an N-character run with the training corpus and report the novel fraction.")
+@click.option("--copied", type=click.Choice(["mark", "drop"]), default="mark", show_default=True, help="With --check-original: prefix copied lines with [copied], or drop them.")
+@DEVICE_OPTION
+def generate(model_path, models_dir, length, temperature, temperatures, top_k, top_p, argmax, seed_text, preseed,
+             num_samples, stop_at, seed, output, check_original, copied, device):  # fmt: skip
+    """Sample text from a trained char model (the latest one trained here by default)."""
+    from textkit.charrnn import CharGenerator, CharMarkov, CharRNN
+    from textkit.modelio import resolve_model_path
+
+    kinds = (CharRNN.KIND, CharMarkov.KIND)
+    path = resolve_model_path(model_path, models_dir, kinds)
+    temps = None
+    if temperatures:
+        try:
+            temps = [float(t) for t in temperatures.split(",") if t.strip()]
+        except ValueError:
+            raise TextkitError(f"--temperatures {temperatures!r}: give numbers like 0.3,0.6,0.9") from None
+    if check_original is not None and check_original < 2:
+        raise TextkitError("--check-original N needs N >= 2")
+    model = CharGenerator.load_any(path, device=device)
+    seed_text = unescape(seed_text)
+    multi = bool(temps) or num_samples > 1
+    stream = output is None and not multi and check_original is None
+    if stream:
+        click.echo(seed_text, nl=False)
+
+    def on_text(row: int, chunk: str) -> None:
+        click.echo(chunk, nl=False)
+        sys.stdout.flush()
+
+    samples = model.generate(
+        length, temperature, temperatures=temps, num_samples=num_samples, top_k=top_k, top_p=top_p,
+        seed_text=seed_text, preseed=unescape(preseed), stop_at=unescape(stop_at), seed=seed,
+        argmax=argmax, check_original=check_original, on_text=on_text if stream else None,
+    )  # fmt: skip
+    if stream:
+        click.echo()
+        return
+    blocks = []
+    for i, s in enumerate(samples, 1):
+        text = s.text
+        if s.lines is not None:
+            kept = [("[copied] " + ln.line if ln.copied else ln.line) for ln in s.lines
+                    if not (copied == "drop" and ln.copied)]  # fmt: skip
+            text = "\n".join(kept)
+            click.echo(
+                f"sample {i}: {s.novel_fraction:.1%} novel, {s.copied_lines} of "
+                f"{sum(1 for ln in s.lines if ln.line.strip())} lines share a {check_original}-character run "
+                "with the training corpus",
+                err=True,
+            )
+        header = f"--- sample {i}/{len(samples)} (temperature {s.temperature:g}) ---\n" if multi else ""
+        blocks.append(header + text)
+    result = "\n\n".join(blocks) + "\n"
+    if output is not None:
+        from textkit.modelio import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(output, result.encode("utf-8"))
+        except OSError as exc:
+            raise TextkitError(f"cannot write {output}: {exc.strerror}") from exc
+        click.echo(f"wrote {len(samples)} sample(s) to {output}", err=True)
+    else:
+        click.echo(result, nl=False)
+
+
+# ------------------------------------------------------------------ models / compare
+@main.command("models")
+@MODELS_DIR_OPTION
+def models_cmd(models_dir):
+    """List trained models: kind, size, best validation loss and date."""
+    from textkit.modelio import list_models
+
+    infos = list_models(models_dir)
+    if not infos:
+        click.echo(f"no models under {models_dir}/", err=True)
+        return
+    rows = [("MODEL", "KIND", "PARAMS", "SIZE", "BEST VAL", "SAVED")]
+    for i in infos:
+        rows.append((
+            str(i.path), i.kind, f"{i.num_params:,}" if i.num_params else "-", _size(i.size_bytes),
+            f"{i.best_val_loss:.4f}" if i.best_val_loss is not None else "-", i.saved_at[:19].replace("T", " "),
+        ))  # fmt: skip
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("compare.png"),
+              show_default=True, help="PNG file to write.")  # fmt: skip
+def compare(models, output):
+    """Plot the loss curves of several model folders side by side in one PNG."""
+    from textkit.plots import compare_losses
+
+    click.echo(f"wrote {compare_losses(list(models), output)}", err=True)
+
+
+if __name__ == "__main__":
+    main()
