@@ -1,4 +1,30 @@
 """textkit: train and serve small text models (char-RNN generators, intent classifiers,
-word embeddings, short-text authorship)."""
+word embeddings, short-text authorship).
+
+The public API is imported lazily, so ``textkit --help`` doesn't pay for importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "CharRNN": "textkit.charrnn",
+    "CharMarkov": "textkit.charrnn",
+    "Sample": "textkit.charrnn",
+    "TrainConfig": "textkit.training",
+    "TrainResult": "textkit.training",
+    "TextkitError": "textkit.errors",
+    "load_model": "textkit.loading",
+    "read_corpus": "textkit.text.io",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'textkit' has no attribute {name!r}")

@@ -67,41 +67,127 @@ def unescape(value: str | None) -> str | None:
 # ------------------------------------------------------------------ train-charrnn
 @main.command("train-charrnn")
 @click.argument("inputs", nargs=-1, required=True, metavar="CORPUS...")
-@click.option("--name", help="Model name: saved to MODELS_DIR/NAME. [default: the corpus file's name]")
+@click.option(
+    "--name", help="Model name: saved to MODELS_DIR/NAME. [default: the corpus file's name]"
+)
 @MODELS_DIR_OPTION
-@click.option("--overwrite", is_flag=True, help="Replace MODELS_DIR/NAME instead of saving to NAME-2, NAME-3...")
-@click.option("--resume", is_flag=True, help="Continue the latest model trained on this corpus (or --name) exactly where it stopped.")
-@click.option("--preset", type=click.Choice(["tiny", "small", "medium", "large"]), default="small", show_default=True,
-              help="Size defaults: small trains in ~2 min on a laptop CPU; medium/large are for GPUs. Options below override it.")
-@click.option("--cell", type=click.Choice(["lstm", "gru", "rnn", "markov"]), default="lstm", show_default=True,
-              help="Recurrent cell, or 'markov' for the character n-gram baseline.")
-@click.option("--order", type=int, default=5, show_default=True, help="Context length of --cell markov.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace MODELS_DIR/NAME instead of saving to NAME-2, NAME-3...",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the latest model trained on this corpus (or --name) exactly where it stopped.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["tiny", "small", "medium", "large"]),
+    default="small",
+    show_default=True,
+    help="Size defaults: small trains in ~2 min on a laptop CPU; medium/large are for GPUs. Options below override it.",
+)
+@click.option(
+    "--cell",
+    type=click.Choice(["lstm", "gru", "rnn", "markov"]),
+    default="lstm",
+    show_default=True,
+    help="Recurrent cell, or 'markov' for the character n-gram baseline.",
+)
+@click.option(
+    "--order", type=int, default=5, show_default=True, help="Context length of --cell markov."
+)
 @click.option("--layers", type=int, help="Recurrent layers. [preset]")
 @click.option("--hidden", type=int, help="Hidden units per layer. [preset]")
 @click.option("--embedding", type=int, help="Character embedding size. [preset]")
-@click.option("--seq-len", type=int, help="Characters per training sequence (truncated BPTT length). [preset]")
+@click.option(
+    "--seq-len", type=int, help="Characters per training sequence (truncated BPTT length). [preset]"
+)
 @click.option("--batch-size", type=int, help="Parallel streams per batch. [preset]")
-@click.option("--dropout", type=float, default=0.1, show_default=True, help="Dropout between layers and before the output.")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
-              default="adam", show_default=True, help="Optimiser.")
+@click.option(
+    "--dropout",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Dropout between layers and before the output.",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
+    default="adam",
+    show_default=True,
+    help="Optimiser.",
+)
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate.")
-@click.option("--momentum", type=float, default=0.9, show_default=True, help="Momentum for momentum/nesterov.")
-@click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty (decoupled for adamw).")
-@click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping; 0 turns it off.")
-@click.option("--schedule", type=click.Choice(["cosine", "linear", "constant"]), default="cosine", show_default=True,
-              help="LR schedule after warm-up, decaying to 10% at the end of training.")
-@click.option("--warmup", type=int, default=0, show_default=True, help="Steps of linear LR warm-up.")
+@click.option(
+    "--momentum", type=float, default=0.9, show_default=True, help="Momentum for momentum/nesterov."
+)
+@click.option(
+    "--weight-decay",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="L2 penalty (decoupled for adamw).",
+)
+@click.option(
+    "--clip",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Gradient-norm clipping; 0 turns it off.",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(["cosine", "linear", "constant"]),
+    default="cosine",
+    show_default=True,
+    help="LR schedule after warm-up, decaying to 10% at the end of training.",
+)
+@click.option(
+    "--warmup", type=int, default=0, show_default=True, help="Steps of linear LR warm-up."
+)
 @click.option("--max-steps", type=int, help="Stop after this many steps. [preset]")
 @click.option("--epochs", type=float, help="Stop after this many passes over the training text.")
 @click.option("--time-budget", help="Stop after this much wall-clock time, e.g. 300, 5m, 1h.")
-@click.option("--eval-every", type=int, default=100, show_default=True, help="Steps between validation runs and checkpoints.")
-@click.option("--patience", type=int, help="Stop after this many evaluations without a better val loss.")
-@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Share of the text (its end) held out for validation.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the same seed repeats a run exactly.")
+@click.option(
+    "--eval-every",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Steps between validation runs and checkpoints.",
+)
+@click.option(
+    "--patience", type=int, help="Stop after this many evaluations without a better val loss."
+)
+@click.option(
+    "--val-fraction",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Share of the text (its end) held out for validation.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed repeats a run exactly.",
+)
 @DEVICE_OPTION
-@click.option("--no-amp", is_flag=True, help="Train in full fp32 precision on CUDA (mixed precision is the default there).")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the corpus files.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar. [default: when stderr is a terminal]")
+@click.option(
+    "--no-amp",
+    is_flag=True,
+    help="Train in full fp32 precision on CUDA (mixed precision is the default there).",
+)
+@click.option(
+    "--encoding", default="utf-8", show_default=True, help="Text encoding of the corpus files."
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar. [default: when stderr is a terminal]",
+)
 def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, order, layers, hidden, embedding,
                   seq_len, batch_size, dropout, optimizer, lr, momentum, weight_decay, clip, schedule, warmup,
                   max_steps, epochs, time_budget, eval_every, patience, val_fraction, seed, device, no_amp,
@@ -119,22 +205,28 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     corpus = read_corpus(list(inputs), encoding=encoding)
     first = str(inputs[0])
     default_name = "stdin" if first == "-" else (Path(first).stem or Path(first).name or "corpus")
-    name = name or default_name
     if resume:
         if cell == "markov":
-            raise TextkitError("--resume applies to neural models; a markov model trains in one pass")
-        candidates = [models_dir / name] if "--name" in sys.argv or name != default_name else []
+            raise TextkitError(
+                "--resume applies to neural models; a markov model trains in one pass"
+            )
+        candidates = [models_dir / name] if name else []
         if not candidates:
             for info in list_models(models_dir):
                 cfg = ModelFolder(info.path).read_config()
-                if info.kind == CharRNN.KIND and cfg.get("corpus", {}).get("fingerprint") == corpus.fingerprint:
+                if (
+                    info.kind == CharRNN.KIND
+                    and cfg.get("corpus", {}).get("fingerprint") == corpus.fingerprint
+                ):
                     candidates.append(info.path)
                     break
         if not candidates or not ModelFolder(candidates[0]).exists():
-            raise TextkitError(f"nothing to resume: no char-RNN model trained on this corpus under {models_dir}/")
+            raise TextkitError(
+                f"nothing to resume: no char-RNN model trained on this corpus under {models_dir}/"
+            )
         out = candidates[0]
     else:
-        out = fresh_model_dir(models_dir, name, overwrite)
+        out = fresh_model_dir(models_dir, name or default_name, overwrite)
 
     p = PRESETS[preset]
     if cell == "markov":
@@ -170,23 +262,89 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
 
 # ------------------------------------------------------------------ generate
 @main.command()
-@click.option("--model", "model_path", metavar="PATH|NAME", help="Model folder. [default: the most recently trained one]")
+@click.option(
+    "--model",
+    "model_path",
+    metavar="PATH|NAME",
+    help="Model folder. [default: the most recently trained one]",
+)
 @MODELS_DIR_OPTION
-@click.option("-n", "--length", type=int, default=500, show_default=True, help="Characters to generate per sample.")
-@click.option("-t", "--temperature", type=float, default=0.8, show_default=True,
-              help="Randomness: lower is safer, higher is wilder; 0 means greedy (argmax).")
-@click.option("--temperatures", metavar="T1,T2,...", help="Sweep: one sample per temperature from the same seed, e.g. 0.3,0.6,0.9.")
+@click.option(
+    "-n",
+    "--length",
+    type=int,
+    default=500,
+    show_default=True,
+    help="Characters to generate per sample.",
+)
+@click.option(
+    "-t",
+    "--temperature",
+    type=float,
+    default=0.8,
+    show_default=True,
+    help="Randomness: lower is safer, higher is wilder; 0 means greedy (argmax).",
+)
+@click.option(
+    "--temperatures",
+    metavar="T1,T2,...",
+    help="Sweep: one sample per temperature from the same seed, e.g. 0.3,0.6,0.9.",
+)
 @click.option("--top-k", type=int, help="Sample only among the K most likely characters.")
-@click.option("--top-p", type=float, help="Nucleus sampling: the smallest set of characters whose probability reaches P, in (0, 1].")
-@click.option("--argmax", is_flag=True, help="Always take the most likely character (same as --temperature 0).")
-@click.option("-s", "--seed-text", "--prime", default="", help=r"Text the output starts with and continues (\n allowed). Unknown characters are mapped (é->e, curly->straight quotes) or dropped.")
-@click.option("--preseed", metavar="TEXT|@FILE|auto", help="Text fed through the model first to set its state, then cut from the output. 'auto' uses an excerpt of the training corpus.")
-@click.option("--num-samples", type=int, default=1, show_default=True, help="Samples to generate in parallel (one batch).")
-@click.option("--stop-at", metavar="STRING", help=r"Stop a sample when it produces STRING (not included), e.g. '\n\n' for one stanza.")
+@click.option(
+    "--top-p",
+    type=float,
+    help="Nucleus sampling: the smallest set of characters whose probability reaches P, in (0, 1].",
+)
+@click.option(
+    "--argmax",
+    is_flag=True,
+    help="Always take the most likely character (same as --temperature 0).",
+)
+@click.option(
+    "-s",
+    "--seed-text",
+    "--prime",
+    default="",
+    help=r"Text the output starts with and continues (\n allowed). Unknown characters are mapped (é->e, curly->straight quotes) or dropped.",
+)
+@click.option(
+    "--preseed",
+    metavar="TEXT|@FILE|auto",
+    help="Text fed through the model first to set its state, then cut from the output. 'auto' uses an excerpt of the training corpus.",
+)
+@click.option(
+    "--num-samples",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Samples to generate in parallel (one batch).",
+)
+@click.option(
+    "--stop-at",
+    metavar="STRING",
+    help=r"Stop a sample when it produces STRING (not included), e.g. '\n\n' for one stanza.",
+)
 @click.option("--seed", type=int, help="Random seed for reproducible samples.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the samples to FILE instead of the terminal.")
-@click.option("--check-original", type=int, metavar="N", help="Mark lines sharing an N-character run with the training corpus and report the novel fraction.")
-@click.option("--copied", type=click.Choice(["mark", "drop"]), default="mark", show_default=True, help="With --check-original: prefix copied lines with [copied], or drop them.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the samples to FILE instead of the terminal.",
+)
+@click.option(
+    "--check-original",
+    type=int,
+    metavar="N",
+    help="Mark lines sharing an N-character run with the training corpus and report the novel fraction.",
+)
+@click.option(
+    "--copied",
+    type=click.Choice(["mark", "drop"]),
+    default="mark",
+    show_default=True,
+    help="With --check-original: prefix copied lines with [copied], or drop them.",
+)
 @DEVICE_OPTION
 def generate(model_path, models_dir, length, temperature, temperatures, top_k, top_p, argmax, seed_text, preseed,
              num_samples, stop_at, seed, output, check_original, copied, device):  # fmt: skip
@@ -201,7 +359,9 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
         try:
             temps = [float(t) for t in temperatures.split(",") if t.strip()]
         except ValueError:
-            raise TextkitError(f"--temperatures {temperatures!r}: give numbers like 0.3,0.6,0.9") from None
+            raise TextkitError(
+                f"--temperatures {temperatures!r}: give numbers like 0.3,0.6,0.9"
+            ) from None
     if check_original is not None and check_original < 2:
         raise TextkitError("--check-original N needs N >= 2")
     model = CharGenerator.load_any(path, device=device)
@@ -236,7 +396,9 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
                 "with the training corpus",
                 err=True,
             )
-        header = f"--- sample {i}/{len(samples)} (temperature {s.temperature:g}) ---\n" if multi else ""
+        header = (
+            f"--- sample {i}/{len(samples)} (temperature {s.temperature:g}) ---\n" if multi else ""
+        )
         blocks.append(header + text)
     result = "\n\n".join(blocks) + "\n"
     if output is not None:

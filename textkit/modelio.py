@@ -94,7 +94,9 @@ def load_weights(path: Path) -> dict[str, torch.Tensor]:
         header_len = int.from_bytes(data[:8], "little")
         meta = json.loads(data[8 : 8 + header_len]).get("__metadata__", {})
     except (SafetensorError, ValueError, json.JSONDecodeError) as exc:
-        raise TextkitError(f"{path} is corrupt or truncated ({exc}); retrain or restore it") from exc
+        raise TextkitError(
+            f"{path} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
     expected = meta.get("sha256")
     if expected and expected != _digest(tensors):
         raise TextkitError(f"{path} is corrupt: its checksum does not match; retrain or restore it")
@@ -201,7 +203,9 @@ class ModelFolder:
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many types for a bad file
-            raise TextkitError(f"{path} is corrupt or not a textkit training state ({exc})") from exc
+            raise TextkitError(
+                f"{path} is corrupt or not a textkit training state ({exc})"
+            ) from exc
 
 
 # ---------------------------------------------------------------- naming and listing

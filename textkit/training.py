@@ -21,8 +21,14 @@ from typing import Protocol
 import torch
 from tqdm.auto import tqdm
 
-from textkit.device import autocast, grad_scaler, resolve_device, rng_state, seed_everything
-from textkit.device import set_rng_state
+from textkit.device import (
+    autocast,
+    grad_scaler,
+    resolve_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder
 

@@ -120,7 +120,9 @@ class StreamBatches:
         return x[:, cols].long(), y[:, cols].long()
 
 
-def split_train_val(ids: np.ndarray, val_fraction: float, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+def split_train_val(
+    ids: np.ndarray, val_fraction: float, seq_len: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The last ``val_fraction`` of the text (at least one sequence) is held out for validation."""
     need = 2 * (seq_len + 1)
     if len(ids) < need:

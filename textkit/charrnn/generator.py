@@ -183,7 +183,7 @@ class CharGenerator:
         """Load a CharRNN or CharMarkov folder, whichever it holds."""
         from textkit.charrnn.markov import CharMarkov
         from textkit.charrnn.rnn import CharRNN
+        from textkit.loading import load_model
 
-        cfg = ModelFolder(path).read_config((CharRNN.KIND, CharMarkov.KIND))
-        cls = CharRNN if cfg["kind"] == CharRNN.KIND else CharMarkov
-        return cls.load(path, device=device) if cls is CharRNN else cls.load(path)
+        ModelFolder(path).read_config((CharRNN.KIND, CharMarkov.KIND))
+        return load_model(path, device=device)

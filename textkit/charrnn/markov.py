@@ -107,7 +107,9 @@ class CharMarkov(CharGenerator):
             ctx.append(code)
         return float(-np.log(self._probs(ctx, targets)).mean())
 
-    def fit(self, corpus: Corpus | str | Path, out: str | Path, log=None, seq_len: int = 100) -> float:
+    def fit(
+        self, corpus: Corpus | str | Path, out: str | Path, log=None, seq_len: int = 100
+    ) -> float:
         """Count n-grams on the training split, score the held-out split, save to ``out``.
         Returns the validation loss (nats/char)."""
         from textkit.plots import plot_losses

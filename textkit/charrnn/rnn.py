@@ -45,7 +45,9 @@ class _CharTask:
         self.model, self.train_b, self.val_b = net, train_b, val_b
         self.steps_per_epoch = train_b.batches_per_epoch
         self.units_per_step = train_b.streams * train_b.seq_len
-        self.eval_batches = max(1, min(val_b.batches_per_epoch, eval_chars // (val_b.streams * val_b.seq_len)))
+        self.eval_batches = max(
+            1, min(val_b.batches_per_epoch, eval_chars // (val_b.streams * val_b.seq_len))
+        )
         self.on_best = on_best
         self.state: State | None = None
 
@@ -59,7 +61,9 @@ class _CharTask:
         x, y = self.train_b.batch(epoch, index)
         logits, state = self.model(self._to(x, device), self.state)
         self.state = detach_state(state)
-        return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), self._to(y, device).reshape(-1))
+        return F.cross_entropy(
+            logits.float().reshape(-1, logits.size(-1)), self._to(y, device).reshape(-1)
+        )
 
     def evaluate(self, device: torch.device) -> float:
         state, total, count = None, 0.0, 0
@@ -129,8 +133,12 @@ class CharRNN(CharGenerator):
             raise TextkitError(f"--dropout must be in [0, 1) (got {dropout})")
         if not 0 < val_fraction < 0.5:
             raise TextkitError(f"--val-fraction must be in (0, 0.5) (got {val_fraction})")
-        self.hparams = dict(cell=cell, embedding=embedding, hidden=hidden, layers=layers, dropout=dropout)
-        self.data = dict(seq_len=seq_len, batch_size=batch_size, val_fraction=val_fraction, eval_chars=eval_chars)
+        self.hparams = dict(
+            cell=cell, embedding=embedding, hidden=hidden, layers=layers, dropout=dropout
+        )
+        self.data = dict(
+            seq_len=seq_len, batch_size=batch_size, val_fraction=val_fraction, eval_chars=eval_chars
+        )
         self.net: CharRNNNet | None = None
         self.device = torch.device("cpu")
         self.config: dict = {}
@@ -215,7 +223,9 @@ class CharRNN(CharGenerator):
     # ----------------------------------------------------------------- persistence
     def _from_config(self, cfg: dict) -> None:
         m, d = cfg["model"], cfg["data"]
-        self.__init__(**m, **{k: d[k] for k in ("seq_len", "batch_size", "val_fraction", "eval_chars")})
+        self.__init__(
+            **m, **{k: d[k] for k in ("seq_len", "batch_size", "val_fraction", "eval_chars")}
+        )
         self.vocab = Vocab(cfg["vocab"])
         self.preseed_excerpt = cfg.get("preseed_excerpt")
         self.config = cfg
@@ -243,7 +253,9 @@ class CharRNN(CharGenerator):
         try:
             model.net.load_state_dict(weights)
         except RuntimeError as exc:
-            raise TextkitError(f"{folder.file(WEIGHTS)} does not match config.json; retrain") from exc
+            raise TextkitError(
+                f"{folder.file(WEIGHTS)} does not match config.json; retrain"
+            ) from exc
         model.folder = folder
         model.device = resolve_device(device)
         model.net.to(model.device).eval()

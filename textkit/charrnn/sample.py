@@ -27,9 +27,7 @@ def check_sampling_options(
 ) -> None:
     for t in temperatures:
         if not t >= 0 or t == float("inf"):
-            raise TextkitError(
-                f"temperature must be > 0 (or 0 for greedy decoding); got {t}"
-            )
+            raise TextkitError(f"temperature must be > 0 (or 0 for greedy decoding); got {t}")
     if top_k is not None and top_k < 1:
         raise TextkitError(f"--top-k must be >= 1 (got {top_k})")
     if top_p is not None and not 0 < top_p <= 1:
