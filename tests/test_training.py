@@ -1,0 +1,230 @@
+import math
+from collections import Counter
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import REPO, tiny_config, tiny_rnn
+from textkit.charrnn import CharRNN
+from textkit.errors import TextkitError
+from textkit.modelio import ModelFolder, load_weights
+from textkit.training import OPTIMIZERS, TrainConfig, lr_factor, train
+
+
+class QuadraticTask:
+    """Minimise |w - 3|^2; ``val_script`` lets a test decide what evaluation reports."""
+
+    steps_per_epoch = 10
+    units_per_step = 1
+
+    def __init__(self, val_script=None):
+        torch.manual_seed(0)
+        self.model = torch.nn.Linear(4, 1)
+        self.val_script = list(val_script or [])
+        self.best_rows = []
+
+    def _loss(self):
+        return sum(((p - 3.0) ** 2).sum() for p in self.model.parameters())
+
+    def train_loss(self, step, device):
+        return self._loss()
+
+    def evaluate(self, device):
+        return self.val_script.pop(0) if self.val_script else self._loss().item()
+
+    def save_best(self, row):
+        self.best_rows.append(row)
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state, device):
+        pass
+
+
+def cfg(**kw):
+    base = dict(max_steps=50, eval_every=10, device="cpu", progress=False, lr=0.05, clip=0.0)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_optimizer_reduces_the_loss(tmp_path, optimizer):
+    task = QuadraticTask()
+    start = task._loss().item()
+    result = train(task, cfg(optimizer=optimizer, schedule="constant"), ModelFolder(tmp_path).create())
+    assert result.last_val_loss < 0.5 * start
+
+
+def test_early_stopping_and_keep_best(tmp_path):
+    task = QuadraticTask(val_script=[5.0, 4.0, 4.5, 4.2, 4.1, 1.0])
+    result = train(task, cfg(max_steps=1000, patience=3), ModelFolder(tmp_path).create())
+    assert result.stopped_because == "early stopping"
+    assert result.steps == 50  # evaluations at 10..50; three without improving on 4.0
+    assert (result.best_val_loss, result.best_step) == (4.0, 20)
+    assert [r["step"] for r in task.best_rows] == [10, 20]
+
+
+def test_time_budget_and_epochs_limits(tmp_path):
+    start = time.monotonic()
+    result = train(QuadraticTask(), cfg(max_steps=None, time_budget=0.3), ModelFolder(tmp_path).create())
+    assert result.stopped_because == "time budget"
+    assert 0.3 <= time.monotonic() - start < 5
+    result = train(QuadraticTask(), cfg(max_steps=None, epochs=2.5), ModelFolder(tmp_path / "e").create())
+    assert result.steps == 25 and result.stopped_because == "epochs"
+
+
+def test_bad_configs_are_refused(tmp_path):
+    folder = ModelFolder(tmp_path).create()
+    for bad in (dict(max_steps=None), dict(lr=0), dict(optimizer="lbfgs"), dict(max_steps=-1)):
+        with pytest.raises(TextkitError):
+            train(QuadraticTask(), cfg(**bad), folder)
+
+
+def test_lr_schedule_shapes():
+    c = TrainConfig(max_steps=100, schedule="cosine", warmup=10)
+    assert lr_factor(c, 0, 0.0) == pytest.approx(0.1)
+    assert lr_factor(c, 9, 0.09) == pytest.approx(1.0)
+    assert lr_factor(c, 50, 0.5) == pytest.approx(0.55)
+    assert lr_factor(c, 100, 1.0) == pytest.approx(0.1)
+    assert lr_factor(TrainConfig(schedule="constant"), 70, 0.7) == 1.0
+
+
+def test_charrnn_training_reduces_loss_on_real_poems(tmp_path, poems):
+    corpus = tmp_path / "poems.txt"
+    corpus.write_text(poems, encoding="utf-8")
+    model = tiny_rnn()
+    result = model.fit(corpus, tmp_path / "m", tiny_config(max_steps=200, eval_every=50))
+    rows = ModelFolder(tmp_path / "m").read_metrics()
+    vals = [r["val_loss"] for r in rows]
+    assert vals == sorted(vals, reverse=True) and vals[-1] < vals[0] - 0.2
+    # it has learned more than character frequencies: it beats the unigram entropy
+    counts = Counter(poems)
+    unigram = -sum(c / len(poems) * math.log(c / len(poems)) for c in counts.values())
+    assert vals[-1] < unigram - 0.2
+    assert result.best_val_loss == min(r["val_loss"] for r in rows)
+    # the saved (best) weights are the ones left in the model
+    saved = load_weights(tmp_path / "m" / "model.safetensors")
+    assert all(torch.equal(saved[k], v) for k, v in model.net.state_dict().items())
+    for name in ("config.json", "model.safetensors", "metrics.jsonl", "loss.png", "train_state.pt"):
+        assert (tmp_path / "m" / name).is_file(), name
+
+
+def _compare_runs(tmp_path, a, b, steps):
+    ra_rows = ModelFolder(tmp_path / a).read_metrics()
+    rb_rows = ModelFolder(tmp_path / b).read_metrics()
+    assert [r["step"] for r in rb_rows] == steps
+    for ra, rb in zip(ra_rows, rb_rows, strict=True):
+        assert rb["val_loss"] == pytest.approx(ra["val_loss"], abs=1e-6)
+        assert rb["train_loss"] == pytest.approx(ra["train_loss"], abs=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_interrupted_run_resumes_on_the_same_curve(tmp_path, sonnets, monkeypatch, cell):
+    """Ctrl-C at step 40 of 60, then --resume: the same losses as a run never interrupted
+    (dropout RNG, carried hidden state, optimiser moments and the LR schedule all restored)."""
+    from textkit.charrnn import rnn
+
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets[:30_000], encoding="utf-8")
+    hp = dict(cell=cell, dropout=0.2, layers=2, hidden=32)
+    tiny_rnn(**hp).fit(corpus, tmp_path / "a", tiny_config(max_steps=60, eval_every=20))
+
+    original = rnn._CharTask.train_loss
+
+    def interrupt_at_40(self, step, device):
+        if step == 39:
+            os.kill(os.getpid(), signal.SIGINT)  # handled by the loop: stop after this step
+        return original(self, step, device)
+
+    monkeypatch.setattr(rnn._CharTask, "train_loss", interrupt_at_40)
+    result = tiny_rnn(**hp).fit(corpus, tmp_path / "b", tiny_config(max_steps=60, eval_every=20))
+    assert result.interrupted and result.steps == 40
+    monkeypatch.setattr(rnn._CharTask, "train_loss", original)
+    resumed = CharRNN.load(tmp_path / "b", device="cpu")
+    result = resumed.fit(corpus, tmp_path / "b", tiny_config(max_steps=60, eval_every=20), resume=True)
+    assert result.steps == 60 and not result.interrupted
+    _compare_runs(tmp_path, "a", "b", [20, 40, 60])
+
+
+def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets):
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets[:30_000], encoding="utf-8")
+    constant = dict(schedule="constant", eval_every=20)
+    tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "a", tiny_config(max_steps=60, **constant))
+    tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "b", tiny_config(max_steps=20, **constant))
+    CharRNN.load(tmp_path / "b").fit(corpus, tmp_path / "b", tiny_config(max_steps=60, **constant), resume=True)
+    _compare_runs(tmp_path, "a", "b", [20, 40, 60])
+
+
+def test_resume_refuses_another_corpus_and_finished_runs(tmp_path, sonnets):
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets[:20_000], encoding="utf-8")
+    tiny_rnn().fit(corpus, tmp_path / "m", tiny_config(max_steps=20))
+    with pytest.raises(TextkitError, match="already trained 20 steps"):
+        CharRNN.load(tmp_path / "m").fit(corpus, tmp_path / "m", tiny_config(max_steps=20), resume=True)
+    other = tmp_path / "o.txt"
+    other.write_text(sonnets[20_000:40_000], encoding="utf-8")
+    with pytest.raises(TextkitError, match="different corpus"):
+        CharRNN.load(tmp_path / "m").fit(other, tmp_path / "m", tiny_config(max_steps=40), resume=True)
+
+
+def _start_training(tmp_path, corpus, *extra):
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "cli.py"), "train-charrnn", str(corpus), "--preset", "tiny",
+         "--max-steps", "100000", "--models-dir", str(tmp_path / "models"), "--no-progress", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+
+
+def _wait_for_metrics(folder, rows=1, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(folder.read_metrics()) >= rows:
+            return
+        time.sleep(0.05)
+    raise AssertionError("training never wrote metrics")
+
+
+def test_ctrl_c_saves_and_resume_continues(tmp_path, sonnets):
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets, encoding="utf-8")
+    proc = _start_training(tmp_path, corpus, "--eval-every", "10")
+    folder = ModelFolder(tmp_path / "models" / "s")
+    _wait_for_metrics(folder)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    steps = folder.load_state()["step"]
+    assert steps >= 10 and folder.read_metrics()[-1]["step"] == steps
+    CharRNN.load(folder.path).generate(20, seed=0)
+    # `--resume` picks that model up again and trains on to the new limit
+    done = subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), "train-charrnn", str(corpus), "--resume",
+         "--max-steps", str(steps + 10), "--models-dir", str(tmp_path / "models"), "--no-progress"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"resuming {folder.path} from step {steps}" in done.stderr
+    assert folder.load_state()["step"] == steps + 10
+
+
+def test_kill_9_at_any_moment_leaves_a_loadable_checkpoint(tmp_path, sonnets):
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets, encoding="utf-8")
+    folder = ModelFolder(tmp_path / "models" / "s")
+    for delay in (0.0, 0.13, 0.29):  # land the kill at different points of the save cycle
+        proc = _start_training(tmp_path, corpus, "--eval-every", "2", "--overwrite")
+        _wait_for_metrics(folder, rows=3)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        model = CharRNN.load(folder.path, device="cpu")
+        assert model.generate(10, seed=0)[0].text
+        assert folder.load_state()["step"] >= 2
