@@ -99,8 +99,13 @@ class CharGenerator:
             )
         return gzip.decompress(self.folder.file(CORPUS_COPY).read_bytes()).decode("utf-8")
 
-    def _map(self, text: str, what: str) -> str:
+    def _map(self, text: str, what: str, required: bool = False) -> str:
         mapped, dropped = self.vocab.map_unknown(text)
+        if required and text and not mapped:
+            raise TextkitError(
+                f"{what} {text!r} has no character the model knows; "
+                f"its vocabulary is {''.join(self.vocab.chars)!r}"
+            )
         if dropped:
             warnings.warn(
                 f"{what}: dropped {len(dropped)} character(s) the model never saw: "
@@ -143,12 +148,7 @@ class CharGenerator:
             raise TextkitError(f"--num-samples must be >= 1 (got {num_samples})")
         check_sampling_options(temps, top_k, top_p, length)
         pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
-        seed_in_vocab = self._map(seed_text, "seed text")
-        if seed_text and not seed_in_vocab:
-            raise TextkitError(
-                f"seed text {seed_text!r} has no character the model knows; "
-                f"its vocabulary is {''.join(self.vocab.chars)!r}"
-            )
+        seed_in_vocab = self._map(seed_text, "seed text", required=True)
         prefix_text = pre + seed_in_vocab
         if not prefix_text:  # start as if at the beginning of a new paragraph
             prefix_text = "\n" if "\n" in self.vocab else self.vocab.chars[0]

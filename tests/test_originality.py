@@ -1,0 +1,27 @@
+from textkit.charrnn.originality import OriginalityChecker
+
+CORPUS = "the quick brown fox jumps over the lazy dog\nshall i compare thee to a summer's day\n"
+
+
+def test_copied_mask_covers_exactly_the_shared_runs():
+    checker = OriginalityChecker(CORPUS, n=8)
+    text = "a slow brown fox jumped"
+    mask = checker.copied_mask(text)
+    copied = "".join(c for c, m in zip(text, mask, strict=True) if m)
+    assert copied == " brown fox jump"
+    assert checker.novel_fraction(text) == 1 - len(copied) / len(text)
+
+
+def test_novel_text_and_short_text():
+    checker = OriginalityChecker(CORPUS, n=8)
+    assert checker.novel_fraction("zzzz yyyy xxxx") == 1.0
+    assert checker.novel_fraction("") == 1.0
+    assert not checker.copied_mask("brown").any()  # shorter than n
+
+
+def test_lines_copied_by_run_or_verbatim():
+    checker = OriginalityChecker(CORPUS, n=12, min_line=8)
+    lines = checker.check_lines("quick brown fox ran\nsomething new here\nthe lazy cat")
+    assert [ln.copied for ln in lines] == [True, False, False]
+    checker = OriginalityChecker("ab\ncdefghij\n", n=20, min_line=8)
+    assert [ln.copied for ln in checker.check_lines("cdefghij\nab")] == [True, False]
