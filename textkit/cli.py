@@ -231,7 +231,7 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     p = PRESETS[preset]
     if cell == "markov":
         model = CharMarkov(order=order, val_fraction=val_fraction)
-        val = model.fit(corpus, out, seq_len=seq_len or p["seq_len"])
+        val = model.fit(corpus, out, seq_len=p["seq_len"] if seq_len is None else seq_len)
         click.echo(f"saved {out}  (order-{order} Markov, val loss {val:.4f} nats/char)", err=True)
         return
     train_cfg = TrainConfig(
@@ -241,10 +241,13 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
         epochs=epochs, time_budget=parse_duration(time_budget), eval_every=eval_every, patience=patience,
         seed=seed, device=device, amp=not no_amp, progress=progress,
     )  # fmt: skip
+    def pick(value, key):  # an option the user gave wins over the preset, even 0
+        return p[key] if value is None else value
+
     model = CharRNN(
-        cell=cell, embedding=embedding or p["embedding"], hidden=hidden or p["hidden"],
-        layers=layers or p["layers"], dropout=dropout, seq_len=seq_len or p["seq_len"],
-        batch_size=batch_size or p["batch_size"], val_fraction=val_fraction,
+        cell=cell, embedding=pick(embedding, "embedding"), hidden=pick(hidden, "hidden"),
+        layers=pick(layers, "layers"), dropout=dropout, seq_len=pick(seq_len, "seq_len"),
+        batch_size=pick(batch_size, "batch_size"), val_fraction=val_fraction,
     )  # fmt: skip
     click.echo(f"training {cell} on {len(corpus.text):,} characters -> {out}", err=True)
     result = model.fit(corpus, out, train_cfg, resume=resume, log=lambda m: click.echo(m, err=True))

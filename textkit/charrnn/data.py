@@ -127,7 +127,7 @@ def split_train_val(
     need = 2 * (seq_len + 1)
     if len(ids) < need:
         raise TextkitError(
-            f"corpus has {len(ids)} characters; training needs at least {need} "
+            f"corpus has {len(ids)} characters, too short to train on: it needs at least {need} "
             f"(one --seq-len {seq_len} sequence each for training and validation). "
             "Use more text or a smaller --seq-len"
         )

@@ -117,13 +117,13 @@ class CharMarkov(CharGenerator):
 
         if not isinstance(corpus, Corpus):
             corpus = read_corpus([corpus])
-        folder = ModelFolder(out).create()
-        self.folder = folder
         self.vocab = Vocab.from_text(corpus.text)
         ids = self.vocab.encode(corpus.text)
         train_ids, val_ids = split_train_val(ids, self.val_fraction, seq_len)
         start = time.monotonic()
         self._count(train_ids)
+        folder = ModelFolder(out).create()
+        self.folder = folder
         val = self.loss_on_ids(val_ids)
         elapsed = time.monotonic() - start
         self.preseed_excerpt = corpus_excerpt(corpus.text[: len(train_ids)], seq_len)

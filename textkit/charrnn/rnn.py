@@ -168,8 +168,6 @@ class CharRNN(CharGenerator):
                     f"({', '.join(old['corpus']['sources'])}); resume needs the same text"
                 )
             self._from_config(old)
-        folder.create()
-        self.folder = folder
         if not resume:
             self.vocab = Vocab.from_text(corpus.text)
         ids = self.vocab.encode(corpus.text)
@@ -180,6 +178,8 @@ class CharRNN(CharGenerator):
         train_b = StreamBatches(to_tensor(train_ids), bs, seq_len, seed=cfg.seed)
         val_b = StreamBatches(to_tensor(val_ids), bs, seq_len)
         device = resolve_device(cfg.device)
+        folder.create()  # only once the input is known to be usable
+        self.folder = folder
         if device.type == "cuda":
             train_b.ids, val_b.ids = train_b.ids.to(device), val_b.ids.to(device)
         if not resume:
