@@ -10,10 +10,21 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
 from textkit.cli import main
 
-TINY = ["--preset", "tiny", "--max-steps", "40", "--eval-every", "20", "--lr", "0.01", "--no-progress"]
+from conftest import REPO
+
+TINY = [
+    "--preset",
+    "tiny",
+    "--max-steps",
+    "40",
+    "--eval-every",
+    "20",
+    "--lr",
+    "0.01",
+    "--no-progress",
+]
 
 
 def run(*args, input=None):
@@ -24,7 +35,9 @@ def run(*args, input=None):
 
 
 def snapshot(folder: Path) -> dict:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -69,9 +82,33 @@ def test_generate_options_from_the_command_line(workdir):
     assert run("train-charrnn", "poems.txt", *TINY).exit_code == 0
     greedy = run("generate", "--argmax", "-n", "60").stdout
     assert run("generate", "--temperature", "0", "-n", "60").stdout == greedy
-    r = run("generate", "-s", "Shall I", "--preseed", "auto", "--stop-at", r"\n", "-n", "300", "--seed", "3")
+    r = run(
+        "generate",
+        "-s",
+        "Shall I",
+        "--preseed",
+        "auto",
+        "--stop-at",
+        r"\n",
+        "-n",
+        "300",
+        "--seed",
+        "3",
+    )
     assert r.stdout.startswith("Shall I") and r.stdout.count("\n") == 1
-    r = run("generate", "--num-samples", "3", "-n", "200", "--check-original", "10", "--copied", "drop", "--seed", "1")
+    r = run(
+        "generate",
+        "--num-samples",
+        "3",
+        "-n",
+        "200",
+        "--check-original",
+        "10",
+        "--copied",
+        "drop",
+        "--seed",
+        "1",
+    )
     assert r.exit_code == 0 and r.stdout.count("--- sample") == 3
     assert r.stderr.count("novel") == 3 and "[copied]" not in r.stdout
     r = run("generate", "-n", "200", "--check-original", "4", "--argmax")
@@ -83,7 +120,9 @@ def test_resume_from_the_command_line(workdir):
     r = run("train-charrnn", "poems.txt", "--resume", "--max-steps", "60", "--no-progress")
     assert r.exit_code == 0, r.stderr
     assert "from step 40" in r.stderr
-    steps = [json.loads(x)["step"] for x in Path("models/poems/metrics.jsonl").read_text().splitlines()]
+    steps = [
+        json.loads(x)["step"] for x in Path("models/poems/metrics.jsonl").read_text().splitlines()
+    ]
     assert steps == [20, 40, 60]
 
 
@@ -100,7 +139,9 @@ def _bad_cases(workdir: Path) -> list[tuple[list[str], str]]:
     broken.mkdir()
     for name in ("config.json", "corpus.txt.gz"):
         (broken / name).write_bytes((workdir / "models" / "poems" / name).read_bytes())
-    (broken / "model.safetensors").write_bytes((workdir / "models" / "poems" / "model.safetensors").read_bytes()[:500])
+    (broken / "model.safetensors").write_bytes(
+        (workdir / "models" / "poems" / "model.safetensors").read_bytes()[:500]
+    )
     gen = ["generate", "--model", "models/poems"]
     return [
         (["train-charrnn", "missing.txt"], "no such file: missing.txt"),
@@ -140,7 +181,11 @@ def test_every_bad_input_is_one_clear_line_and_changes_nothing(workdir):
         error_lines = [ln for ln in r.stderr.splitlines() if ln.startswith("Error")]
         assert len(error_lines) == 1, r.stderr
     assert snapshot(workdir / "models") == before
-    assert sorted(p.name for p in (workdir / "models").iterdir()) == ["broken", "intent-model", "poems"]
+    assert sorted(p.name for p in (workdir / "models").iterdir()) == [
+        "broken",
+        "intent-model",
+        "poems",
+    ]
 
 
 def test_every_option_is_documented():
@@ -155,5 +200,7 @@ def test_every_option_is_documented():
 
 
 def test_cli_py_and_module_run_the_same_cli():
-    out = subprocess.run([sys.executable, str(REPO / "cli.py"), "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "train-charrnn" in out.stdout and "generate" in out.stdout

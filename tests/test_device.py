@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from textkit.device import amp_dtype, autocast, grad_scaler, resolve_device, rng_state, set_rng_state
+from textkit.device import (
+    amp_dtype,
+    autocast,
+    grad_scaler,
+    resolve_device,
+    rng_state,
+    set_rng_state,
+)
 from textkit.errors import TextkitError
 
 

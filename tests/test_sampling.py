@@ -3,11 +3,12 @@ import warnings
 import pytest
 import torch
 
-from conftest import tiny_config, tiny_rnn
 from textkit.charrnn import CharRNN
 from textkit.charrnn.generator import TextkitWarning
 from textkit.charrnn.sample import next_token_probs
 from textkit.errors import TextkitError
+
+from conftest import tiny_config, tiny_rnn
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,9 @@ def test_temperature_one_samples_the_model_distribution(model):
     _, logits = stepper.start(model.vocab.encode("Shall I compare thee").tolist(), 1)
     probs = torch.softmax(logits[0].float(), 0)
     gen = torch.Generator().manual_seed(0)
-    draws = torch.multinomial(next_token_probs(logits, torch.ones(1), None, None).expand(20000, -1), 1, generator=gen)
+    draws = torch.multinomial(
+        next_token_probs(logits, torch.ones(1), None, None).expand(20000, -1), 1, generator=gen
+    )
     freq = torch.bincount(draws.squeeze(1), minlength=len(probs)).float() / 20000
     assert (freq - probs).abs().max() < 0.02
 
@@ -56,7 +59,12 @@ def test_low_temperature_top_k_1_and_tiny_top_p_equal_argmax(model):
 def test_fixed_seed_repeats_and_round_trip_gives_identical_samples(trained, model):
     a = model.generate(150, temperature=0.9, top_p=0.95, seed=7)[0].text
     assert model.generate(150, temperature=0.9, top_p=0.95, seed=7)[0].text == a
-    assert CharRNN.load(trained, device="cpu").generate(150, temperature=0.9, top_p=0.95, seed=7)[0].text == a
+    assert (
+        CharRNN.load(trained, device="cpu")
+        .generate(150, temperature=0.9, top_p=0.95, seed=7)[0]
+        .text
+        == a
+    )
     assert model.generate(150, temperature=0.9, top_p=0.95, seed=8)[0].text != a
 
 
@@ -82,9 +90,10 @@ def test_preseed_never_appears_and_changes_the_continuation(model, sonnets):
 def test_preseed_from_file(model, tmp_path, sonnets):
     f = tmp_path / "pre.txt"
     f.write_text(sonnets[5_000:5_300], encoding="utf-8")
-    assert model.generate(80, seed=1, preseed=f"@{f}")[0].text == model.generate(
-        80, seed=1, preseed=sonnets[5_000:5_300]
-    )[0].text
+    assert (
+        model.generate(80, seed=1, preseed=f"@{f}")[0].text
+        == model.generate(80, seed=1, preseed=sonnets[5_000:5_300])[0].text
+    )
 
 
 def test_unicode_seed_in_vocabulary(tmp_path):
@@ -122,7 +131,9 @@ def test_parallel_samples_sweeps_and_stop_at(model):
 
 def test_streamed_text_equals_the_returned_text(model):
     chunks: dict[int, list[str]] = {0: [], 1: []}
-    samples = model.generate(300, num_samples=2, stop_at="\n\n", seed=9, on_text=lambda i, c: chunks[i].append(c))
+    samples = model.generate(
+        300, num_samples=2, stop_at="\n\n", seed=9, on_text=lambda i, c: chunks[i].append(c)
+    )
     for i, s in enumerate(samples):
         assert "".join(chunks[i]) == s.generated
 
@@ -142,5 +153,7 @@ def test_originality_report(model, sonnets):
     assert 0.0 <= s.novel_fraction <= 1.0
     assert s.lines is not None and "\n".join(ln.line for ln in s.lines) == s.text
     # the corpus itself is entirely copied
-    checker_sample = model.generate(0, seed_text=sonnets[:200], check_original=20, corpus=sonnets)[0]
+    checker_sample = model.generate(0, seed_text=sonnets[:200], check_original=20, corpus=sonnets)[
+        0
+    ]
     assert all(ln.copied for ln in checker_sample.lines if len(ln.line) >= 20)

@@ -43,7 +43,9 @@ def test_bad_files_give_clear_errors(tmp_path, content, message):
     f = tmp_path / "corpus.txt"
     if content is not None:
         f.write_bytes(content)
-    with pytest.raises(TextkitError, match="(?i)" + message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        TextkitError, match="(?i)" + message.replace("(", r"\(").replace(")", r"\)")
+    ):
         read_corpus([f])
 
 

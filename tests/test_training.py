@@ -1,19 +1,20 @@
 import math
-from collections import Counter
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 import torch
 
-from conftest import REPO, tiny_config, tiny_rnn
 from textkit.charrnn import CharRNN
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder, load_weights
 from textkit.training import OPTIMIZERS, TrainConfig, lr_factor, train
+
+from conftest import REPO, tiny_config, tiny_rnn
 
 
 class QuadraticTask:
@@ -57,7 +58,9 @@ def cfg(**kw):
 def test_every_optimizer_reduces_the_loss(tmp_path, optimizer):
     task = QuadraticTask()
     start = task._loss().item()
-    result = train(task, cfg(optimizer=optimizer, schedule="constant"), ModelFolder(tmp_path).create())
+    result = train(
+        task, cfg(optimizer=optimizer, schedule="constant"), ModelFolder(tmp_path).create()
+    )
     assert result.last_val_loss < 0.5 * start
 
 
@@ -72,10 +75,14 @@ def test_early_stopping_and_keep_best(tmp_path):
 
 def test_time_budget_and_epochs_limits(tmp_path):
     start = time.monotonic()
-    result = train(QuadraticTask(), cfg(max_steps=None, time_budget=0.3), ModelFolder(tmp_path).create())
+    result = train(
+        QuadraticTask(), cfg(max_steps=None, time_budget=0.3), ModelFolder(tmp_path).create()
+    )
     assert result.stopped_because == "time budget"
     assert 0.3 <= time.monotonic() - start < 5
-    result = train(QuadraticTask(), cfg(max_steps=None, epochs=2.5), ModelFolder(tmp_path / "e").create())
+    result = train(
+        QuadraticTask(), cfg(max_steps=None, epochs=2.5), ModelFolder(tmp_path / "e").create()
+    )
     assert result.steps == 25 and result.stopped_because == "epochs"
 
 
@@ -147,7 +154,9 @@ def test_interrupted_run_resumes_on_the_same_curve(tmp_path, sonnets, monkeypatc
     assert result.interrupted and result.steps == 40
     monkeypatch.setattr(rnn._CharTask, "train_loss", original)
     resumed = CharRNN.load(tmp_path / "b", device="cpu")
-    result = resumed.fit(corpus, tmp_path / "b", tiny_config(max_steps=60, eval_every=20), resume=True)
+    result = resumed.fit(
+        corpus, tmp_path / "b", tiny_config(max_steps=60, eval_every=20), resume=True
+    )
     assert result.steps == 60 and not result.interrupted
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
@@ -158,7 +167,9 @@ def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets):
     constant = dict(schedule="constant", eval_every=20)
     tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "a", tiny_config(max_steps=60, **constant))
     tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "b", tiny_config(max_steps=20, **constant))
-    CharRNN.load(tmp_path / "b").fit(corpus, tmp_path / "b", tiny_config(max_steps=60, **constant), resume=True)
+    CharRNN.load(tmp_path / "b").fit(
+        corpus, tmp_path / "b", tiny_config(max_steps=60, **constant), resume=True
+    )
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
 
@@ -167,11 +178,15 @@ def test_resume_refuses_another_corpus_and_finished_runs(tmp_path, sonnets):
     corpus.write_text(sonnets[:20_000], encoding="utf-8")
     tiny_rnn().fit(corpus, tmp_path / "m", tiny_config(max_steps=20))
     with pytest.raises(TextkitError, match="already trained 20 steps"):
-        CharRNN.load(tmp_path / "m").fit(corpus, tmp_path / "m", tiny_config(max_steps=20), resume=True)
+        CharRNN.load(tmp_path / "m").fit(
+            corpus, tmp_path / "m", tiny_config(max_steps=20), resume=True
+        )
     other = tmp_path / "o.txt"
     other.write_text(sonnets[20_000:40_000], encoding="utf-8")
     with pytest.raises(TextkitError, match="different corpus"):
-        CharRNN.load(tmp_path / "m").fit(other, tmp_path / "m", tiny_config(max_steps=40), resume=True)
+        CharRNN.load(tmp_path / "m").fit(
+            other, tmp_path / "m", tiny_config(max_steps=40), resume=True
+        )
 
 
 def _start_training(tmp_path, corpus, *extra):

@@ -98,6 +98,13 @@ def unescape(value: str | None) -> str | None:
 @click.option(
     "--order", type=int, default=5, show_default=True, help="Context length of --cell markov."
 )
+@click.option(
+    "--smoothing",
+    type=click.Choice(["kneser-ney", "witten-bell"]),
+    default="kneser-ney",
+    show_default=True,
+    help="Smoothing of --cell markov.",
+)
 @click.option("--layers", type=int, help="Recurrent layers. [preset]")
 @click.option("--hidden", type=int, help="Hidden units per layer. [preset]")
 @click.option("--embedding", type=int, help="Character embedding size. [preset]")
@@ -188,7 +195,7 @@ def unescape(value: str | None) -> str | None:
     default=None,
     help="Progress bar. [default: when stderr is a terminal]",
 )
-def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, order, layers, hidden, embedding,
+def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, order, smoothing, layers, hidden, embedding,
                   seq_len, batch_size, dropout, optimizer, lr, momentum, weight_decay, clip, schedule, warmup,
                   max_steps, epochs, time_budget, eval_every, patience, val_fraction, seed, device, no_amp,
                   encoding, progress):  # fmt: skip
@@ -230,9 +237,12 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
 
     p = PRESETS[preset]
     if cell == "markov":
-        model = CharMarkov(order=order, val_fraction=val_fraction)
+        model = CharMarkov(order=order, val_fraction=val_fraction, smoothing=smoothing)
         val = model.fit(corpus, out, seq_len=p["seq_len"] if seq_len is None else seq_len)
-        click.echo(f"saved {out}  (order-{order} Markov, val loss {val:.4f} nats/char)", err=True)
+        click.echo(
+            f"saved {out}  (order-{order} {smoothing} Markov, val loss {val:.4f} nats/char)",
+            err=True,
+        )
         return
     train_cfg = TrainConfig(
         optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, clip=clip,
@@ -241,6 +251,7 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
         epochs=epochs, time_budget=parse_duration(time_budget), eval_every=eval_every, patience=patience,
         seed=seed, device=device, amp=not no_amp, progress=progress,
     )  # fmt: skip
+
     def pick(value, key):  # an option the user gave wins over the preset, even 0
         return p[key] if value is None else value
 

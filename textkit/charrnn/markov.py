@@ -2,8 +2,8 @@
 
 Counts of every context of length 1..order are kept as sorted integer codes (a context of n
 characters is a base-V number), so training and scoring are a few vectorised numpy passes.
-Probabilities interpolate all orders with Witten-Bell smoothing down to an add-one unigram,
-so every character in the vocabulary has a finite loss.
+Probabilities interpolate all orders (interpolated Kneser-Ney by default, or Witten-Bell) down
+to an add-one unigram, so every character in the vocabulary has a finite loss.
 """
 
 from __future__ import annotations
@@ -39,59 +39,93 @@ def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarr
     return np.where(keys[pos] == query, values[pos], 0)
 
 
+SMOOTHINGS = ("kneser-ney", "witten-bell")
+
+
+def _tables(keys: np.ndarray, counts: np.ndarray, V: int) -> dict[str, np.ndarray]:
+    """Per-context totals and number of distinct followers, from (context, next) counts."""
+    ctx_keys, ctx_types = np.unique(keys // V, return_counts=True)
+    ctx_totals = np.bincount(np.searchsorted(ctx_keys, keys // V), weights=counts)
+    return {"keys": keys, "counts": counts, "ctx_keys": ctx_keys,
+            "ctx_types": ctx_types.astype(np.int64), "ctx_totals": ctx_totals.astype(np.int64)}  # fmt: skip
+
+
+def _discount(counts: np.ndarray) -> float:
+    """The Kneser-Ney absolute discount n1 / (n1 + 2 n2) of one order."""
+    n1, n2 = int((counts == 1).sum()), int((counts == 2).sum())
+    return n1 / (n1 + 2 * n2) if n1 + n2 else 0.5
+
+
 class CharMarkov(CharGenerator):
-    """Character n-gram model with interpolated Witten-Bell smoothing."""
+    """Character n-gram model, interpolated Kneser-Ney (default) or Witten-Bell smoothing.
+
+    Kneser-Ney (the standard n-gram baseline) discounts every count by a fixed amount and gives
+    the mass to lower orders, whose counts are *continuation* counts (in how many contexts a
+    string occurs); Witten-Bell is the simpler classic, kept for comparison."""
 
     KIND = "charmarkov"
 
-    def __init__(self, order: int = 5, val_fraction: float = 0.1) -> None:
+    def __init__(
+        self, order: int = 5, val_fraction: float = 0.1, smoothing: str = "kneser-ney"
+    ) -> None:
         if order < 1:
             raise TextkitError(f"--order must be >= 1 (got {order})")
-        self.order, self.val_fraction = order, val_fraction
+        if smoothing not in SMOOTHINGS:
+            raise TextkitError(f"unknown smoothing {smoothing!r}; choose from {SMOOTHINGS}")
+        self.order, self.val_fraction, self.smoothing = order, val_fraction, smoothing
         self.tables: dict[str, torch.Tensor] = {}
         self.config: dict = {}
 
     # ------------------------------------------------------------------ training
     def _count(self, ids: np.ndarray) -> None:
-        V = len(self.vocab)
-        if V ** (self.order + 1) >= 2**63:
+        V, K = len(self.vocab), self.order
+        if V ** (K + 1) >= 2**63:
             raise TextkitError(
-                f"--order {self.order} is too high for a {V}-character vocabulary "
+                f"--order {K} is too high for a {V}-character vocabulary "
                 f"(at most {int(math.log(2**63) / math.log(V)) - 1})"
             )
-        t = {"unigram": torch.from_numpy(np.bincount(ids, minlength=V).astype(np.int64))}
-        for n in range(1, self.order + 1):
-            ctx = _codes(ids, n, V)
-            joint_keys, joint_counts = np.unique(ctx * V + ids[n:], return_counts=True)
-            ctx_keys, ctx_types = np.unique(joint_keys // V, return_counts=True)
-            ctx_totals = np.bincount(
-                np.searchsorted(ctx_keys, joint_keys // V), weights=joint_counts
-            ).astype(np.int64)
-            t[f"joint_keys_{n}"] = torch.from_numpy(joint_keys)
-            t[f"joint_counts_{n}"] = torch.from_numpy(joint_counts.astype(np.int64))
-            t[f"ctx_keys_{n}"] = torch.from_numpy(ctx_keys)
-            t[f"ctx_types_{n}"] = torch.from_numpy(ctx_types.astype(np.int64))
-            t[f"ctx_totals_{n}"] = torch.from_numpy(ctx_totals)
-        self.tables = t
-        self._np = {k: v.numpy() for k, v in t.items()}
+        raw = {}  # order -> (joint keys, counts) of (n-character context, next character)
+        for n in range(1, K + 1):
+            raw[n] = np.unique(_codes(ids, n, V) * V + ids[n:], return_counts=True)
+        kn = self.smoothing == "kneser-ney"
+        unigram = np.bincount(ids, minlength=V)
+        if kn:  # continuation count of c: how many distinct characters precede it
+            unigram = np.bincount(raw[1][0] % V, minlength=V)
+        t = {"unigram": unigram.astype(np.int64)}
+        discounts = []
+        for n in range(1, K + 1):
+            keys, counts = raw[n]
+            if kn and n < K:  # continuation counts: distinct left extensions of (context, c)
+                keys, counts = np.unique(raw[n + 1][0] % V ** (n + 1), return_counts=True)
+            for name, arr in _tables(keys, counts.astype(np.int64), V).items():
+                t[f"{name}_{n}"] = arr
+            discounts.append(_discount(counts))
+        t["discounts"] = np.array(discounts, dtype=np.float64)
+        self.tables = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in t.items()}
+        self._np = t
 
     def _probs(self, ctx_codes: list[np.ndarray | None], targets: np.ndarray) -> np.ndarray:
         """P(target | context) for arrays of targets; ``ctx_codes[n-1]`` is the order-n context
-        code per query (or None / negative where that context is unavailable)."""
+        code per query (negative where that context is unavailable)."""
         V, t = len(self.vocab), self._np
+        kn = self.smoothing == "kneser-ney"
         uni = t["unigram"]
         p = (uni[targets] + 1.0) / (uni.sum() + V)
         for n in range(1, self.order + 1):
             ctx = ctx_codes[n - 1]
-            if ctx is None:
-                break
             valid = ctx >= 0
             c = np.where(valid, ctx, 0)
             total = _lookup(t[f"ctx_keys_{n}"], t[f"ctx_totals_{n}"], c) * valid
             types = _lookup(t[f"ctx_keys_{n}"], t[f"ctx_types_{n}"], c)
-            joint = _lookup(t[f"joint_keys_{n}"], t[f"joint_counts_{n}"], c * V + targets)
+            joint = _lookup(t[f"keys_{n}"], t[f"counts_{n}"], c * V + targets)
             seen = total > 0
-            p = np.where(seen, (joint + types * p) / np.maximum(total + types, 1), p)
+            safe_total = np.maximum(total, 1)
+            if kn:
+                d = t["discounts"][n - 1]
+                higher = np.maximum(joint - d, 0) / safe_total + d * types / safe_total * p
+            else:
+                higher = (joint + types * p) / np.maximum(total + types, 1)
+            p = np.where(seen, higher, p)
         return p
 
     def loss_on_ids(self, ids: np.ndarray) -> float:
@@ -130,7 +164,7 @@ class CharMarkov(CharGenerator):
         self._store_corpus(folder, corpus.text)
         save_weights(folder.file(WEIGHTS), self.tables)
         self.config = {
-            "model": {"order": self.order},
+            "model": {"order": self.order, "smoothing": self.smoothing},
             "data": {"val_fraction": self.val_fraction},
             "vocab": self.vocab.chars,
             "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
@@ -138,7 +172,7 @@ class CharMarkov(CharGenerator):
             "preseed_excerpt": self.preseed_excerpt,
             "best_val_loss": val,
             "best_step": 0,
-            "num_params": int(sum(v.numel() for k, v in self.tables.items() if "counts" in k)),
+            "num_params": int(sum(v.numel() for k, v in self.tables.items() if k.startswith("counts"))),
         }  # fmt: skip
         folder.write_config(self.KIND, self.config)
         row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val, "elapsed_s": elapsed,
@@ -153,13 +187,21 @@ class CharMarkov(CharGenerator):
     def load(cls, path: str | Path) -> CharMarkov:
         folder = ModelFolder(path)
         cfg = folder.read_config((cls.KIND,))
-        model = cls(order=cfg["model"]["order"], val_fraction=cfg["data"]["val_fraction"])
+        model = cls(val_fraction=cfg["data"]["val_fraction"], **cfg["model"])
         model.vocab = Vocab(cfg["vocab"])
         model.preseed_excerpt = cfg.get("preseed_excerpt")
         model.config, model.folder = cfg, folder
         model.tables = load_weights(folder.file(WEIGHTS))
         model._np = {k: v.numpy() for k, v in model.tables.items()}
+        if set(model._np) != set(model._expected_tables()):
+            raise TextkitError(f"{folder.file(WEIGHTS)} does not match config.json; retrain")
         return model
+
+    def _expected_tables(self) -> list[str]:
+        per_order = ("keys", "counts", "ctx_keys", "ctx_types", "ctx_totals")
+        return ["unigram", "discounts"] + [
+            f"{x}_{n}" for n in range(1, self.order + 1) for x in per_order
+        ]
 
     # ------------------------------------------------------------------ sampling
     def _stepper(self, device: torch.device) -> _MarkovStepper:
