@@ -97,6 +97,7 @@ class TrainResult:
     stopped_because: str
     interrupted: bool = False
     elapsed_s: float = 0.0
+    units_per_s: float = 0.0  # training throughput, evaluation and checkpointing excluded
     history: list[dict] = field(default_factory=list)
 
 
@@ -246,8 +247,10 @@ def train(
         bar.set_postfix(val=f"{val:.3f}", best=f"{best:.3f}")
 
     model.train()
+    step_time, steps_run = 0.0, 0
     with _StopFlag() as flag:
         while True:
+            t0 = time.monotonic()
             progress = step / total_steps if total_steps else 0.0
             if cfg.time_budget:
                 progress = max(progress, (time.monotonic() - start) / cfg.time_budget)
@@ -268,6 +271,8 @@ def train(
             scaler.update()
             step += 1
             losses.append(loss.item())
+            step_time += time.monotonic() - t0
+            steps_run += 1
             units += task.units_per_step
             bar.update(1)
             bar.set_postfix(
@@ -300,5 +305,6 @@ def train(
         stopped_because=stopped,
         interrupted=stopped == "interrupted",
         elapsed_s=time.monotonic() - start,
+        units_per_s=steps_run * task.units_per_step / max(step_time, 1e-9),
         history=history,
     )
