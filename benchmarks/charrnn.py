@@ -50,7 +50,7 @@ def stream_val_loss(
 
 
 def plain_pytorch_loop(train_ids, vocab_size, p, budget, device, lr, seed=0):
-    """The usual hand-written loop: random windows, fresh zero state per batch, Adam, fp32."""
+    """The usual hand-written loop: random windows, fresh zero state per batch, Adam, constant LR."""
     torch.manual_seed(seed)
     net = CharRNNNet(vocab_size, "lstm", p["embedding"], p["hidden"], p["layers"], 0.1).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -89,16 +89,28 @@ def main() -> None:
     ap.add_argument("--preset", default="small", choices=sorted(PRESETS))
     ap.add_argument("--device", default="auto")
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--layers", type=int, help="override the preset")
+    ap.add_argument("--hidden", type=int, help="override the preset")
+    ap.add_argument(
+        "--schedule",
+        default="cosine",
+        choices=["cosine", "linear", "constant"],
+        help="textkit's LR schedule",
+    )
     ap.add_argument("--sample-length", type=int, default=1000)
     args = ap.parse_args()
     device = resolve_device(args.device)
-    p = PRESETS[args.preset]
+    p = dict(PRESETS[args.preset])
+    p.update({k: getattr(args, k) for k in ("layers", "hidden") if getattr(args, k) is not None})
     corpus = read_corpus([args.corpus])
     vocab = Vocab.from_text(corpus.text)
     ids = vocab.encode(corpus.text)
     train_ids, val_ids = split_train_val(ids, 0.1, p["seq_len"])
     print(
         f"corpus {args.corpus}: {len(ids):,} chars, vocab {len(vocab)}, val {len(val_ids):,} chars"
+    )
+    print(
+        f"lr {args.lr:g}, textkit schedule {args.schedule}; plain loop: constant LR, random windows"
     )
     print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} CPU threads'}), "
           f"preset {args.preset} {dict((k, p[k]) for k in ('embedding', 'hidden', 'layers', 'seq_len', 'batch_size'))}, budget {args.budget:g}s")  # fmt: skip

@@ -19,6 +19,8 @@ _EXPORTS = {
     "TextkitError": "textkit.errors",
     "load_model": "textkit.loading",
     "read_corpus": "textkit.text.io",
+    "Pipeline": "textkit.text.pipeline",
+    "read_documents": "textkit.text.readers",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

@@ -7,6 +7,7 @@ One code path for CPU and GPU: callers ask for a device, wrap forward passes in
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import re
@@ -48,11 +49,28 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     raise TextkitError(f"unknown device {spec!r}; choose one of {DEVICE_CHOICES}")
 
 
+@functools.cache
+def _bf16_rnn_works(device: torch.device) -> bool:
+    """cuDNN runs recurrent layers in bf16 only from cuDNN 9.13 on; older stacks raise
+    "not implemented for 'BFloat16'". One tiny LSTM step tells, once per device."""
+    try:
+        lstm = torch.nn.LSTM(8, 8).to(device)
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+            out, _ = lstm(torch.randn(2, 1, 8, device=device))
+        out.float().sum().backward()
+        return True
+    except RuntimeError:
+        return False
+
+
 def amp_dtype(device: torch.device) -> torch.dtype | None:
-    """The mixed-precision dtype for this device: bf16 where supported, fp16 otherwise, None on CPU."""
+    """The mixed-precision dtype for this device: bf16 where the GPU and its cuDNN support it
+    (no loss scaling needed), fp16 otherwise, None (full fp32) on CPU and MPS."""
     if device.type != "cuda":
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if torch.cuda.is_bf16_supported() and _bf16_rnn_works(device):
+        return torch.bfloat16
+    return torch.float16
 
 
 def autocast(device: torch.device, enabled: bool = True) -> contextlib.AbstractContextManager:

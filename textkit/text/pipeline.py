@@ -1,0 +1,232 @@
+"""The text pipeline: normalise, tokenize, filter and stem, configured once, saved with every
+model that used it, and applied identically at training and at prediction time.
+
+Everything here works offline: NLTK's tokenizers and stemmers need no data files (sentence
+splitting uses an untrained Punkt model seeded with common abbreviations), and the stop-word
+list ships with scikit-learn.  Per-token work (filters, stop words, stemming) is cached: a
+word's processed form never changes, so after warm-up each token costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from pathlib import Path
+
+from textkit.errors import TextkitError
+
+TOKENIZERS = ("regexp", "treebank", "tweet", "whitespace")
+STEMMERS = ("porter", "snowball", "lancaster")
+NUMBER_MODES = ("keep", "drop", "replace")
+# numbers with separators (1,000 / 3.5), words with inner apostrophes or hyphens, punctuation
+DEFAULT_PATTERN = r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?!\w)|\w+(?:['’\-]\w+)*|[^\w\s]"
+NUMBER_TOKEN = "<num>"
+PIPELINE_FILE = "pipeline.json"
+FORMAT_VERSION = 1
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "jr", "sr",
+                  "inc", "ltd", "co", "no", "fig", "gen", "gov", "sen", "rep", "mt", "u.s"}  # fmt: skip
+_NUMBER = re.compile(r"[+-]?(?:\d[\d,._]*)(?:st|nd|rd|th|%|s)?", re.IGNORECASE)
+_PUNCT = re.compile(r"[^\w\s]+")
+
+
+@dataclass
+class Pipeline:
+    """A configured text-to-tokens pipeline.  Construct it with the steps you want, then
+    ``tokens(text)`` / ``process(docs)``; ``to_json``/``from_json`` round-trip it exactly."""
+
+    lowercase: bool = True
+    unicode_form: str | None = "NFKC"  # NFC, NFKC, NFD, NFKD or None
+    strip_accents: bool = False
+    tokenizer: str = "regexp"
+    pattern: str = DEFAULT_PATTERN  # for tokenizer="regexp"
+    punctuation: bool = False  # keep punctuation tokens?
+    numbers: str = "keep"  # keep | drop | replace (with "<num>")
+    stopwords: str | list[str] | None = None  # "english", a list of words, or None
+    stemmer: str | None = None
+    ngrams: tuple[int, ...] = (1,)
+    min_length: int = 1
+    cache_size: int = 2_000_000
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.ngrams = tuple(int(n) for n in self.ngrams)
+        if self.tokenizer not in TOKENIZERS:
+            raise TextkitError(f"unknown tokenizer {self.tokenizer!r}; choose from {TOKENIZERS}")
+        if self.stemmer is not None and self.stemmer not in STEMMERS:
+            raise TextkitError(f"unknown stemmer {self.stemmer!r}; choose from {STEMMERS} or none")
+        if self.numbers not in NUMBER_MODES:
+            raise TextkitError(f"numbers must be one of {NUMBER_MODES} (got {self.numbers!r})")
+        if self.unicode_form not in (None, "NFC", "NFKC", "NFD", "NFKD"):
+            raise TextkitError(f"unknown unicode form {self.unicode_form!r}")
+        if not self.ngrams or min(self.ngrams) < 1:
+            raise TextkitError(f"n-gram sizes must be >= 1 (got {self.ngrams})")
+        if isinstance(self.stopwords, str) and self.stopwords != "english":
+            raise TextkitError(
+                f"built-in stop words: 'english' (got {self.stopwords!r}); pass a list for others"
+            )
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise TextkitError(f"bad tokenizer pattern {self.pattern!r}: {exc}") from exc
+
+    # ------------------------------------------------------------------ the steps
+    @cached_property
+    def _split(self):
+        if self.tokenizer == "regexp":
+            return re.compile(self.pattern).findall
+        if self.tokenizer == "whitespace":
+            return str.split
+        if self.tokenizer == "tweet":
+            from nltk.tokenize import TweetTokenizer
+
+            return TweetTokenizer(preserve_case=not self.lowercase, reduce_len=True).tokenize
+        from nltk.tokenize import NLTKWordTokenizer
+
+        word = NLTKWordTokenizer().tokenize
+        sentences = sentence_splitter()
+        return lambda text: [tok for sent in sentences(text) for tok in word(sent)]
+
+    @cached_property
+    def _stopset(self) -> frozenset[str]:
+        if self.stopwords is None:
+            return frozenset()
+        words = english_stopwords() if self.stopwords == "english" else self.stopwords
+        return frozenset(w.lower() if self.lowercase else w for w in words)
+
+    @cached_property
+    def _stem(self):
+        if self.stemmer is None:
+            return None
+        from nltk.stem import LancasterStemmer, PorterStemmer, SnowballStemmer
+
+        stemmer = {"porter": PorterStemmer, "lancaster": LancasterStemmer,
+                   "snowball": lambda: SnowballStemmer("english")}[self.stemmer]()  # fmt: skip
+        return stemmer.stem
+
+    def normalise(self, text: str) -> str:
+        if self.unicode_form:
+            text = unicodedata.normalize(self.unicode_form, text)
+        if self.strip_accents:
+            text = "".join(
+                c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+            )
+        if (
+            self.lowercase and self.tokenizer != "tweet"
+        ):  # the tweet tokenizer keeps emoticons' case
+            text = text.lower()
+        return text
+
+    def _token(self, tok: str) -> str | None:
+        """One raw token -> its final form, or None to drop it (uncached)."""
+        if _PUNCT.fullmatch(tok):
+            if not self.punctuation:
+                return None
+        elif _NUMBER.fullmatch(tok):
+            if self.numbers == "drop":
+                return None
+            if self.numbers == "replace":
+                return NUMBER_TOKEN
+        if tok in self._stopset or len(tok) < self.min_length:
+            return None
+        return self._stem(tok) if self._stem else tok
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens of one document (with n-grams joined by "_" when ``ngrams`` asks)."""
+        cache, out = self._cache, []
+        for raw in self._split(self.normalise(text)):
+            try:
+                tok = cache[raw]
+            except KeyError:
+                tok = self._token(raw)
+                if len(cache) >= self.cache_size:
+                    cache.clear()
+                cache[raw] = tok
+            if tok is not None:
+                out.append(tok)
+        if self.ngrams == (1,):
+            return out
+        grams = []
+        for n in self.ngrams:
+            grams.extend("_".join(out[i : i + n]) for i in range(len(out) - n + 1))
+        return grams
+
+    __call__ = tokens
+
+    def process(self, docs: Iterable[str]) -> Iterator[list[str]]:
+        """Stream documents through the pipeline (a generator: constant memory)."""
+        for doc in docs:
+            yield self.tokens(doc)
+
+    # ------------------------------------------------------------------ (de)serialising
+    def to_dict(self) -> dict:
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        d["ngrams"] = list(self.ngrams)
+        return {"format_version": FORMAT_VERSION, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Pipeline:
+        d = dict(d)
+        if int(d.pop("format_version", 1)) > FORMAT_VERSION:
+            raise TextkitError("this pipeline was saved by a newer textkit; upgrade textkit")
+        known = {f.name for f in fields(cls) if f.init}
+        unknown = set(d) - known
+        if unknown:
+            raise TextkitError(f"unknown pipeline setting(s): {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Pipeline:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise TextkitError(f"pipeline JSON is malformed: {exc}") from exc
+
+    def save(self, path: str | Path) -> Path:
+        """Write the pipeline as JSON; a folder path gets ``pipeline.json`` inside it."""
+        from textkit.modelio import atomic_write_bytes
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / PIPELINE_FILE
+        atomic_write_bytes(path, (self.to_json() + "\n").encode())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Pipeline:
+        path = Path(path)
+        if path.is_dir():
+            path = path / PIPELINE_FILE
+        if not path.is_file():
+            raise TextkitError(f"no pipeline at {path}")
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pipeline) and self.to_dict() == other.to_dict()
+
+
+def english_stopwords() -> frozenset[str]:
+    """scikit-learn's English list (318 words, Glasgow IR group): ships with a dependency, so
+    it needs no download, unlike NLTK's stopwords corpus."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS
+
+
+def sentence_splitter():
+    """Sentence splitting without NLTK data: Punkt's rules, untrained, plus common abbreviations."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    params.abbrev_types = set(_ABBREVIATIONS)
+    return PunktSentenceTokenizer(params).tokenize
+
+
+def split_sentences(text: str) -> list[str]:
+    return sentence_splitter()(text)

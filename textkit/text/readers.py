@@ -1,0 +1,255 @@
+"""Streaming corpus readers for the formats users have: plain text (a document per line or per
+blank-line-separated paragraph), a directory of .txt files, CSV/TSV, JSON Lines and intents.json.
+
+Each yields ``Document``s one at a time, so a corpus larger than memory streams through.  Files
+are read as bytes and decoded line by line, so an encoding error names its file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from textkit.errors import TextkitError
+from textkit.text.io import expand_inputs
+
+FORMATS = ("auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "intents")
+
+
+@dataclass
+class Document:
+    text: str
+    label: str | None = None
+    source: str = ""
+    line: int = 0
+
+
+def _lines(path: Path, encoding: str, keep_ends: bool = False) -> Iterator[tuple[int, str]]:
+    """(line number, decoded line) pairs, streamed; a bad byte names its file and line."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 -- closed by the `with fh` below
+    except FileNotFoundError:
+        raise TextkitError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise TextkitError(f"cannot read {path}: {exc.strerror}") from exc
+    with fh:
+        for number, raw in enumerate(fh, 1):
+            if number == 1 and b"\x00" in raw[:8192]:
+                raise TextkitError(
+                    f"{path} looks like a binary file (it contains NUL bytes), not text"
+                )
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise TextkitError(
+                    f"{path}, line {number}: not valid {encoding} (byte 0x{raw[exc.start]:02x} at "
+                    f"column {exc.start + 1}); pass --encoding or convert the file to UTF-8"
+                ) from exc
+            except LookupError as exc:
+                raise TextkitError(f"unknown encoding {encoding!r}") from exc
+            if number == 1:
+                line = line.removeprefix("\ufeff")
+            yield number, line if keep_ends else line.rstrip("\r\n")
+
+
+def read_lines(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
+    """One document per non-blank line."""
+    for number, line in _lines(path, encoding):
+        if line.strip():
+            yield Document(line, source=str(path), line=number)
+
+
+def read_paragraphs(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
+    """One document per block of lines separated by blank lines."""
+    block: list[str] = []
+    start = 0
+    for number, line in _lines(path, encoding):
+        if line.strip():
+            if not block:
+                start = number
+            block.append(line)
+        elif block:
+            yield Document("\n".join(block), source=str(path), line=start)
+            block = []
+    if block:
+        yield Document("\n".join(block), source=str(path), line=start)
+
+
+def read_directory(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
+    """One document per text file below ``path`` (sorted), labelled with its folder name."""
+    for file in expand_inputs([path]):
+        text = "\n".join(line for _, line in _lines(Path(file), encoding))
+        if text.strip():
+            parent = Path(file).parent
+            yield Document(
+                text, label=None if parent == path else parent.name, source=str(file), line=1
+            )
+
+
+def read_table(
+    path: Path,
+    text_column: str | int | None = None,
+    label_column: str | int | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> Iterator[Document]:
+    """CSV/TSV with a header row; ``text_column`` defaults to "text" (or the only column)."""
+    lines = (line for _, line in _lines(path, encoding, keep_ends=True))
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise TextkitError(f"{path} is empty") from None
+    except csv.Error as exc:
+        raise TextkitError(
+            f"{path}, line 1: malformed {'TSV' if delimiter == chr(9) else 'CSV'} ({exc})"
+        ) from exc
+
+    def column(want: str | int | None, role: str, default: str | None) -> int | None:
+        if want is None:
+            if default in header:
+                return header.index(default)
+            if role == "text" and len(header) == 1:
+                return 0
+            if role == "text":
+                raise TextkitError(
+                    f"{path}: no 'text' column; choose one with --text-column from {header}"
+                )
+            return None
+        if isinstance(want, int) or str(want).isdigit():
+            if int(want) >= len(header):
+                raise TextkitError(f"{path}: column {want} is out of range (it has {len(header)})")
+            return int(want)
+        if want not in header:
+            raise TextkitError(f"{path}: no column {want!r}; columns are {header}")
+        return header.index(want)
+
+    text_i = column(text_column, "text", "text")
+    label_i = column(label_column, "label", None)
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise TextkitError(
+                    f"{path}, line {reader.line_num}: {len(row)} fields where the header has {len(header)}"
+                )
+            yield Document(
+                row[text_i],
+                row[label_i] if label_i is not None else None,
+                str(path),
+                reader.line_num,
+            )
+    except csv.Error as exc:
+        raise TextkitError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from exc
+
+
+def read_jsonl(
+    path: Path,
+    text_field: str | None = None,
+    label_field: str | None = None,
+    encoding: str = "utf-8",
+) -> Iterator[Document]:
+    """JSON Lines: one object per line, text in ``text_field`` (default "text")."""
+    text_field = text_field or "text"
+    for number, line in _lines(path, encoding):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TextkitError(f"{path}, line {number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
+            raise TextkitError(
+                f"{path}, line {number}: expected an object with a string {text_field!r} field"
+            )
+        label = obj.get(label_field) if label_field else None
+        yield Document(obj[text_field], None if label is None else str(label), str(path), number)
+
+
+@dataclass
+class Intent:
+    tag: str
+    patterns: list[str]
+    responses: list[str]
+
+
+def load_intents(path: Path, encoding: str = "utf-8") -> list[Intent]:
+    """intents.json: ``{"intents": [{"tag", "patterns": [...], "responses": [...]}]}``, checked."""
+    text = "\n".join(line for _, line in _lines(Path(path), encoding))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TextkitError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("intents"), list):
+        raise TextkitError(f'{path}: expected {{"intents": [...]}} at the top level')
+    intents, seen = [], set()
+    for i, item in enumerate(data["intents"]):
+        where = f"{path}: intent #{i + 1}"
+        if not isinstance(item, dict):
+            raise TextkitError(f"{where} is not an object")
+        tag = item.get("tag")
+        if not isinstance(tag, str) or not tag.strip():
+            raise TextkitError(f"{where} has no 'tag' string")
+        where = f"{path}: intent {tag!r}"
+        if tag in seen:
+            raise TextkitError(f"{where} appears twice")
+        seen.add(tag)
+        patterns, responses = item.get("patterns", []), item.get("responses", [])
+        for key, value in (("patterns", patterns), ("responses", responses)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TextkitError(f"{where}: '{key}' must be a list of strings")
+        intents.append(Intent(tag, patterns, responses))
+    if not any(it.patterns for it in intents):
+        raise TextkitError(f"{path}: no intent has any patterns")
+    return intents
+
+
+def read_intents(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
+    """Every pattern of an intents.json file, labelled with its intent's tag."""
+    for intent in load_intents(path, encoding):
+        for pattern in intent.patterns:
+            yield Document(pattern, intent.tag, str(path))
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir():
+        return "dir"
+    suffix = path.suffix.lower()
+    if suffix in (".csv",):
+        return "csv"
+    if suffix in (".tsv", ".tab"):
+        return "tsv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".json":
+        return "intents"
+    return "lines"
+
+
+def read_documents(
+    path: str | Path,
+    format: str = "auto",
+    text_column: str | None = None,
+    label_column: str | None = None,
+    encoding: str = "utf-8",
+) -> Iterator[Document]:
+    """Documents from one input in any supported format ("auto" goes by the file suffix)."""
+    path = Path(path)
+    if format not in FORMATS:
+        raise TextkitError(f"unknown format {format!r}; choose from {FORMATS}")
+    if not path.exists():
+        raise TextkitError(f"no such file: {path}")
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt == "dir":
+        return read_directory(path, encoding)
+    if fmt in ("csv", "tsv"):
+        return read_table(path, text_column, label_column, "," if fmt == "csv" else "\t", encoding)
+    if fmt == "jsonl":
+        return read_jsonl(path, text_column, label_column, encoding)
+    if fmt == "intents":
+        return read_intents(path, encoding)
+    return read_paragraphs(path, encoding) if fmt == "paragraphs" else read_lines(path, encoding)
