@@ -157,3 +157,20 @@ def test_originality_report(model, sonnets):
         0
     ]
     assert all(ln.copied for ln in checker_sample.lines if len(ln.line) >= 20)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_one_step_sampling_path_matches_the_recurrent_layer(cell):
+    from textkit.charrnn.model import CharRNNNet
+
+    torch.manual_seed(0)
+    net = CharRNNNet(30, cell=cell, embedding=8, hidden=16, layers=2).eval()
+    ids = torch.randint(0, 30, (5, 7))
+    with torch.no_grad():
+        full, full_state = net(ids)
+        state = net.init_state(5, torch.device("cpu"))
+        for t in range(7):
+            logits, state = net.step(ids[:, t], state)
+            assert torch.allclose(logits, full[:, t], atol=1e-5)
+    for a, b in zip(state if cell == "lstm" else [state], full_state if cell == "lstm" else [full_state], strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
