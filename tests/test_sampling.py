@@ -172,5 +172,9 @@ def test_one_step_sampling_path_matches_the_recurrent_layer(cell):
         for t in range(7):
             logits, state = net.step(ids[:, t], state)
             assert torch.allclose(logits, full[:, t], atol=1e-5)
-    for a, b in zip(state if cell == "lstm" else [state], full_state if cell == "lstm" else [full_state], strict=True):
+    for a, b in zip(
+        state if cell == "lstm" else [state],
+        full_state if cell == "lstm" else [full_state],
+        strict=True,
+    ):
         assert torch.allclose(a, b, atol=1e-5)

@@ -48,7 +48,7 @@ class CharRNNNet(nn.Module):
         a single time step (5x this). Eval mode only (no dropout)."""
         x = self.embed(ids)
         lstm = self.cell == "lstm"
-        hs, cs = (state if lstm else (state, None))
+        hs, cs = state if lstm else (state, None)
         new_h, new_c = [], []
         for k in range(self.layers):
             w_ih, w_hh = getattr(self.rnn, f"weight_ih_l{k}"), getattr(self.rnn, f"weight_hh_l{k}")
