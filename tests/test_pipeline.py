@@ -236,3 +236,29 @@ def test_real_tweets_through_the_tweet_pipeline():
     tokens = [t for d in docs[:2000] for t in pipe.tokens(d.text)]
     assert any(t.startswith("@") for t in tokens) and any(t.startswith("#") for t in tokens)
     assert "the" not in tokens
+
+
+@pytest.mark.skipif(not SNIPS.is_file(), reason="shared data not present")
+def test_json_records_on_the_real_snips_file():
+    with pytest.raises(TextkitError, match="choose one with --json-key"):
+        list(read_documents(SNIPS))
+    train = list(read_documents(SNIPS, json_key="train", label_column="intent"))
+    test = list(read_documents(SNIPS, json_key="test", label_column="intent"))
+    assert (len(train), len(test)) == (13784, 700)
+    assert len({d.label for d in test}) == 7 and all(d.text for d in test)
+    with pytest.raises(TextkitError, match="no list 'dev'"):
+        list(read_documents(SNIPS, json_key="dev"))
+
+
+def test_json_list_of_records_and_its_errors(tmp_path):
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps([{"text": "one", "y": "a"}, {"text": "two", "y": "b"}]))
+    assert [(d.text, d.label) for d in read_documents(f, label_column="y")] == [
+        ("one", "a"),
+        ("two", "b"),
+    ]
+    f.write_text(json.dumps([{"text": "one"}, {"body": "two"}]))
+    with pytest.raises(TextkitError, match="record #2 has no string 'text'"):
+        list(read_documents(f))
+    f.write_text(json.dumps({"intents": [{"tag": "hi", "patterns": ["hello"]}]}))
+    assert [(d.text, d.label) for d in read_documents(f)] == [("hello", "hi")]

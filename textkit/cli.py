@@ -446,15 +446,21 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "intents"]),
+    type=click.Choice(
+        ["auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "json", "intents"]
+    ),
     default="auto",
     show_default=True,
-    help="Input format; auto goes by suffix (.csv, .tsv, .jsonl, .json = intents.json, directory, else a document per line).",
+    help="Input format; auto goes by suffix (.csv, .tsv, .jsonl, .json = records or intents.json, directory, else a document per line).",
 )
 @click.option(
     "--text-column", help="CSV/TSV column or JSONL field holding the text. [default: text]"
 )
 @click.option("--label-column", help="CSV/TSV column or JSONL field holding a label.")
+@click.option(
+    "--json-key",
+    help="For a JSON file holding several lists of records, the one to read (e.g. train).",
+)
 @click.option("--with-labels", is_flag=True, help="Write label<TAB>tokens lines.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the input.")
 @click.option(
@@ -530,7 +536,7 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
     default=None,
     help="Progress bar. [default: when stderr is a terminal]",
 )
-def preprocess(input_path, output, show, fmt, text_column, label_column, with_labels, encoding, pipeline_file,
+def preprocess(input_path, output, show, fmt, text_column, label_column, json_key, with_labels, encoding, pipeline_file,
                save_pipeline, lower, unicode_form, strip_accents, tokenizer, pattern, punctuation, numbers,
                stopwords, stem, ngrams, min_length, progress):  # fmt: skip
     """Tokenize, normalise and stem a corpus (streaming), writing one document per line."""
@@ -563,7 +569,7 @@ def preprocess(input_path, output, show, fmt, text_column, label_column, with_la
         pipe.save(save_pipeline)
 
     def docs():
-        return read_documents(input_path, fmt, text_column, label_column, encoding)
+        return read_documents(input_path, fmt, text_column, label_column, encoding, json_key)
 
     if show:
         for doc, tokens in show_examples(docs(), pipe, show):

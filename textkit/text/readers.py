@@ -16,7 +16,7 @@ from pathlib import Path
 from textkit.errors import TextkitError
 from textkit.text.io import expand_inputs
 
-FORMATS = ("auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "intents")
+FORMATS = ("auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "json", "intents")
 
 
 @dataclass
@@ -177,13 +177,18 @@ class Intent:
     responses: list[str]
 
 
-def load_intents(path: Path, encoding: str = "utf-8") -> list[Intent]:
-    """intents.json: ``{"intents": [{"tag", "patterns": [...], "responses": [...]}]}``, checked."""
+def _load_json(path: Path, encoding: str):
     text = "\n".join(line for _, line in _lines(Path(path), encoding))
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise TextkitError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+
+
+def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]:
+    """intents.json: ``{"intents": [{"tag", "patterns": [...], "responses": [...]}]}``, checked."""
+    if data is None:
+        data = _load_json(path, encoding)
     if not isinstance(data, dict) or not isinstance(data.get("intents"), list):
         raise TextkitError(f'{path}: expected {{"intents": [...]}} at the top level')
     intents, seen = [], set()
@@ -208,11 +213,42 @@ def load_intents(path: Path, encoding: str = "utf-8") -> list[Intent]:
     return intents
 
 
-def read_intents(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
+def read_intents(path: Path, encoding: str = "utf-8", data=None) -> Iterator[Document]:
     """Every pattern of an intents.json file, labelled with its intent's tag."""
-    for intent in load_intents(path, encoding):
+    for intent in load_intents(path, encoding, data):
         for pattern in intent.patterns:
             yield Document(pattern, intent.tag, str(path))
+
+
+def read_json(
+    path: Path,
+    text_field: str | None = None,
+    label_field: str | None = None,
+    key: str | None = None,
+    encoding: str = "utf-8",
+) -> Iterator[Document]:
+    """A JSON file of records: a list of objects, or ``{key: [objects], ...}`` (choose ``key``,
+    e.g. "train" in the SNIPS benchmark file); ``{"intents": ...}`` is read as intents.json.
+    Unlike the other readers this loads the whole file: JSON has no record boundaries."""
+    data = _load_json(path, encoding)
+    if key is None and isinstance(data, dict) and "intents" in data:
+        yield from read_intents(path, encoding, data)
+        return
+    if isinstance(data, dict):
+        lists = [k for k, v in data.items() if isinstance(v, list)]
+        if key is None:
+            raise TextkitError(f"{path} holds the lists {lists}; choose one with --json-key")
+        if key not in lists:
+            raise TextkitError(f"{path}: no list {key!r}; it has {lists}")
+        data = data[key]
+    if not isinstance(data, list):
+        raise TextkitError(f"{path}: expected a list of objects (or intents.json)")
+    text_field = text_field or "text"
+    for i, obj in enumerate(data):
+        if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
+            raise TextkitError(f"{path}: record #{i + 1} has no string {text_field!r} field")
+        label = obj.get(label_field) if label_field else None
+        yield Document(obj[text_field], None if label is None else str(label), str(path), i + 1)
 
 
 def detect_format(path: Path) -> str:
@@ -226,7 +262,7 @@ def detect_format(path: Path) -> str:
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix == ".json":
-        return "intents"
+        return "json"
     return "lines"
 
 
@@ -236,6 +272,7 @@ def read_documents(
     text_column: str | None = None,
     label_column: str | None = None,
     encoding: str = "utf-8",
+    json_key: str | None = None,
 ) -> Iterator[Document]:
     """Documents from one input in any supported format ("auto" goes by the file suffix)."""
     path = Path(path)
@@ -250,6 +287,8 @@ def read_documents(
         return read_table(path, text_column, label_column, "," if fmt == "csv" else "\t", encoding)
     if fmt == "jsonl":
         return read_jsonl(path, text_column, label_column, encoding)
+    if fmt == "json":
+        return read_json(path, text_column, label_column, json_key, encoding)
     if fmt == "intents":
         return read_intents(path, encoding)
     return read_paragraphs(path, encoding) if fmt == "paragraphs" else read_lines(path, encoding)
