@@ -204,7 +204,8 @@ def test_readers_for_every_format(tmp_path):
             {},
             "line 1: not valid JSON",
         ),
-        ("intents.json", '{"tags": []}', {}, 'expected {"intents"'),
+        ("intents.json", '{"tags": []}', {"format": "intents"}, 'expected {"intents"'),
+        ("intents.json", '{"tags": []}', {}, "choose one with --json-key"),
         ("intents.json", '{"intents": [{"patterns": ["x"]}]}', {}, "intent #1 has no 'tag'"),
         (
             "intents.json",
