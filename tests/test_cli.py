@@ -61,6 +61,15 @@ def test_train_then_generate_with_no_arguments(workdir):
     assert (workdir / "models" / "poems-2").is_dir()
     cfg = json.loads((workdir / "models" / "poems-2" / "config.json").read_text())
     assert cfg["model"]["cell"] == "gru"
+    # --overwrite replaces a run completely: no curve mixes two runs
+    assert (
+        run("train-charrnn", "poems.txt", *TINY, "--name", "poems-2", "--overwrite").exit_code == 0
+    )
+    steps = [
+        json.loads(x)["step"]
+        for x in (workdir / "models" / "poems-2" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert steps == [20, 40]
     listing = run("models").stdout
     assert "models/poems-2" in listing and "charrnn" in listing
 

@@ -233,9 +233,11 @@ def test_ctrl_c_saves_and_resume_continues(tmp_path, sonnets):
 def test_kill_9_at_any_moment_leaves_a_loadable_checkpoint(tmp_path, sonnets):
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets, encoding="utf-8")
-    folder = ModelFolder(tmp_path / "models" / "s")
-    for delay in (0.0, 0.13, 0.29):  # land the kill at different points of the save cycle
-        proc = _start_training(tmp_path, corpus, "--eval-every", "2", "--overwrite")
+    for i, delay in enumerate(
+        (0.0, 0.13, 0.29)
+    ):  # land the kill at different points of the save cycle
+        folder = ModelFolder(tmp_path / "models" / f"run{i}")
+        proc = _start_training(tmp_path, corpus, "--eval-every", "2", "--name", f"run{i}")
         _wait_for_metrics(folder, rows=3)
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)

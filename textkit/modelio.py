@@ -169,6 +169,12 @@ class ModelFolder:
     def exists(self) -> bool:
         return self.file(CONFIG).is_file()
 
+    def clear_run(self) -> None:
+        """Remove what an earlier run left (weights, metrics, state, plot) before a fresh one,
+        so an --overwrite'd folder never mixes two runs' curves."""
+        for name in (WEIGHTS, METRICS, STATE, LOSS_PLOT):
+            self.file(name).unlink(missing_ok=True)
+
     # metrics -------------------------------------------------------------
     def append_metrics(self, row: dict) -> None:
         with open(self.file(METRICS), "a", encoding="utf-8") as fh:

@@ -157,6 +157,7 @@ class CharMarkov(CharGenerator):
         start = time.monotonic()
         self._count(train_ids)
         folder = ModelFolder(out).create()
+        folder.clear_run()
         self.folder = folder
         val = self.loss_on_ids(val_ids)
         elapsed = time.monotonic() - start
@@ -177,7 +178,6 @@ class CharMarkov(CharGenerator):
         folder.write_config(self.KIND, self.config)
         row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val, "elapsed_s": elapsed,
                "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
-        folder.file("metrics.jsonl").unlink(missing_ok=True)
         folder.append_metrics(row)
         plot_losses(folder)
         return val

@@ -186,6 +186,7 @@ class CharRNN(CharGenerator):
         if device.type == "cuda":
             train_b.ids, val_b.ids = train_b.ids.to(device), val_b.ids.to(device)
         if not resume:
+            folder.clear_run()
             torch.manual_seed(cfg.seed)
             self.net = CharRNNNet(len(self.vocab), **self.hparams)
             self.preseed_excerpt = corpus_excerpt(corpus.text[: len(train_ids)], seq_len, cfg.seed)
