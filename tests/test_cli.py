@@ -259,3 +259,22 @@ def test_preprocess_bad_input(workdir, args, message):
     r = run(*args)
     assert r.exit_code in (1, 2) and message.lower() in r.stderr.lower(), r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_closed_pipe_and_ctrl_c_end_generate_quietly(workdir):
+    import signal
+
+    assert run("train-charrnn", "poems.txt", *TINY).exit_code == 0
+    cmd = [sys.executable, str(REPO / "cli.py"), "generate", "-n", "1000000"]
+    head = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir)
+    head.stdout.read(100)  # `textkit generate | head -c 100`
+    head.stdout.close()
+    err = head.stderr.read().decode()
+    assert head.wait(timeout=60) == 0 and "Traceback" not in err, err
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir)
+    proc.stdout.read(100)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert (
+        proc.returncode == 130 and "interrupted" in err.decode() and "Traceback" not in err.decode()
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import warnings
@@ -23,7 +24,9 @@ DEVICE_OPTION = click.option(
 
 
 class _Group(click.Group):
-    """Turns TextkitError into one line on stderr (exit 1); warnings become one line too."""
+    """Turns TextkitError into one line on stderr (exit 1); warnings become one line too;
+    Ctrl-C outside training (which saves and exits 130 itself) and a closed pipe
+    (`textkit generate | head`) end quietly instead of with a traceback."""
 
     def invoke(self, ctx: click.Context):
         def show(message, category, *args, **kwargs):
@@ -34,6 +37,13 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except TextkitError as exc:
             raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:
+            # stdout's reader went away: point stdout at devnull so the exit flush is silent
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
