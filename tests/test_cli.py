@@ -278,3 +278,20 @@ def test_closed_pipe_and_ctrl_c_end_generate_quietly(workdir):
     assert (
         proc.returncode == 130 and "interrupted" in err.decode() and "Traceback" not in err.decode()
     )
+
+
+def test_auto_preset_follows_corpus_size_and_device(workdir):
+    import torch
+
+    from textkit.charrnn import PRESETS, choose_preset
+
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert choose_preset(94_039, cpu) == choose_preset(94_039, gpu) == "small"
+    assert choose_preset(3_317_789, cpu) == "wide" and choose_preset(3_317_789, gpu) == "medium"
+    r = run("train-charrnn", "poems.txt", "--max-steps", "2", "--eval-every", "1", "--no-progress")
+    assert "(small preset)" in r.stderr
+    cfg = json.loads(Path("models/poems/config.json").read_text())
+    assert (
+        cfg["model"]["hidden"] == PRESETS["small"]["hidden"]
+        and cfg["training"]["lr"] == PRESETS["small"]["lr"]
+    )

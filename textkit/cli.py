@@ -94,10 +94,11 @@ def unescape(value: str | None) -> str | None:
 )
 @click.option(
     "--preset",
-    type=click.Choice(["tiny", "small", "medium", "large"]),
-    default="small",
+    type=click.Choice(["auto", "tiny", "small", "wide", "medium", "large"]),
+    default="auto",
     show_default=True,
-    help="Size defaults: small trains in ~2 min on a laptop CPU; medium/large are for GPUs. Options below override it.",
+    help="Size, LR and step defaults. auto: small (2x256, ~2 min on a laptop CPU) below a million characters, "
+    "else wide (1x512) on a CPU or medium (3x512) on a GPU; large (3x1024) for big GPUs. Options below override it.",
 )
 @click.option(
     "--cell",
@@ -137,7 +138,7 @@ def unescape(value: str | None) -> str | None:
     show_default=True,
     help="Optimiser.",
 )
-@click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate.")
+@click.option("--lr", type=float, help="Peak learning rate. [preset: 2e-3, wide 5e-3]")
 @click.option(
     "--momentum", type=float, default=0.9, show_default=True, help="Momentum for momentum/nesterov."
 )
@@ -215,7 +216,8 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     Everything lands in MODELS_DIR/NAME: model.safetensors, config.json, metrics.jsonl,
     loss.png and train_state.pt (for --resume). Ctrl-C stops cleanly and saves.
     """
-    from textkit.charrnn import PRESETS, CharMarkov, CharRNN
+    from textkit.charrnn import PRESETS, CharMarkov, CharRNN, choose_preset
+    from textkit.device import resolve_device
     from textkit.modelio import ModelFolder, fresh_model_dir, list_models
     from textkit.text.io import read_corpus
     from textkit.training import TrainConfig
@@ -246,6 +248,8 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     else:
         out = fresh_model_dir(models_dir, name or default_name, overwrite)
 
+    if preset == "auto":
+        preset = choose_preset(len(corpus.text), resolve_device(device))
     p = PRESETS[preset]
     if cell == "markov":
         model = CharMarkov(order=order, val_fraction=val_fraction, smoothing=smoothing)
@@ -256,7 +260,7 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
         )
         return
     train_cfg = TrainConfig(
-        optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, clip=clip,
+        optimizer=optimizer, lr=p["lr"] if lr is None else lr, momentum=momentum, weight_decay=weight_decay, clip=clip,
         schedule=schedule, warmup=warmup,
         max_steps=max_steps if max_steps is not None else (p["max_steps"] if epochs is None and time_budget is None else None),
         epochs=epochs, time_budget=parse_duration(time_budget), eval_every=eval_every, patience=patience,
@@ -271,7 +275,9 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
         layers=pick(layers, "layers"), dropout=dropout, seq_len=pick(seq_len, "seq_len"),
         batch_size=pick(batch_size, "batch_size"), val_fraction=val_fraction,
     )  # fmt: skip
-    click.echo(f"training {cell} on {len(corpus.text):,} characters -> {out}", err=True)
+    click.echo(
+        f"training {cell} ({preset} preset) on {len(corpus.text):,} characters -> {out}", err=True
+    )
     result = model.fit(corpus, out, train_cfg, resume=resume, log=lambda m: click.echo(m, err=True))
     click.echo(
         f"{'interrupted' if result.interrupted else 'done'} after {result.steps} steps "

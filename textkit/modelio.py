@@ -136,7 +136,7 @@ class ModelFolder:
             "kind": kind,
             "format_version": FORMAT_VERSION,
             "textkit_version": __version__,
-            "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
             **config,
         }
         atomic_write_json(self.file(CONFIG), full)

@@ -27,14 +27,26 @@ from textkit.modelio import WEIGHTS, ModelFolder, load_weights, save_weights
 from textkit.text.io import Corpus
 from textkit.training import TrainConfig, TrainResult, train
 
-# Model and data sizes by use: "small" trains a verse-shaped sonnet model in ~2 minutes on a
-# 2-core CPU; "medium"/"large" are for GPUs (the sizes char-rnn and torch-rnn recommend).
+# Model, data and LR defaults by use. "small" trains a verse-shaped sonnet model in ~2 minutes
+# on a 2-core CPU; "wide" is for corpora of a million characters and more on a CPU (in a 5-minute
+# budget on 3.3M characters of poems a 1x512 LSTM at LR 5e-3 beat 2x256 at 2e-3: 1.648 vs 1.807
+# nats/char, benchmarks/README.md); "medium"/"large" are for GPUs (char-rnn / torch-rnn sizes).
 PRESETS: dict[str, dict] = {
-    "tiny": dict(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, max_steps=200),
-    "small": dict(embedding=48, hidden=256, layers=2, seq_len=100, batch_size=32, max_steps=800),
-    "medium": dict(embedding=64, hidden=512, layers=3, seq_len=200, batch_size=64, max_steps=5000),
-    "large": dict(embedding=128, hidden=1024, layers=3, seq_len=256, batch_size=128, max_steps=20000),
+    "tiny": dict(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, max_steps=200, lr=5e-3),
+    "small": dict(embedding=48, hidden=256, layers=2, seq_len=100, batch_size=32, max_steps=800, lr=2e-3),
+    "wide": dict(embedding=48, hidden=512, layers=1, seq_len=100, batch_size=32, max_steps=2000, lr=5e-3),
+    "medium": dict(embedding=64, hidden=512, layers=3, seq_len=200, batch_size=64, max_steps=5000, lr=2e-3),
+    "large": dict(embedding=128, hidden=1024, layers=3, seq_len=256, batch_size=128, max_steps=20000, lr=2e-3),
 }  # fmt: skip
+LARGE_CORPUS = 1_000_000  # characters
+
+
+def choose_preset(corpus_chars: int, device: torch.device) -> str:
+    """The preset `--preset auto` uses: small for small corpora (a bigger model overfits them
+    within minutes), wide on a CPU or medium on a GPU from a million characters on."""
+    if corpus_chars < LARGE_CORPUS:
+        return "small"
+    return "wide" if device.type == "cpu" else "medium"
 
 
 class _CharTask:
