@@ -76,7 +76,7 @@ def unescape(value: str | None) -> str | None:
 
 
 # ------------------------------------------------------------------ train-charrnn
-@main.command("train-charrnn")
+@main.command("train-charrnn", short_help="Train a char-level LSTM/GRU/RNN or n-gram generator.")
 @click.argument("inputs", nargs=-1, required=True, metavar="CORPUS...")
 @click.option(
     "--name", help="Model name: saved to MODELS_DIR/NAME. [default: the corpus file's name]"
@@ -292,7 +292,7 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
 
 
 # ------------------------------------------------------------------ generate
-@main.command()
+@main.command(short_help="Sample text from a trained char model.")
 @click.option(
     "--model",
     "model_path",
@@ -445,7 +445,7 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
 
 
 # ------------------------------------------------------------------ preprocess
-@main.command()
+@main.command(short_help="Tokenize, normalise and stem a corpus into a file.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option(
     "-o",
@@ -601,7 +601,7 @@ def preprocess(input_path, output, show, fmt, text_column, label_column, json_ke
 
 
 # ------------------------------------------------------------------ models / compare
-@main.command("models")
+@main.command("models", short_help="List trained models.")
 @MODELS_DIR_OPTION
 def models_cmd(models_dir):
     """List trained models: kind, size, best validation loss and date."""
@@ -630,7 +630,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-@main.command()
+@main.command(short_help="Plot several models' loss curves in one PNG.")
 @click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("compare.png"),
               show_default=True, help="PNG file to write.")  # fmt: skip
