@@ -295,3 +295,16 @@ def test_auto_preset_follows_corpus_size_and_device(workdir):
         cfg["model"]["hidden"] == PRESETS["small"]["hidden"]
         and cfg["training"]["lr"] == PRESETS["small"]["lr"]
     )
+
+
+def test_durations_and_escapes():
+    from textkit.cli import parse_duration, unescape
+
+    assert [parse_duration(v) for v in ("90", "90s", "5m", "1.5h", None)] == [
+        90,
+        90,
+        300,
+        5400,
+        None,
+    ]
+    assert unescape(r"one\ntwo\tthree") == "one\ntwo\tthree" and unescape(None) is None

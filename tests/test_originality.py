@@ -25,3 +25,11 @@ def test_lines_copied_by_run_or_verbatim():
     assert [ln.copied for ln in lines] == [True, False, False]
     checker = OriginalityChecker("ab\ncdefghij\n", n=20, min_line=8)
     assert [ln.copied for ln in checker.check_lines("cdefghij\nab")] == [True, False]
+
+
+def test_shared_whitespace_or_punctuation_is_not_copying():
+    corpus = "verse\n" + " " * 40 + "indented line\n" + "-" * 30 + "\n"
+    checker = OriginalityChecker(corpus, n=20)
+    text = " " * 30 + "brand new words here\n" + "-" * 25
+    assert not checker.copied_mask(text).any()
+    assert not any(ln.copied for ln in checker.check_lines(text))

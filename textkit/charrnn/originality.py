@@ -2,7 +2,7 @@
 
 Every ``n``-character window of the corpus is hashed once (vectorised, 64-bit polynomial hash);
 a generated character is "copied" when it lies inside some ``n``-character window that also
-occurs in the corpus.  A line is copied when it contains such a window, or is a whole corpus
+occurs in the corpus and is at least half letters or digits (shared indentation isn't copying).  A line is copied when it contains such a window, or is a whole corpus
 line of at least ``min_line`` characters.
 """
 
@@ -53,7 +53,11 @@ class OriginalityChecker:
         if len(h) == 0 or len(self._hashes) == 0:
             return mask
         pos = np.searchsorted(self._hashes, h).clip(0, len(self._hashes) - 1)
-        hit = self._hashes[pos] == h
+        # a run counts only if at least half of it is letters or digits: a shared stretch of
+        # indentation or punctuation is not copying
+        alnum = np.concatenate([[0], np.cumsum([c.isalnum() for c in text])])
+        substantive = (alnum[self.n :] - alnum[: -self.n]) * 2 >= self.n
+        hit = (self._hashes[pos] == h) & substantive
         # spread each hit over the n characters of its window
         cover = np.zeros(len(text) + 1, dtype=np.int64)
         starts = np.flatnonzero(hit)
