@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from textkit.charrnn import PRESETS, CharMarkov, CharRNN
 from textkit.charrnn.data import Vocab, split_train_val
-from textkit.charrnn.model import CharRNNNet
+from textkit.charrnn.model import CharRNNNet, detach_state
 from textkit.device import autocast, resolve_device
 from textkit.text.io import read_corpus
 from textkit.training import TrainConfig
@@ -42,6 +42,7 @@ def stream_val_loss(
     for i in range(0, n, chunk):
         with autocast(device):
             logits, state = net(x[:, i : i + chunk], state)
+        state = detach_state(state)
         total += F.cross_entropy(
             logits.float().reshape(-1, logits.size(-1)),
             y[:, i : i + chunk].reshape(-1),

@@ -72,10 +72,12 @@ class CharRNNNet(nn.Module):
 
 
 def detach_state(state: State) -> State:
-    """Cut the graph between batches (truncated BPTT) while keeping the values."""
+    """Cut the graph between batches (truncated BPTT) while keeping the values. The carried
+    state is kept in fp32 so the next call's input and state dtypes agree whether or not
+    autocast lowers the recurrent op's precision."""
     if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return state.detach()
+        return tuple(s.detach().float() for s in state)
+    return state.detach().float()
 
 
 def select_state(state: State, rows: torch.Tensor) -> State:

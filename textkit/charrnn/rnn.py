@@ -82,6 +82,7 @@ class _CharTask:
         for index in range(self.eval_batches):
             x, y = self.val_b.batch(0, index)
             logits, state = self.model(self._to(x, device), state)
+            state = detach_state(state)
             total += F.cross_entropy(
                 logits.float().reshape(-1, logits.size(-1)), self._to(y, device).reshape(-1),
                 reduction="sum",
