@@ -218,7 +218,7 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     """
     from textkit.charrnn import PRESETS, CharMarkov, CharRNN, choose_preset
     from textkit.device import resolve_device
-    from textkit.modelio import ModelFolder, fresh_model_dir, list_models
+    from textkit.modelio import ModelFolder, find_trained_on, fresh_model_dir
     from textkit.text.io import read_corpus
     from textkit.training import TrainConfig
 
@@ -230,21 +230,15 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
             raise TextkitError(
                 "--resume applies to neural models; a markov model trains in one pass"
             )
-        candidates = [models_dir / name] if name else []
-        if not candidates:
-            for info in list_models(models_dir):
-                cfg = ModelFolder(info.path).read_config()
-                if (
-                    info.kind == CharRNN.KIND
-                    and cfg.get("corpus", {}).get("fingerprint") == corpus.fingerprint
-                ):
-                    candidates.append(info.path)
-                    break
-        if not candidates or not ModelFolder(candidates[0]).exists():
+        out = (
+            models_dir / name
+            if name
+            else find_trained_on(models_dir, CharRNN.KIND, corpus.fingerprint)
+        )
+        if out is None or not ModelFolder(out).exists():
             raise TextkitError(
                 f"nothing to resume: no char-RNN model trained on this corpus under {models_dir}/"
             )
-        out = candidates[0]
     else:
         out = fresh_model_dir(models_dir, name or default_name, overwrite)
 

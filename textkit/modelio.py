@@ -234,6 +234,7 @@ class ModelInfo:
     best_val_loss: float | None
     num_params: int | None
     size_bytes: int
+    config: dict
 
 
 def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
@@ -259,6 +260,7 @@ def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
                 best_val_loss=cfg.get("best_val_loss"),
                 num_params=cfg.get("num_params"),
                 size_bytes=size,
+                config=cfg,
             )
         )
     return sorted(infos, key=lambda i: i.saved_at, reverse=True)
@@ -274,6 +276,17 @@ def latest_model(models_dir: Path = DEFAULT_MODELS_DIR, kinds: tuple[str, ...] =
         f"no trained model ({what}) under {models_dir}/; train one first, "
         "e.g. `textkit train-charrnn corpora/poems.txt`, or pass --model PATH"
     )
+
+
+def find_trained_on(models_dir: Path, kind: str, corpus_fingerprint: str) -> Path | None:
+    """The newest model of ``kind`` trained on the corpus with this fingerprint (for --resume)."""
+    for info in list_models(models_dir):
+        if (
+            info.kind == kind
+            and info.config.get("corpus", {}).get("fingerprint") == corpus_fingerprint
+        ):
+            return info.path
+    return None
 
 
 def resolve_model_path(model: str | Path | None, models_dir: Path, kinds: tuple[str, ...]) -> Path:
