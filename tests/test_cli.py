@@ -159,7 +159,10 @@ def _bad_cases(workdir: Path) -> list[tuple[list[str], str]]:
         (["train-charrnn", "latin1.txt"], "not valid utf-8"),
         (["train-charrnn", "short.txt"], "too short to train on"),
         (["train-charrnn", "latin1.txt", "--encoding", "latin-1", "--resume"], "nothing to resume"),
-        (["train-charrnn", "poems.txt", "--resume", "--cell", "markov"], "--resume applies to neural models"),
+        (
+            ["train-charrnn", "poems.txt", "--resume", "--cell", "markov"],
+            "--resume applies to neural models",
+        ),
         (["train-charrnn", "poems.txt", "--cell", "transformer"], "Invalid value for '--cell'"),
         (["train-charrnn", "poems.txt", "--optimizer", "lbfgs"], "Invalid value for '--optimizer'"),
         (["train-charrnn", "poems.txt", "--bogus"], "no such option '--bogus'"),

@@ -263,3 +263,11 @@ def test_json_list_of_records_and_its_errors(tmp_path):
         list(read_documents(f))
     f.write_text(json.dumps({"intents": [{"tag": "hi", "patterns": ["hello"]}]}))
     assert [(d.text, d.label) for d in read_documents(f)] == [("hello", "hi")]
+
+
+def test_builtin_stopwords_are_sklearns_list_read_without_importing_it():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from textkit.text.pipeline import english_stopwords
+
+    assert english_stopwords() == ENGLISH_STOP_WORDS and len(english_stopwords()) == 318

@@ -9,6 +9,8 @@ word's processed form never changes, so after warm-up each token costs one dict 
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import re
 import unicodedata
@@ -211,9 +213,20 @@ class Pipeline:
         return isinstance(other, Pipeline) and self.to_dict() == other.to_dict()
 
 
+@functools.cache
 def english_stopwords() -> frozenset[str]:
-    """scikit-learn's English list (318 words, Glasgow IR group): ships with a dependency, so
-    it needs no download, unlike NLTK's stopwords corpus."""
+    """scikit-learn's English list (318 words, Glasgow IR group): it ships with a dependency, so
+    it needs no download, unlike NLTK's stopwords corpus.  The file holding it is read directly:
+    importing ``sklearn.feature_extraction`` takes about a second (it loads scipy)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec and spec.submodule_search_locations:
+        path = Path(spec.submodule_search_locations[0]) / "feature_extraction" / "_stop_words.py"
+        if path.is_file():
+            namespace: dict = {}
+            exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+            words = namespace.get("ENGLISH_STOP_WORDS")
+            if isinstance(words, frozenset) and words:
+                return words
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return ENGLISH_STOP_WORDS
