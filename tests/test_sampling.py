@@ -178,3 +178,12 @@ def test_one_step_sampling_path_matches_the_recurrent_layer(cell):
         strict=True,
     ):
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_loss_on_scores_real_verse_below_shuffled_text(model, sonnets):
+    import random
+
+    verse = sonnets[40_000:42_000]
+    shuffled = list(verse)
+    random.Random(0).shuffle(shuffled)
+    assert model.loss_on(verse) < model.loss_on("".join(shuffled)) - 0.5

@@ -80,12 +80,6 @@ def detach_state(state: State) -> State:
     return state.detach().float()
 
 
-def select_state(state: State, rows: torch.Tensor) -> State:
-    if isinstance(state, tuple):
-        return tuple(s[:, rows] for s in state)
-    return state[:, rows]
-
-
 def state_tensors(state: State | None) -> list[torch.Tensor]:
     if state is None:
         return []

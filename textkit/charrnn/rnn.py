@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -289,13 +288,9 @@ class CharRNN(CharGenerator):
         return _RNNStepper(self.net, device)
 
     def loss_on(self, text: str) -> float:
-        """Mean next-character loss (nats/char) on ``text``, one stream, state carried."""
+        """Mean next-character loss (nats/char) on ``text``, one stream, state carried: how
+        surprising the model finds a text (lower = more like its training corpus)."""
         ids = torch.from_numpy(self.vocab.encode(self._map(text, "text"))).to(self.device)
         with torch.inference_mode():
             logits, _ = self.net(ids[:-1].unsqueeze(0))
             return F.cross_entropy(logits[0].float(), ids[1:]).item()
-
-    @property
-    def bits_per_char(self) -> float | None:
-        loss = self.config.get("best_val_loss")
-        return None if loss is None else loss / math.log(2)
