@@ -9,8 +9,9 @@ Layout of ``models/<name>/``::
     train_state.pt      resumable training state (last weights, optimiser, RNG, data position)
 
 Every write goes to a temporary file in the same folder and is renamed over the old one, so a
-crash or ``kill -9`` at any moment leaves the last good file intact.  Nothing is ever unpickled:
-weights are safetensors, and the training state is read with ``torch.load(weights_only=True)``.
+crash or ``kill -9`` at any moment leaves the last good file intact.  Nothing is read with plain
+pickle: weights are safetensors, and the training state is read with
+``torch.load(weights_only=True)``, which accepts only tensors and plain containers.
 """
 
 from __future__ import annotations
