@@ -1,0 +1,5 @@
+"""`python -m textkit.cli ...`"""
+
+from textkit.cli import main
+
+main(prog_name="textkit")
