@@ -271,3 +271,17 @@ def test_builtin_stopwords_are_sklearns_list_read_without_importing_it():
     from textkit.text.pipeline import english_stopwords
 
     assert english_stopwords() == ENGLISH_STOP_WORDS and len(english_stopwords()) == 318
+
+
+def test_processed_file_is_what_gensim_corpus_file_mode_reads(tmp_path, sonnets):
+    from gensim.models import Word2Vec
+
+    corpus = tmp_path / "sonnets.txt"
+    corpus.write_text(sonnets, encoding="utf-8")
+    pipe = Pipeline(stemmer="porter")
+    out = tmp_path / "processed.txt"
+    stats = write_processed(read_documents(corpus, "paragraphs"), pipe, out, progress=False)
+    assert stats.documents == 154  # one line per sonnet
+    model = Word2Vec(corpus_file=str(out), vector_size=16, min_count=5, epochs=1, workers=1, seed=0)
+    assert model.corpus_total_words == stats.tokens
+    assert {"love", "beauti", "thee"} <= set(model.wv.index_to_key)  # stemmed tokens, as written
