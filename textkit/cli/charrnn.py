@@ -328,8 +328,8 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
     seed_text = unescape(seed_text)
     multi = bool(temps) or num_samples > 1
     stream = output is None and not multi and check_original is None
-    if stream:
-        click.echo(seed_text, nl=False)
+    if stream:  # print the seed as the model will read it (unknown characters mapped/dropped)
+        click.echo(model.vocab.map_unknown(seed_text)[0], nl=False)
 
     def on_text(row: int, chunk: str) -> None:
         click.echo(chunk, nl=False)
