@@ -71,10 +71,15 @@ def test_probabilities_match_the_textbook_formula(sonnets, smoothing, formula):
 def test_higher_order_beats_lower_and_distributions_sum_to_one(tmp_path, sonnets):
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets, encoding="utf-8")
-    losses = {k: CharMarkov(order=k).fit(corpus, tmp_path / f"m{k}") for k in (1, 2, 3, 5)}
+    losses = {
+        k: CharMarkov(order=k).fit(corpus, tmp_path / f"m{k}").best_val_loss for k in (1, 2, 3, 5)
+    }
     assert losses[5] < losses[3] < losses[2] < losses[1] < math.log(len(set(sonnets)))
     # Kneser-Ney beats Witten-Bell at the same order on this small corpus
-    assert losses[5] < CharMarkov(order=5, smoothing="witten-bell").fit(corpus, tmp_path / "wb")
+    assert (
+        losses[5]
+        < CharMarkov(order=5, smoothing="witten-bell").fit(corpus, tmp_path / "wb").best_val_loss
+    )
     m = CharMarkov.load(tmp_path / "m5")
     _, logits = m._stepper(None).start(m.vocab.encode("Shall I compare").tolist(), 2)
     assert np.allclose(logits.exp().sum(1).numpy(), 1.0, atol=1e-5)

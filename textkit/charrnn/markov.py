@@ -20,6 +20,7 @@ from textkit.charrnn.generator import CharGenerator, corpus_excerpt
 from textkit.errors import TextkitError
 from textkit.modelio import WEIGHTS, ModelFolder, load_weights, save_weights
 from textkit.text.io import Corpus
+from textkit.training import TrainResult
 
 
 def _codes(ids: np.ndarray, n: int, vocab_size: int) -> np.ndarray:
@@ -141,11 +142,9 @@ class CharMarkov(CharGenerator):
             ctx.append(code)
         return float(-np.log(self._probs(ctx, targets)).mean())
 
-    def fit(
-        self, corpus: Corpus | str | Path, out: str | Path, log=None, seq_len: int = 100
-    ) -> float:
+    def fit(self, corpus: Corpus | str | Path, out: str | Path, seq_len: int = 100) -> TrainResult:
         """Count n-grams on the training split, score the held-out split, save to ``out``.
-        Returns the validation loss (nats/char)."""
+        Returns the same TrainResult a CharRNN gives (no steps: counting is one pass)."""
         from textkit.plots import plot_losses
         from textkit.text.io import read_corpus
 
@@ -180,7 +179,9 @@ class CharMarkov(CharGenerator):
                "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
         folder.append_metrics(row)
         plot_losses(folder)
-        return val
+        return TrainResult(steps=0, best_val_loss=val, best_step=0, last_val_loss=val,
+                           stopped_because="counted", elapsed_s=elapsed,
+                           units_per_s=row["units_per_s"], history=[row])  # fmt: skip
 
     # ------------------------------------------------------------------ persistence
     @classmethod

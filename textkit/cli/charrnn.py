@@ -182,7 +182,9 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     p = PRESETS[preset]
     if cell == "markov":
         model = CharMarkov(order=order, val_fraction=val_fraction, smoothing=smoothing)
-        val = model.fit(corpus, out, seq_len=p["seq_len"] if seq_len is None else seq_len)
+        val = model.fit(
+            corpus, out, seq_len=p["seq_len"] if seq_len is None else seq_len
+        ).best_val_loss
         click.echo(
             f"saved {out}  (order-{order} {smoothing} Markov, val loss {val:.4f} nats/char)",
             err=True,
