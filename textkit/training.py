@@ -80,6 +80,7 @@ class Task(Protocol):
     model: torch.nn.Module
     steps_per_epoch: int
     units_per_step: int  # e.g. characters, for throughput
+    unit_name: str  # what a unit is, for the progress bar ("chars")
 
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor: ...
     def evaluate(self, device: torch.device) -> float: ...
@@ -217,6 +218,8 @@ def train(
     stopped = "max steps"
     show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
     bar = tqdm(total=total_steps, initial=step, disable=not show, unit="step", dynamic_ncols=True)
+    postfix: dict[str, str] = {}
+    unit = getattr(task, "unit_name", "units")
 
     def evaluate() -> None:
         nonlocal best, best_step, bad_evals, last_val, losses, units, window_start
@@ -244,7 +247,8 @@ def train(
         save_state()
         folder.append_metrics(row)
         history.append(row)
-        bar.set_postfix(val=f"{val:.3f}", best=f"{best:.3f}")
+        postfix.update(val=f"{val:.3f}", best=f"{best:.3f}")
+        bar.set_postfix(postfix)
 
     model.train()
     step_time, steps_run = 0.0, 0
@@ -275,10 +279,9 @@ def train(
             steps_run += 1
             units += task.units_per_step
             bar.update(1)
-            bar.set_postfix(
-                loss=f"{losses[-1]:.3f}",
-                rate=f"{units / max(time.monotonic() - window_start, 1e-9):,.0f}/s",
-            )
+            postfix.update(loss=f"{losses[-1]:.3f}")
+            postfix[f"{unit}/s"] = f"{units / max(time.monotonic() - window_start, 1e-9):,.0f}"
+            bar.set_postfix(postfix)
 
             if total_steps is not None and step >= total_steps:
                 stopped = "max steps" if cfg.epochs is None else "epochs"

@@ -56,6 +56,7 @@ class _CharTask:
         self.model, self.train_b, self.val_b = net, train_b, val_b
         self.steps_per_epoch = train_b.batches_per_epoch
         self.units_per_step = train_b.streams * train_b.seq_len
+        self.unit_name = "chars"
         self.eval_batches = max(
             1, min(val_b.batches_per_epoch, eval_chars // (val_b.streams * val_b.seq_len))
         )
