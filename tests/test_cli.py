@@ -313,3 +313,38 @@ def test_durations_and_escapes():
         None,
     ]
     assert unescape(r"one\ntwo\tthree") == "one\ntwo\tthree" and unescape(None) is None
+
+
+def test_resume_keeps_the_saved_settings_unless_typed_again(workdir):
+    assert (
+        run("train-charrnn", "poems.txt", *TINY, "--schedule", "constant", "--seed", "5").exit_code
+        == 0
+    )
+    r = run(
+        "train-charrnn",
+        "poems.txt",
+        "--resume",
+        "--max-steps",
+        "60",
+        "--hidden",
+        "999",
+        "--no-progress",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "--hidden is ignored with --resume" in r.stderr
+    cfg = json.loads(Path("models/poems/config.json").read_text())
+    assert cfg["model"]["hidden"] == 64  # the tiny preset's shape, kept
+    state_cfg = __import__("torch").load("models/poems/train_state.pt", weights_only=True)["config"]
+    assert (state_cfg["lr"], state_cfg["schedule"], state_cfg["seed"], state_cfg["eval_every"]) == (
+        0.01,
+        "constant",
+        5,
+        20,
+    )
+    assert state_cfg["max_steps"] == 60
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from textkit.cli import main; assert 'torch' not in sys.modules, 'torch imported'"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from textkit.cli.base import DEVICE_OPTION, MODELS_DIR_OPTION, main, parse_duration, unescape
 from textkit.errors import TextkitError
+
+if TYPE_CHECKING:  # torch-importing modules load lazily, so `textkit --help` stays instant
+    from textkit.training import TrainConfig
 
 
 @main.command("train-charrnn", short_help="Train a char-level LSTM/GRU/RNN or n-gram generator.")
@@ -198,6 +203,9 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
         seed=seed, device=device, amp=not no_amp, progress=progress,
     )  # fmt: skip
 
+    if resume:
+        train_cfg = _resumed_config(train_cfg, ModelFolder(out).read_config((CharRNN.KIND,)))
+
     def pick(value, key):  # an option the user gave wins over the preset, even 0
         return p[key] if value is None else value
 
@@ -220,6 +228,44 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
         click.echo("resume with the same command plus --resume", err=True)
         sys.exit(130)
     click.echo("sample it with: textkit generate --temperature 0.7", err=True)
+
+
+_SHAPE_OPTIONS = (
+    "cell",
+    "layers",
+    "hidden",
+    "embedding",
+    "seq_len",
+    "batch_size",
+    "dropout",
+    "val_fraction",
+)
+_RESUMED_SETTINGS = ("optimizer", "lr", "momentum", "weight_decay", "clip", "schedule", "warmup",
+                     "max_steps", "epochs", "time_budget", "eval_every", "patience", "seed")  # fmt: skip
+
+
+def _resumed_config(cfg: TrainConfig, saved: dict) -> TrainConfig:
+    """With --resume, the run goes on exactly as it was set up: training settings not typed on
+    this command line come from the saved run, not from today's defaults; the model's shape
+    always does (typing one is a warning, not a silent no-op)."""
+    from textkit.charrnn.generator import TextkitWarning
+
+    ctx = click.get_current_context()
+    typed = {
+        name
+        for name in (*_SHAPE_OPTIONS, *_RESUMED_SETTINGS, "no_amp")
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    for name in sorted(typed & set(_SHAPE_OPTIONS)):
+        warnings.warn(f"--{name.replace('_', '-')} is ignored with --resume: the model keeps its saved shape",
+                      TextkitWarning, stacklevel=2)  # fmt: skip
+    previous = saved.get("training", {})
+    for name in _RESUMED_SETTINGS:
+        if name not in typed and name in previous:
+            setattr(cfg, name, previous[name])
+    if "no_amp" not in typed and "amp" in previous:
+        cfg.amp = previous["amp"]
+    return cfg
 
 
 # ------------------------------------------------------------------ generate
