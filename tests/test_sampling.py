@@ -187,3 +187,27 @@ def test_loss_on_scores_real_verse_below_shuffled_text(model, sonnets):
     shuffled = list(verse)
     random.Random(0).shuffle(shuffled)
     assert model.loss_on(verse) < model.loss_on("".join(shuffled)) - 0.5
+
+
+def test_temperature_sweep_shares_randomness_across_streams(model):
+    same = model.generate(200, temperatures=[0.8, 0.8, 0.8], seed=4)
+    assert len({s.text for s in same}) == 1  # same T, same random numbers -> same text
+    independent = model.generate(200, temperature=0.8, num_samples=3, seed=4)
+    assert len({s.text for s in independent}) == 3
+    sweep = model.generate(200, temperatures=[0.2, 0.8, 1.5], seed=4)
+    assert len({s.text for s in sweep}) == 3
+    # inverse-CDF draws follow the distribution like multinomial ones do
+    from textkit.charrnn.sample import sample_streams
+
+    stepper = model._stepper(torch.device("cpu"))
+    prefix = model.vocab.encode("Shall I compare thee").tolist()
+    _, logits = stepper.start(prefix, 1)
+    probs = torch.softmax(logits[0].float(), 0)
+    firsts = [
+        sample_streams(
+            stepper, lambda i: model.vocab.chars[i], prefix, [1.0], 1, seed=s, shared_noise=True
+        ).texts[0]
+        for s in range(3000)
+    ]
+    for ch in {c for c in firsts}:
+        assert abs(firsts.count(ch) / 3000 - probs[model.vocab.index[ch]].item()) < 0.03

@@ -133,7 +133,8 @@ class CharGenerator:
         corpus: str | None = None,
         on_text: Callable[[int, str], None] | None = None,
     ) -> list[Sample]:
-        """Generate ``num_samples`` texts in parallel (or one per entry of ``temperatures``).
+        """Generate ``num_samples`` independent texts in parallel, or one per entry of
+        ``temperatures`` drawn with shared random numbers (a sweep where only T differs).
 
         ``seed_text`` (the prime) starts every output; ``preseed`` ("auto", "@file" or text) is
         fed through the model first to set its state and is not part of the output.
@@ -165,6 +166,7 @@ class CharGenerator:
             seed=seed,
             device=device,
             on_text=on_text,
+            shared_noise=bool(temperatures),  # a sweep: same randomness, only T differs
         )
         samples = [
             Sample(text=seed_in_vocab + t, temperature=temp, seed_text=seed_in_vocab)

@@ -82,11 +82,14 @@ def sample_streams(
     seed: int | None = None,
     device: torch.device | str = "cpu",
     on_text: Callable[[int, str], None] | None = None,
+    shared_noise: bool = False,
 ) -> SampleRun:
     """Generate ``length`` characters in ``len(temperatures)`` parallel streams after ``prefix``.
 
     ``on_text(stream, chunk)`` receives text as soon as it is final (with ``stop_at``, up to
     ``len(stop_at) - 1`` characters are held back until it's clear they aren't the stop string).
+    With ``shared_noise`` every stream draws with the same random number at each step (inverse
+    CDF), so streams that differ only in temperature differ only because of it: a fair sweep.
     """
     if not prefix:
         raise TextkitError("sampling needs at least one character to start from")
@@ -112,7 +115,16 @@ def sample_streams(
         state, logits = stepper.start(prefix, batch)
         for _ in range(length):
             probs = next_token_probs(logits, temps, top_k, top_p)
-            ids = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+            if shared_noise:
+                u = torch.rand(1, generator=gen, device=device).expand(batch, 1)
+                cdf = probs.cumsum(1)
+                ids = (
+                    torch.searchsorted(cdf, u * cdf[:, -1:], right=True)
+                    .squeeze(1)
+                    .clamp_max(probs.size(1) - 1)
+                )
+            else:
+                ids = torch.multinomial(probs, 1, generator=gen).squeeze(1)
             for row, idx in enumerate(ids.tolist()):
                 if done[row]:
                     continue
