@@ -245,3 +245,17 @@ def test_kill_9_at_any_moment_leaves_a_loadable_checkpoint(tmp_path, sonnets):
         model = CharRNN.load(folder.path, device="cpu")
         assert model.generate(10, seed=0)[0].text
         assert folder.load_state()["step"] >= 2
+
+
+def test_samples_shown_during_training_leave_the_run_unchanged(tmp_path, sonnets, capsys):
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets[:30_000], encoding="utf-8")
+    tiny_rnn(dropout=0.2).fit(corpus, tmp_path / "quiet", tiny_config(max_steps=40))
+    tiny_rnn(dropout=0.2).fit(
+        corpus, tmp_path / "shown", tiny_config(max_steps=40), show_samples=60
+    )
+    err = capsys.readouterr().err
+    assert "--- sample at step 20" in err and "--- sample at step 40" in err
+    quiet = ModelFolder(tmp_path / "quiet").read_metrics()
+    shown = ModelFolder(tmp_path / "shown").read_metrics()
+    assert [r["val_loss"] for r in quiet] == [r["val_loss"] for r in shown]

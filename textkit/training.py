@@ -85,6 +85,7 @@ class Task(Protocol):
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor: ...
     def evaluate(self, device: torch.device) -> float: ...
     def save_best(self, row: dict) -> None: ...
+    # optional: ``report(step, device) -> str | None``, shown after each evaluation
     def state_dict(self) -> dict: ...
     def load_state_dict(self, state: dict, device: torch.device) -> None: ...
 
@@ -226,6 +227,10 @@ def train(
         model.eval()
         with torch.no_grad(), autocast(device, cfg.amp):
             val = float(task.evaluate(device))
+        report = getattr(task, "report", None)  # optional: e.g. a text sample to show
+        text = report(step, device) if report else None
+        if text:
+            tqdm.write(text, file=sys.stderr)
         model.train()
         now = time.monotonic()
         row = {

@@ -20,6 +20,7 @@ from textkit.charrnn.model import (
     state_from_tensors,
     state_tensors,
 )
+from textkit.charrnn.sample import sample_streams
 from textkit.device import resolve_device
 from textkit.errors import TextkitError
 from textkit.modelio import WEIGHTS, ModelFolder, load_weights, save_weights
@@ -52,7 +53,8 @@ class _CharTask:
     """Plugs a CharRNNNet and its stream batches into the shared training loop."""
 
     def __init__(self, net: CharRNNNet, train_b: StreamBatches, val_b: StreamBatches,
-                 eval_chars: int, on_best: Callable[[dict], None]) -> None:  # fmt: skip
+                 eval_chars: int, on_best: Callable[[dict], None], vocab: Vocab,
+                 show_samples: int = 0) -> None:  # fmt: skip
         self.model, self.train_b, self.val_b = net, train_b, val_b
         self.steps_per_epoch = train_b.batches_per_epoch
         self.units_per_step = train_b.streams * train_b.seq_len
@@ -61,7 +63,20 @@ class _CharTask:
             1, min(val_b.batches_per_epoch, eval_chars // (val_b.streams * val_b.seq_len))
         )
         self.on_best = on_best
+        self.vocab, self.show_samples = vocab, show_samples
         self.state: State | None = None
+
+    def report(self, step: int, device: torch.device) -> str | None:
+        """A short sample at each evaluation (``show_samples`` characters), so a user watching
+        training sees the text take shape. Its own seeded generator leaves the training RNG
+        untouched (resume stays exact)."""
+        if not self.show_samples:
+            return None
+        start = "\n" if "\n" in self.vocab else self.vocab.chars[0]
+        run = sample_streams(_RNNStepper(self.model, device), lambda i: self.vocab.chars[i],
+                             self.vocab.encode(start).tolist(), [0.8], self.show_samples,
+                             seed=step, device=device)  # fmt: skip
+        return f"--- sample at step {step} (temperature 0.8) ---\n{run.texts[0].strip()}\n"
 
     def _to(self, t: torch.Tensor, device: torch.device) -> torch.Tensor:
         return t.to(device, non_blocking=True)
@@ -167,8 +182,10 @@ class CharRNN(CharGenerator):
         train_config: TrainConfig | None = None,
         resume: bool = False,
         log: Callable[[str], None] | None = None,
+        show_samples: int = 0,
     ) -> TrainResult:
-        """Train on ``corpus`` (a Corpus, or a path), saving everything under ``out``."""
+        """Train on ``corpus`` (a Corpus, or a path), saving everything under ``out``;
+        ``show_samples=N`` prints an N-character sample at every evaluation."""
         from textkit.text.io import read_corpus
 
         cfg = train_config or TrainConfig(max_steps=PRESETS["small"]["max_steps"])
@@ -226,7 +243,9 @@ class CharRNN(CharGenerator):
             save_weights(folder.file(WEIGHTS), self.net.state_dict())
             folder.write_config(self.KIND, self.config)
 
-        task = _CharTask(self.net, train_b, val_b, self.data["eval_chars"], on_best)
+        task = _CharTask(
+            self.net, train_b, val_b, self.data["eval_chars"], on_best, self.vocab, show_samples
+        )
         result = train(task, cfg, folder, resume=resume, log=log)
         from textkit.plots import plot_losses
 

@@ -147,10 +147,14 @@ if TYPE_CHECKING:  # torch-importing modules load lazily, so `textkit --help` st
     default=None,
     help="Progress bar. [default: when stderr is a terminal]",
 )
+@click.option(
+    "--show-samples", type=int, default=0, show_default=True, metavar="N",
+    help="Print an N-character sample at every evaluation (0: off).",
+)  # fmt: skip
 def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, order, smoothing, layers, hidden, embedding,
                   seq_len, batch_size, dropout, optimizer, lr, momentum, weight_decay, clip, schedule, warmup,
                   max_steps, epochs, time_budget, eval_every, patience, val_fraction, seed, device, no_amp,
-                  encoding, progress):  # fmt: skip
+                  encoding, progress, show_samples):  # fmt: skip
     """Train a character-level generator on CORPUS (files, directories, or - for stdin).
 
     Everything lands in MODELS_DIR/NAME: model.safetensors, config.json, metrics.jsonl,
@@ -217,7 +221,8 @@ def train_charrnn(inputs, name, models_dir, overwrite, resume, preset, cell, ord
     click.echo(
         f"training {cell} ({preset} preset) on {len(corpus.text):,} characters -> {out}", err=True
     )
-    result = model.fit(corpus, out, train_cfg, resume=resume, log=lambda m: click.echo(m, err=True))
+    result = model.fit(corpus, out, train_cfg, resume=resume, log=lambda m: click.echo(m, err=True),
+                       show_samples=show_samples)  # fmt: skip
     click.echo(
         f"{'interrupted' if result.interrupted else 'done'} after {result.steps} steps "
         f"({result.stopped_because}, {result.elapsed_s:.0f}s): best val loss "
