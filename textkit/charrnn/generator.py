@@ -17,7 +17,7 @@ from textkit.charrnn.originality import LineCheck, OriginalityChecker
 from textkit.charrnn.sample import Stepper, check_sampling_options, sample_streams
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder, atomic_write_bytes
-from textkit.text.io import read_text_file
+from textkit.text.io import Corpus, read_text_file
 
 CORPUS_COPY = "corpus.txt.gz"
 
@@ -90,6 +90,22 @@ class CharGenerator:
     # the training corpus, kept beside the weights for originality checks -----------
     def _store_corpus(self, folder: ModelFolder, text: str) -> None:
         atomic_write_bytes(folder.file(CORPUS_COPY), gzip.compress(text.encode("utf-8"), 6))
+
+    def _remember_corpus(
+        self, folder: ModelFolder, corpus: Corpus, n_train: int, seq_len: int, seed: int = 0
+    ) -> None:
+        """Keep what generation needs of a new training corpus: a pre-seed excerpt from the
+        training part, and a compressed copy for originality checks."""
+        self.preseed_excerpt = corpus_excerpt(corpus.text[:n_train], seq_len, seed)
+        self._store_corpus(folder, corpus.text)
+
+    def _corpus_config(self, corpus: Corpus, n_train: int, n_val: int) -> dict:
+        """The config.json entries describing the corpus, the same for every char model."""
+        return {
+            "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
+                       "chars": len(corpus.text), "train_chars": n_train, "val_chars": n_val},
+            "preseed_excerpt": self.preseed_excerpt,
+        }  # fmt: skip
 
     def training_corpus(self) -> str:
         if self.folder is None or not self.folder.file(CORPUS_COPY).is_file():
@@ -187,5 +203,4 @@ class CharGenerator:
         from textkit.charrnn.rnn import CharRNN
         from textkit.loading import load_model
 
-        ModelFolder(path).read_config((CharRNN.KIND, CharMarkov.KIND))
-        return load_model(path, device=device)
+        return load_model(path, device=device, kinds=(CharRNN.KIND, CharMarkov.KIND))

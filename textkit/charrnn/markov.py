@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from textkit.charrnn.data import Vocab, split_train_val
-from textkit.charrnn.generator import CharGenerator, corpus_excerpt
+from textkit.charrnn.generator import CharGenerator
 from textkit.errors import TextkitError
 from textkit.modelio import WEIGHTS, ModelFolder, load_weights, save_weights
 from textkit.text.io import Corpus
@@ -160,16 +160,13 @@ class CharMarkov(CharGenerator):
         self.folder = folder
         val = self.loss_on_ids(val_ids)
         elapsed = time.monotonic() - start
-        self.preseed_excerpt = corpus_excerpt(corpus.text[: len(train_ids)], seq_len)
-        self._store_corpus(folder, corpus.text)
+        self._remember_corpus(folder, corpus, len(train_ids), seq_len)
         save_weights(folder.file(WEIGHTS), self.tables)
         self.config = {
             "model": {"order": self.order, "smoothing": self.smoothing},
             "data": {"val_fraction": self.val_fraction},
             "vocab": self.vocab.chars,
-            "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
-                       "chars": len(corpus.text), "train_chars": len(train_ids), "val_chars": len(val_ids)},
-            "preseed_excerpt": self.preseed_excerpt,
+            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
             "best_val_loss": val,
             "best_step": 0,
             "num_params": int(sum(v.numel() for k, v in self.tables.items() if k.startswith("counts"))),

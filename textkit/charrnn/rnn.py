@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from textkit.charrnn.data import StreamBatches, Vocab, split_train_val
-from textkit.charrnn.generator import CharGenerator, corpus_excerpt
+from textkit.charrnn.generator import CharGenerator
 from textkit.charrnn.model import (
     CELLS,
     CharRNNNet,
@@ -219,16 +219,13 @@ class CharRNN(CharGenerator):
             folder.clear_run()
             torch.manual_seed(cfg.seed)
             self.net = CharRNNNet(len(self.vocab), **self.hparams)
-            self.preseed_excerpt = corpus_excerpt(corpus.text[: len(train_ids)], seq_len, cfg.seed)
-            self._store_corpus(folder, corpus.text)
+            self._remember_corpus(folder, corpus, len(train_ids), seq_len, cfg.seed)
             self.config = {}
         base = {
             "model": self.hparams,
             "data": {**self.data, "streams": train_b.streams},
             "vocab": self.vocab.chars,
-            "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
-                       "chars": len(corpus.text), "train_chars": len(train_ids), "val_chars": len(val_ids)},
-            "preseed_excerpt": self.preseed_excerpt,
+            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
             "training": asdict(cfg),
             "num_params": sum(p.numel() for p in self.net.parameters()),
             "trained_on": str(device),

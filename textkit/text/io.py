@@ -12,21 +12,27 @@ from textkit.errors import TextkitError
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".rst", ""}
 
 
-def _decode(data: bytes, source: str, encoding: str) -> str:
-    if b"\x00" in data[:8192]:
+def decode_bytes(data: bytes, source: str, encoding: str, first_line: int = 1) -> str:
+    """Decode file content (or one line of it, numbered ``first_line``), refusing binary data
+    and naming the line and column of a byte the encoding can't read."""
+    if first_line == 1 and b"\x00" in data[:8192]:
         raise TextkitError(f"{source} looks like a binary file (it contains NUL bytes), not text")
     try:
         text = data.decode(encoding)
     except LookupError as exc:
         raise TextkitError(f"unknown encoding {encoding!r}") from exc
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = first_line + data[: exc.start].count(b"\n")
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise TextkitError(
-            f"{source} is not valid {encoding} (byte 0x{data[exc.start]:02x} at line {line}, "
-            f"column {col}); pass --encoding (e.g. latin-1) or convert the file to UTF-8"
+            f"{source}, line {line}: not valid {encoding} (byte 0x{data[exc.start]:02x} at line "
+            f"{line}, column {col}); pass --encoding (e.g. latin-1) or convert the file to UTF-8"
         ) from exc
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    return text.removeprefix("\ufeff") if first_line == 1 else text
+
+
+def _decode(data: bytes, source: str, encoding: str) -> str:
+    return decode_bytes(data, source, encoding).replace("\r\n", "\n")
 
 
 def read_text_file(path: str | Path, encoding: str = "utf-8") -> str:

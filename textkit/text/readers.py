@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textkit.errors import TextkitError
-from textkit.text.io import expand_inputs
+from textkit.text.io import decode_bytes, expand_inputs
 
 FORMATS = ("auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "json", "intents")
 
@@ -37,21 +37,7 @@ def _lines(path: Path, encoding: str, keep_ends: bool = False) -> Iterator[tuple
         raise TextkitError(f"cannot read {path}: {exc.strerror}") from exc
     with fh:
         for number, raw in enumerate(fh, 1):
-            if number == 1 and b"\x00" in raw[:8192]:
-                raise TextkitError(
-                    f"{path} looks like a binary file (it contains NUL bytes), not text"
-                )
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise TextkitError(
-                    f"{path}, line {number}: not valid {encoding} (byte 0x{raw[exc.start]:02x} at "
-                    f"column {exc.start + 1}); pass --encoding or convert the file to UTF-8"
-                ) from exc
-            except LookupError as exc:
-                raise TextkitError(f"unknown encoding {encoding!r}") from exc
-            if number == 1:
-                line = line.removeprefix("\ufeff")
+            line = decode_bytes(raw, str(path), encoding, first_line=number)
             yield number, line if keep_ends else line.rstrip("\r\n")
 
 
