@@ -1,48 +1,82 @@
-"""Shared fixtures: real text (the shipped sonnets, the shared poems dataset) and a small model
-trained once per session."""
+"""Shared fixtures: real text (the shipped sonnets, the shared poems dataset), factories for
+tiny models and training settings, and a small model trained once per session.
+
+Torch is capped at one thread: on a loaded 2-core machine, torch's default thread pool spins
+against the other processes and can slow a one-second sampling test to minutes.  Subprocesses
+the tests start inherit the same limit through the environment.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
 
-from textkit.charrnn import CharRNN
-from textkit.training import TrainConfig
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SONNETS = REPO / "corpora" / "poems.txt"
-SHARED_DATA = REPO.parent / "shared" / "data"
-POEMS = SHARED_DATA / "poems" / "public_domain_poems.txt"
+torch.set_num_threads(1)
 
-
-def tiny_rnn(**overrides) -> CharRNN:
-    params = dict(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, dropout=0.0)
-    params.update(overrides)
-    return CharRNN(**params)
-
-
-def tiny_config(**overrides) -> TrainConfig:
-    params = dict(max_steps=60, eval_every=20, device="cpu", progress=False, seed=0, lr=1e-2)
-    params.update(overrides)
-    return TrainConfig(**params)
+_REPO = Path(__file__).resolve().parents[1]
+_SHARED_DATA = _REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
-def sonnets() -> str:
-    return SONNETS.read_text(encoding="utf-8")
+def repo() -> Path:
+    """The repository root (where cli.py and corpora/ are)."""
+    return _REPO
 
 
 @pytest.fixture(scope="session")
-def poems() -> str:
+def shared_data() -> Path:
+    """``../shared/data``: the real datasets tests and benchmarks use (see its README)."""
+    return _SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sonnets(repo) -> str:
+    return (repo / "corpora" / "poems.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def poems(shared_data) -> str:
     """60k characters of real public-domain poems (several poets, some non-ASCII)."""
-    if not POEMS.is_file():
-        pytest.skip(f"{POEMS} not present")
-    return POEMS.read_text(encoding="utf-8")[:60_000]
+    path = shared_data / "poems" / "public_domain_poems.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    return path.read_text(encoding="utf-8")[:60_000]
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory, sonnets) -> Path:
+def tiny_rnn():
+    """Factory: a CharRNN small enough to train in a second or two."""
+    from textkit.charrnn import CharRNN
+
+    def make(**overrides):
+        params = dict(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, dropout=0.0)
+        params.update(overrides)
+        return CharRNN(**params)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """Factory: CPU training settings for a few dozen steps."""
+    from textkit.training.config import TrainConfig
+
+    def make(**overrides):
+        params = dict(max_steps=60, eval_every=20, device="cpu", progress=False, seed=0, lr=1e-2)
+        params.update(overrides)
+        return TrainConfig(**params)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
     """A small LSTM trained for 200 steps on the sonnets: enough to be far from uniform."""
     path = tmp_path_factory.mktemp("models") / "sonnets"
     corpus_file = path.parent / "sonnets.txt"

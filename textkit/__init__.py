@@ -11,12 +11,15 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "CharRNN": "textkit.charrnn",
-    "CharMarkov": "textkit.charrnn",
-    "Sample": "textkit.charrnn",
-    "TrainConfig": "textkit.training",
-    "TrainResult": "textkit.training",
+    "CharRNN": "textkit.charrnn.rnn",
+    "CharRNNConfig": "textkit.charrnn.config",
+    "CharMarkov": "textkit.charrnn.markov",
+    "CharMarkovConfig": "textkit.charrnn.config",
+    "Sample": "textkit.charrnn.generator",
+    "TrainConfig": "textkit.training.config",
+    "TrainResult": "textkit.training.runlog",
     "TextkitError": "textkit.errors",
+    "TextkitWarning": "textkit.errors",
     "load_model": "textkit.loading",
     "read_corpus": "textkit.text.io",
     "Pipeline": "textkit.text.pipeline",

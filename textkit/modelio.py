@@ -1,17 +1,20 @@
 """The model folder: one directory per trained model, readable without textkit's code.
 
-Layout of ``models/<name>/``::
+Layout of ``models/<name>/`` (each kind adds its own files; see its ``RUN_FILES``)::
 
-    config.json         what the model is (kind, hyperparameters, vocabulary, versions, corpus)
-    model.safetensors   the weights to use (the best seen so far), safetensors format
+    config.json         what the model is (kind, versions, hyperparameters, data, best metrics)
+    model.safetensors   the arrays to use (the best weights seen so far), safetensors format
     metrics.jsonl       one JSON object per evaluation
     loss.png            the loss curves
-    train_state.pt      resumable training state (last weights, optimiser, RNG, data position)
+    train_state.pt      resumable training state of torch models (optimiser, RNG, data position)
 
 Every write goes to a temporary file in the same folder and is renamed over the old one, so a
 crash or ``kill -9`` at any moment leaves the last good file intact.  Nothing is read with plain
-pickle: weights are safetensors, and the training state is read with
+pickle: arrays are safetensors, and the training state is read with
 ``torch.load(weights_only=True)``, which accepts only tensors and plain containers.
+
+This module imports neither torch nor any model code: listing models, reading configs and
+storing numpy arrays cost no torch import.  Torch tensors are accepted where they are given.
 """
 
 from __future__ import annotations
@@ -22,14 +25,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load_bytes
-from safetensors.torch import save as st_save_bytes
+from typing import Any
 
 from textkit import __version__
 from textkit.errors import TextkitError
@@ -69,39 +68,114 @@ def atomic_write_json(path: Path, obj: object) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
-# ---------------------------------------------------------------- weights
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
+# ---------------------------------------------------------------- arrays (weights, tables)
+def _is_torch(value: Any) -> bool:
+    return type(value).__module__.startswith("torch")
+
+
+def _parse_header(data: bytes, path: Path) -> tuple[dict, int]:
+    """The safetensors JSON header and where the data buffer starts."""
+    try:
+        if len(data) < 8:
+            raise ValueError("file shorter than its header")
+        n = int.from_bytes(data[:8], "little")
+        if n > len(data) - 8:
+            raise ValueError("header longer than the file")
+        header = json.loads(data[8 : 8 + n])
+        if not isinstance(header, dict):
+            raise ValueError("header is not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TextkitError(
+            f"{path} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
+    return header, 8 + n
+
+
+def _digest(header: dict, buffer: memoryview) -> str:
+    """SHA-256 over each array's name and bytes, in name order (independent of framework and
+    of where the arrays sit in the file)."""
     h = hashlib.sha256()
-    for name in sorted(tensors):
+    for name in sorted(k for k in header if k != "__metadata__"):
+        start, end = header[name]["data_offsets"]
         h.update(name.encode())
-        h.update(tensors[name].detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+        h.update(buffer[start:end])
     return h.hexdigest()
 
 
-def save_weights(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    """Write tensors as safetensors (CPU, contiguous) with a checksum of their bytes."""
-    cpu = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    atomic_write_bytes(path, st_save_bytes(cpu, metadata={"sha256": _digest(cpu)}))
+def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
+    """Write numpy arrays or torch tensors (not both) as safetensors, with a checksum of their
+    bytes in the header, atomically."""
+    if not arrays:
+        raise ValueError("nothing to save")
+    if any(_is_torch(v) for v in arrays.values()):
+        from safetensors.torch import save
+
+        data = save({k: v.detach().to("cpu").contiguous() for k, v in arrays.items()})
+    else:
+        import numpy as np
+        from safetensors.numpy import save
+
+        data = save({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    header, start = _parse_header(data, Path(path))
+    header["__metadata__"] = {**header.get("__metadata__", {}),
+                              "sha256": _digest(header, memoryview(data)[start:])}  # fmt: skip
+    # re-serialise the header with the checksum; safetensors pads it to 8 bytes with spaces
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    atomic_write_bytes(path, len(head).to_bytes(8, "little") + head + data[start:])
 
 
-def load_weights(path: Path) -> dict[str, torch.Tensor]:
-    """Read safetensors weights onto the CPU, refusing truncated or corrupted files."""
+def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
+    """{name: (dtype, shape)} from a safetensors file's header, without reading its arrays."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        first = fh.read(8)
+        n = int.from_bytes(first, "little") if len(first) == 8 else -1
+        rest = fh.read(min(max(n, 0), 100_000_000))
+    header, _ = _parse_header(first + rest, path)
+    return {k: (v["dtype"], v["shape"]) for k, v in header.items() if k != "__metadata__"}
+
+
+def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
+    """Read a safetensors file as numpy arrays (``framework="numpy"``) or CPU torch tensors
+    (``"pt"``), refusing missing, truncated or corrupted files."""
     path = Path(path)
     if not path.is_file():
         raise TextkitError(f"{path} is missing: the model folder holds no weights")
     data = path.read_bytes()
+    header, start = _parse_header(data, path)
+    expected = header.get("__metadata__", {}).get("sha256")
     try:
-        tensors = st_load_bytes(data)
-        header_len = int.from_bytes(data[:8], "little")
-        meta = json.loads(data[8 : 8 + header_len]).get("__metadata__", {})
-    except (SafetensorError, ValueError, json.JSONDecodeError) as exc:
+        if framework == "pt":
+            from safetensors.torch import load
+        else:
+            from safetensors.numpy import load
+        arrays = load(data)
+        if expected and expected != _digest(header, memoryview(data)[start:]):
+            raise TextkitError(
+                f"{path} is corrupt: its checksum does not match; retrain or restore it"
+            )
+    except (KeyError, TypeError, ValueError) as exc:  # offsets outside the buffer, etc.
         raise TextkitError(
             f"{path} is corrupt or truncated ({exc}); retrain or restore it"
         ) from exc
-    expected = meta.get("sha256")
-    if expected and expected != _digest(tensors):
-        raise TextkitError(f"{path} is corrupt: its checksum does not match; retrain or restore it")
-    return tensors
+    except Exception as exc:
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise TextkitError(
+            f"{path} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
+    return arrays
+
+
+def save_weights(path: Path, tensors: Mapping[str, Any]) -> None:
+    """Torch weights (a state dict) -> safetensors; the same as ``save_arrays``."""
+    save_arrays(path, tensors)
+
+
+def load_weights(path: Path) -> dict[str, Any]:
+    """Safetensors -> CPU torch tensors."""
+    return load_arrays(path, framework="pt")
 
 
 # ---------------------------------------------------------------- the folder
@@ -131,6 +205,12 @@ class ModelFolder:
             ) from exc
         return self
 
+    def clear_run(self, names: Iterable[str]) -> None:
+        """Remove what an earlier run left (the kind's run files) before a fresh one, so an
+        --overwrite'd folder never mixes two runs' curves."""
+        for name in names:
+            self.file(name).unlink(missing_ok=True)
+
     # config --------------------------------------------------------------
     def write_config(self, kind: str, config: dict) -> dict:
         full = {
@@ -150,17 +230,17 @@ class ModelFolder:
             raise TextkitError(f"no model at {self.path}")
         if not cfg_path.is_file():
             raise TextkitError(f"{self.path} is not a textkit model folder (no {CONFIG})")
-        try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise TextkitError(f"{cfg_path} is corrupt ({exc})") from exc
-        if not isinstance(cfg, dict) or "kind" not in cfg:
+        cfg = self.read_json(CONFIG)
+        if not isinstance(cfg, dict) or not isinstance(cfg.get("kind"), str):
             raise TextkitError(f"{cfg_path} does not describe a textkit model (no 'kind')")
         if kinds and cfg["kind"] not in kinds:
             raise TextkitError(
                 f"{self.path} holds a {cfg['kind']!r} model, not {' or '.join(map(repr, kinds))}"
             )
-        if int(cfg.get("format_version", 0)) > FORMAT_VERSION:
+        version = cfg.get("format_version", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TextkitError(f"{cfg_path} has an invalid format_version {version!r}")
+        if version > FORMAT_VERSION:
             raise TextkitError(
                 f"{self.path} was saved by a newer textkit ({cfg.get('textkit_version')}); "
                 f"upgrade textkit (this is {__version__})"
@@ -170,11 +250,25 @@ class ModelFolder:
     def exists(self) -> bool:
         return self.file(CONFIG).is_file()
 
-    def clear_run(self) -> None:
-        """Remove what an earlier run left (weights, metrics, state, plot) before a fresh one,
-        so an --overwrite'd folder never mixes two runs' curves."""
-        for name in (WEIGHTS, METRICS, STATE, LOSS_PLOT):
-            self.file(name).unlink(missing_ok=True)
+    # other JSON files (a large vocabulary lives beside config.json) ---------------
+    def write_json(self, name: str, obj: object) -> None:
+        atomic_write_json(self.file(name), obj)
+
+    def read_json(self, name: str) -> Any:
+        path = self.file(name)
+        if not path.is_file():
+            raise TextkitError(f"{path} is missing; retrain or restore the model")
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise TextkitError(f"{path} is corrupt ({exc})") from exc
+
+    # arrays --------------------------------------------------------------
+    def save_arrays(self, arrays: Mapping[str, Any], name: str = WEIGHTS) -> None:
+        save_arrays(self.file(name), arrays)
+
+    def load_arrays(self, name: str = WEIGHTS, framework: str = "numpy") -> dict[str, Any]:
+        return load_arrays(self.file(name), framework)
 
     # metrics -------------------------------------------------------------
     def append_metrics(self, row: dict) -> None:
@@ -188,9 +282,11 @@ class ModelFolder:
         if not path.is_file():
             return []
         rows = []
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             with contextlib.suppress(json.JSONDecodeError):  # a line cut by a crash
-                rows.append(json.loads(line))
+                row = json.loads(line)
+                if isinstance(row, dict):
+                    rows.append(row)
         return rows
 
     def truncate_metrics(self, max_step: int) -> None:
@@ -198,12 +294,16 @@ class ModelFolder:
         rows = [r for r in self.read_metrics() if r.get("step", 0) <= max_step]
         atomic_write_bytes(self.file(METRICS), "".join(json.dumps(r) + "\n" for r in rows).encode())
 
-    # training state --------------------------------------------------------
+    # training state (torch models) ------------------------------------------
     def save_state(self, state: dict) -> None:
+        import torch
+
         with atomic_path(self.file(STATE)) as tmp:
             torch.save(state, tmp)
 
     def load_state(self) -> dict:
+        import torch
+
         path = self.file(STATE)
         if not path.is_file():
             raise TextkitError(f"{self.path} has no training state to resume from ({STATE})")
@@ -211,7 +311,8 @@ class ModelFolder:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many types for a bad file
             raise TextkitError(
-                f"{path} is corrupt or not a textkit training state ({exc})"
+                f"{path} is corrupt or not a textkit training state ({type(exc).__name__}); "
+                "train again without --resume"
             ) from exc
 
 
@@ -232,7 +333,7 @@ class ModelInfo:
     path: Path
     kind: str
     saved_at: str
-    best_val_loss: float | None
+    headline: tuple[str, str] | None  # (label, value) of the kind's headline metric
     num_params: int | None
     size_bytes: int
     config: dict
@@ -240,6 +341,8 @@ class ModelInfo:
 
 def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
     """Every readable model folder under ``models_dir``, newest first."""
+    from textkit.kinds import headline
+
     models_dir = Path(models_dir)
     if not models_dir.is_dir():
         return []
@@ -249,17 +352,19 @@ def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
             cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not isinstance(cfg, dict) or "kind" not in cfg:
+        if not isinstance(cfg, dict) or not isinstance(cfg.get("kind"), str):
             continue
         folder = cfg_path.parent
         size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        params = cfg.get("num_params")
+        saved_at = cfg.get("saved_at")
         infos.append(
             ModelInfo(
                 path=folder,
                 kind=cfg["kind"],
-                saved_at=cfg.get("saved_at", ""),
-                best_val_loss=cfg.get("best_val_loss"),
-                num_params=cfg.get("num_params"),
+                saved_at=saved_at if isinstance(saved_at, str) else "",
+                headline=headline(cfg),
+                num_params=params if isinstance(params, int) else None,
                 size_bytes=size,
                 config=cfg,
             )
@@ -279,12 +384,14 @@ def latest_model(models_dir: Path = DEFAULT_MODELS_DIR, kinds: tuple[str, ...] =
     )
 
 
-def find_trained_on(models_dir: Path, kind: str, corpus_fingerprint: str) -> Path | None:
-    """The newest model of ``kind`` trained on the corpus with this fingerprint (for --resume)."""
+def find_trained_on(models_dir: Path, kind: str, data_fingerprint: str) -> Path | None:
+    """The newest model of ``kind`` trained on the data with this fingerprint (for --resume)."""
     for info in list_models(models_dir):
+        data = info.config.get("corpus")
         if (
             info.kind == kind
-            and info.config.get("corpus", {}).get("fingerprint") == corpus_fingerprint
+            and isinstance(data, dict)
+            and data.get("fingerprint") == data_fingerprint
         ):
             return info.path
     return None

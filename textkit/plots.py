@@ -1,4 +1,7 @@
-"""PNG plots of training runs (matplotlib, headless)."""
+"""PNG plots of training runs (matplotlib, headless): each model's curves, and comparisons.
+
+Whatever metrics a trainer reports are drawn: the losses (train and validation) in one panel
+labelled with the loss's unit, and any other validation metric (accuracy, F1, ...) beside it."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from pathlib import Path
 
 from textkit.errors import TextkitError
 from textkit.modelio import LOSS_PLOT, ModelFolder, atomic_path
+
+_NOT_METRICS = {"step", "epoch", "train_loss", "val_loss", "lr", "units_per_s", "elapsed_s"}
 
 
 def _pyplot():
@@ -17,18 +22,27 @@ def _pyplot():
     return plt
 
 
-def _draw(ax_val, ax_train, rows: list[dict], label: str, color: str = "C0") -> None:
-    """Validation (and training) loss against step; a one-point run (e.g. a Markov model,
-    which has no steps) is drawn as a horizontal reference line."""
-    if len(rows) == 1:
-        line = ax_val.axhline(rows[0]["val_loss"], linestyle=":", color=color, label=f"{label} val")
-    else:
-        (line,) = ax_val.plot([r["step"] for r in rows], [r["val_loss"] for r in rows],
-                              color=color, label=f"{label} val")  # fmt: skip
-    train = [(r["step"], r["train_loss"]) for r in rows if r.get("train_loss") is not None]
-    if train:
-        ax_train.plot(*zip(*train, strict=True), linestyle="--", color=line.get_color(),
-                      label=f"{label} train")  # fmt: skip
+def _series(rows: list[dict], key: str) -> list[tuple[float, float]]:
+    return [(r.get("step", 0), r[key]) for r in rows if isinstance(r.get(key), (int, float))]
+
+
+def _draw(ax, rows: list[dict], key: str, label: str, color: str, style: str = "-") -> None:
+    """One metric against step; a one-point run (e.g. a Markov model, which has no steps) is
+    drawn as a horizontal reference line."""
+    points = _series(rows, key)
+    if len(points) == 1:
+        ax.axhline(points[0][1], linestyle=":", color=color, label=label)
+    elif points:
+        ax.plot(*zip(*points, strict=True), linestyle=style, color=color, label=label)
+
+
+def _other_metrics(rows: list[dict]) -> list[str]:
+    keys: list[str] = []
+    for r in rows:
+        for k, v in r.items():
+            if k not in _NOT_METRICS and k not in keys and isinstance(v, (int, float)):
+                keys.append(k)
+    return keys
 
 
 def _save(fig, out: Path) -> Path:
@@ -37,46 +51,57 @@ def _save(fig, out: Path) -> Path:
     return out
 
 
-def _val_rows(folder: ModelFolder) -> list[dict]:
-    return [r for r in folder.read_metrics() if r.get("val_loss") is not None]
-
-
-def plot_losses(folder: ModelFolder) -> Path | None:
-    """Write ``loss.png`` (train and validation loss against step) into the model folder."""
-    rows = _val_rows(folder)
+def plot_metrics(folder: ModelFolder, loss_unit: str = "nats") -> Path | None:
+    """Write ``loss.png``: train and validation loss against step, and the other validation
+    metrics in a second panel when the trainer reported any."""
+    rows = folder.read_metrics()
     if not rows:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    _draw(ax, ax, rows, folder.path.name)
-    ax.set(xlabel="step", ylabel="loss (nats/char)", title=folder.path.name)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    others = _other_metrics(rows)
+    fig, axes = plt.subplots(1, 2 if others else 1, figsize=(12 if others else 7, 4.5),
+                             squeeze=False)  # fmt: skip
+    ax = axes[0][0]
+    _draw(ax, rows, "val_loss", "validation", "C0")
+    _draw(ax, rows, "train_loss", "training", "C1", "--")
+    ax.set(xlabel="step", ylabel=f"loss ({loss_unit})", title=f"{folder.path.name}: loss")
+    if others:
+        ax2 = axes[0][1]
+        for i, key in enumerate(others):
+            _draw(ax2, rows, key, key, f"C{i + 2}")
+        ax2.set(xlabel="step", title="validation metrics")
+    for a in axes[0]:
+        a.grid(alpha=0.3)
+        if a.lines:
+            a.legend()
     out = _save(fig, folder.file(LOSS_PLOT))
     plt.close(fig)
     return out
 
 
 def compare_losses(paths: list[str | Path], out: str | Path) -> Path:
-    """One PNG with the loss curves of several model folders side by side."""
+    """One PNG with the validation and training loss curves of several model folders."""
     if not paths:
         raise TextkitError("give at least one model folder to compare")
     out = Path(out)
     if not out.parent.exists():
         raise TextkitError(f"folder {out.parent} does not exist")
-    runs = []
+    runs, units = [], set()
     for path in paths:
         folder = ModelFolder(path)
-        folder.read_config()
-        rows = _val_rows(folder)
+        config = folder.read_config()
+        rows = [r for r in folder.read_metrics() if isinstance(r.get("val_loss"), (int, float))]
         if not rows:
             raise TextkitError(f"{folder.path} has no metrics to plot")
         runs.append((folder.path.name, rows))
+        units.add(str(config.get("loss_unit", "nats")))
     plt = _pyplot()
     fig, (ax_val, ax_train) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     for i, (name, rows) in enumerate(runs):
-        _draw(ax_val, ax_train, rows, name, color=f"C{i % 10}")
-    ax_val.set(title="validation loss", xlabel="step", ylabel="loss (nats/char)")
+        _draw(ax_val, rows, "val_loss", f"{name} val", f"C{i % 10}")
+        _draw(ax_train, rows, "train_loss", f"{name} train", f"C{i % 10}", "--")
+    unit = units.pop() if len(units) == 1 else "mixed units"
+    ax_val.set(title="validation loss", xlabel="step", ylabel=f"loss ({unit})")
     ax_train.set(title="training loss", xlabel="step")
     for ax in (ax_val, ax_train):
         ax.grid(alpha=0.3)

@@ -8,22 +8,20 @@ import random
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from textkit.charrnn.data import Vocab
 from textkit.charrnn.originality import LineCheck, OriginalityChecker
 from textkit.charrnn.sample import Stepper, check_sampling_options, sample_streams
-from textkit.errors import TextkitError
+from textkit.checks import check_number
+from textkit.errors import TextkitError, TextkitWarning
+from textkit.estimator import Estimator
 from textkit.modelio import ModelFolder, atomic_write_bytes
 from textkit.text.io import Corpus, read_text_file
 
 CORPUS_COPY = "corpus.txt.gz"
-
-
-class TextkitWarning(UserWarning):
-    """Something the user should know that doesn't stop the command (e.g. dropped characters)."""
+LOSS_UNIT = "nats/char"
 
 
 @dataclass
@@ -73,12 +71,11 @@ def resolve_preseed(preseed: str | None, excerpt: str | None) -> str:
     return preseed
 
 
-class CharGenerator:
+class CharGenerator(Estimator):
     """Base of CharRNN and CharMarkov: subclasses provide ``_stepper`` and training."""
 
-    KIND = ""
-    vocab: Vocab
-    folder: ModelFolder | None = None
+    RUN_FILES = (*Estimator.RUN_FILES, CORPUS_COPY)
+    vocab: Vocab | None = None
     preseed_excerpt: str | None = None
 
     def _stepper(self, device: torch.device) -> Stepper:
@@ -105,6 +102,8 @@ class CharGenerator:
             "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
                        "chars": len(corpus.text), "train_chars": n_train, "val_chars": n_val},
             "preseed_excerpt": self.preseed_excerpt,
+            "vocab": self.vocab.chars,
+            "loss_unit": LOSS_UNIT,
         }  # fmt: skip
 
     def training_corpus(self) -> str:
@@ -158,11 +157,11 @@ class CharGenerator:
         sample reports its novel fraction and which lines share an N-character run with the
         training corpus.
         """
+        self._require_trained()
         temps = list(temperatures) if temperatures else [temperature] * num_samples
         if argmax:
             temps = [0.0] * len(temps)
-        if num_samples < 1:
-            raise TextkitError(f"--num-samples must be >= 1 (got {num_samples})")
+        check_number("num_samples", num_samples, 1, 100_000, integer=True)
         check_sampling_options(temps, top_k, top_p, length)
         pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
         seed_in_vocab = self._map(seed_text, "seed text", required=True)
@@ -194,13 +193,3 @@ class CharGenerator:
                 s.novel_fraction = checker.novel_fraction(s.generated)
                 s.lines = checker.check_lines(s.text)
         return samples
-
-    # loading any char model -------------------------------------------------------
-    @staticmethod
-    def load_any(path: str | Path, device: str = "auto") -> CharGenerator:
-        """Load a CharRNN or CharMarkov folder, whichever it holds."""
-        from textkit.charrnn.markov import CharMarkov
-        from textkit.charrnn.rnn import CharRNN
-        from textkit.loading import load_model
-
-        return load_model(path, device=device, kinds=(CharRNN.KIND, CharMarkov.KIND))

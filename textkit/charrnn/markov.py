@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from textkit.charrnn.config import CharMarkovConfig
 from textkit.charrnn.data import Vocab, split_train_val
-from textkit.charrnn.generator import CharGenerator
+from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.errors import TextkitError
-from textkit.modelio import WEIGHTS, ModelFolder, load_weights, save_weights
+from textkit.modelio import ModelFolder
 from textkit.text.io import Corpus
-from textkit.training import TrainResult
+from textkit.training.runlog import RunLog, TrainResult
 
 
 def _codes(ids: np.ndarray, n: int, vocab_size: int) -> np.ndarray:
@@ -38,9 +40,6 @@ def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarr
         return np.zeros(query.shape, dtype=values.dtype)
     pos = np.searchsorted(keys, query).clip(0, len(keys) - 1)
     return np.where(keys[pos] == query, values[pos], 0)
-
-
-SMOOTHINGS = ("kneser-ney", "witten-bell")
 
 
 def _tables(keys: np.ndarray, counts: np.ndarray, V: int) -> dict[str, np.ndarray]:
@@ -65,17 +64,23 @@ class CharMarkov(CharGenerator):
     string occurs); Witten-Bell is the simpler classic, kept for comparison."""
 
     KIND = "charmarkov"
+    RUN_FILES = tuple(f for f in CharGenerator.RUN_FILES if f != "train_state.pt")
 
-    def __init__(
-        self, order: int = 5, val_fraction: float = 0.1, smoothing: str = "kneser-ney"
-    ) -> None:
-        if order < 1:
-            raise TextkitError(f"--order must be >= 1 (got {order})")
-        if smoothing not in SMOOTHINGS:
-            raise TextkitError(f"unknown smoothing {smoothing!r}; choose from {SMOOTHINGS}")
-        self.order, self.val_fraction, self.smoothing = order, val_fraction, smoothing
-        self.tables: dict[str, torch.Tensor] = {}
-        self.config: dict = {}
+    def __init__(self, config: CharMarkovConfig | None = None, **overrides) -> None:
+        known = {f.name for f in fields(CharMarkovConfig)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TextkitError(
+                f"CharMarkov got unknown setting(s) {', '.join(unknown)}; "
+                f"CharMarkovConfig has {', '.join(sorted(known))}"
+            )
+        self.config = replace(config or CharMarkovConfig(), **overrides)
+        self.order, self.smoothing = self.config.order, self.config.smoothing
+        self._np: dict[str, np.ndarray] = {}
+        self.info: dict = {}
+
+    def is_trained(self) -> bool:
+        return bool(self._np) and self.vocab is not None
 
     # ------------------------------------------------------------------ training
     def _count(self, ids: np.ndarray) -> None:
@@ -102,8 +107,7 @@ class CharMarkov(CharGenerator):
                 t[f"{name}_{n}"] = arr
             discounts.append(_discount(counts))
         t["discounts"] = np.array(discounts, dtype=np.float64)
-        self.tables = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in t.items()}
-        self._np = t
+        self._np = {k: np.ascontiguousarray(v) for k, v in t.items()}
 
     def _probs(self, ctx_codes: list[np.ndarray | None], targets: np.ndarray) -> np.ndarray:
         """P(target | context) for arrays of targets; ``ctx_codes[n-1]`` is the order-n context
@@ -145,54 +149,60 @@ class CharMarkov(CharGenerator):
     def fit(self, corpus: Corpus | str | Path, out: str | Path, seq_len: int = 100) -> TrainResult:
         """Count n-grams on the training split, score the held-out split, save to ``out``.
         Returns the same TrainResult a CharRNN gives (no steps: counting is one pass)."""
-        from textkit.plots import plot_losses
+        from textkit.plots import plot_metrics
         from textkit.text.io import read_corpus
 
         if not isinstance(corpus, Corpus):
             corpus = read_corpus([corpus])
         self.vocab = Vocab.from_text(corpus.text)
         ids = self.vocab.encode(corpus.text)
-        train_ids, val_ids = split_train_val(ids, self.val_fraction, seq_len)
+        train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
         start = time.monotonic()
         self._count(train_ids)
         folder = ModelFolder(out).create()
-        folder.clear_run()
+        folder.clear_run(self.RUN_FILES)
         self.folder = folder
         val = self.loss_on_ids(val_ids)
         elapsed = time.monotonic() - start
         self._remember_corpus(folder, corpus, len(train_ids), seq_len)
-        save_weights(folder.file(WEIGHTS), self.tables)
-        self.config = {
-            "model": {"order": self.order, "smoothing": self.smoothing},
-            "data": {"val_fraction": self.val_fraction},
-            "vocab": self.vocab.chars,
-            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
-            "best_val_loss": val,
-            "best_step": 0,
-            "num_params": int(sum(v.numel() for k, v in self.tables.items() if k.startswith("counts"))),
-        }  # fmt: skip
-        folder.write_config(self.KIND, self.config)
+        folder.save_arrays(self._np, self.WEIGHTS)
+        log = RunLog(folder)
         row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val, "elapsed_s": elapsed,
                "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
-        folder.append_metrics(row)
-        plot_losses(folder)
-        return TrainResult(steps=0, best_val_loss=val, best_step=0, last_val_loss=val,
-                           stopped_because="counted", elapsed_s=elapsed,
-                           units_per_s=row["units_per_s"], history=[row])  # fmt: skip
+        log.record(row)
+        self.info = {
+            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
+            "best_metrics": row,
+            "num_params": int(sum(v.size for k, v in self._np.items() if k.startswith("counts"))),
+        }
+        self._write_config(folder)
+        plot_metrics(folder, LOSS_UNIT)
+        return log.result(0, "counted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
+
+    def _write_config(self, folder: ModelFolder) -> None:
+        folder.write_config(self.KIND, {"model": self.config.to_dict(), **self.info})
+
+    def save(self, path: str | Path) -> None:
+        """Write the count tables and config to ``path`` (fit already does this)."""
+        self._require_trained()
+        folder = ModelFolder(path).create()
+        folder.save_arrays(self._np, self.WEIGHTS)
+        self._write_config(folder)
 
     # ------------------------------------------------------------------ persistence
     @classmethod
-    def load(cls, path: str | Path) -> CharMarkov:
-        folder = ModelFolder(path)
-        cfg = folder.read_config((cls.KIND,))
-        model = cls(val_fraction=cfg["data"]["val_fraction"], **cfg["model"])
-        model.vocab = Vocab(cfg["vocab"])
-        model.preseed_excerpt = cfg.get("preseed_excerpt")
-        model.config, model.folder = cfg, folder
-        model.tables = load_weights(folder.file(WEIGHTS))
-        model._np = {k: v.numpy() for k, v in model.tables.items()}
+    def _from_folder(cls, folder: ModelFolder, config: dict, device: str) -> CharMarkov:
+        """Count tables are numpy arrays and sampling them runs on the CPU, whatever ``device``."""
+        settings = dict(config["model"])
+        if "val_fraction" in config.get("data", {}):  # textkit 0.1 kept it under "data"
+            settings["val_fraction"] = config["data"]["val_fraction"]
+        model = cls(CharMarkovConfig(**settings))
+        model.vocab = Vocab(config["vocab"])
+        model.preseed_excerpt = config.get("preseed_excerpt")
+        model.info = {k: v for k, v in config.items() if k not in ("model", "data")}
+        model._np = folder.load_arrays(cls.WEIGHTS)
         if set(model._np) != set(model._expected_tables()):
-            raise TextkitError(f"{folder.file(WEIGHTS)} does not match config.json; retrain")
+            raise TextkitError(f"{folder.file(cls.WEIGHTS)} does not match config.json; retrain")
         return model
 
     def _expected_tables(self) -> list[str]:
@@ -203,8 +213,7 @@ class CharMarkov(CharGenerator):
 
     # ------------------------------------------------------------------ sampling
     def _stepper(self, device: torch.device) -> _MarkovStepper:
-        if not self.tables:
-            raise TextkitError("the model is not trained: call fit() or CharMarkov.load()")
+        self._require_trained()
         return _MarkovStepper(self)
 
 

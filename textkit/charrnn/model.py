@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+from textkit.charrnn.config import CharRNNConfig
+
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -15,23 +17,17 @@ class CharRNNNet(nn.Module):
     so training can carry it across batches (truncated BPTT) and sampling can go one step at a
     time."""
 
-    def __init__(
-        self,
-        vocab_size: int,
-        cell: str = "lstm",
-        embedding: int = 64,
-        hidden: int = 256,
-        layers: int = 2,
-        dropout: float = 0.0,
-    ) -> None:
+    def __init__(self, vocab_size: int, config: CharRNNConfig) -> None:
         super().__init__()
-        self.cell, self.hidden, self.layers = cell, hidden, layers
-        self.embed = nn.Embedding(vocab_size, embedding)
-        self.rnn = CELLS[cell](
-            embedding, hidden, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0
-        )
-        self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, vocab_size)
+        c = config
+        self.cell, self.hidden, self.layers = c.cell, c.hidden, c.layers
+        self.embed = nn.Embedding(vocab_size, c.embedding)
+        self.rnn = _CELLS[c.cell](
+            c.embedding, c.hidden, c.layers, batch_first=True,
+            dropout=c.dropout if c.layers > 1 else 0.0,
+        )  # fmt: skip
+        self.drop = nn.Dropout(c.dropout)
+        self.head = nn.Linear(c.hidden, vocab_size)
 
     def init_state(self, batch: int, device: torch.device) -> State:
         zeros = torch.zeros(self.layers, batch, self.hidden, device=device)

@@ -6,31 +6,33 @@ from pathlib import Path
 
 import click
 
-from textkit.cli.base import MODELS_DIR_OPTION, main
+from textkit.cli.base import main
+from textkit.cli.options import MODELS_DIR, _opt
 
 
 @main.command("models", short_help="List trained models.")
-@MODELS_DIR_OPTION
+@MODELS_DIR
 def models_cmd(models_dir):
-    """List trained models: kind, size, best validation loss and date."""
+    """List trained models: kind, size, headline metric and date, newest first."""
     from textkit.modelio import list_models
 
     infos = list_models(models_dir)
     if not infos:
         click.echo(f"no models under {models_dir}/", err=True)
         return
-    rows = [("MODEL", "KIND", "PARAMS", "SIZE", "BEST VAL", "SAVED")]
+    rows = [("MODEL", "KIND", "PARAMS", "SIZE", "METRIC", "SAVED")]
     for i in infos:
+        metric = f"{i.headline[0]} {i.headline[1]}" if i.headline else "-"
         rows.append((
             str(i.path), i.kind, f"{i.num_params:,}" if i.num_params else "-", _size(i.size_bytes),
-            f"{i.best_val_loss:.4f}" if i.best_val_loss is not None else "-", i.saved_at[:19].replace("T", " "),
+            metric, i.saved_at[:19].replace("T", " "),
         ))  # fmt: skip
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -39,9 +41,11 @@ def _size(n: int) -> str:
 
 
 @main.command(short_help="Plot several models' loss curves in one PNG.")
-@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("compare.png"),
-              show_default=True, help="PNG file to write.")  # fmt: skip
+@click.argument(
+    "models", nargs=-1, required=True, metavar="MODEL...", type=click.Path(path_type=Path)
+)
+@_opt("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("compare.png"),
+      help="PNG file to write.")  # fmt: skip
 def compare(models, output):
     """Plot the loss curves of several model folders side by side in one PNG."""
     from textkit.plots import compare_losses

@@ -2,15 +2,17 @@
 model that used it, and applied identically at training and at prediction time.
 
 Everything here works offline: NLTK's tokenizers and stemmers need no data files (sentence
-splitting uses an untrained Punkt model seeded with common abbreviations), and the stop-word
-list ships with scikit-learn.  Per-token work (filters, stop words, stemming) is cached: a
-word's processed form never changes, so after warm-up each token costs one dict lookup.
+splitting uses an untrained Punkt model seeded with common abbreviations), and the English
+stop-word list ships with textkit (``text/data``).  Per-token work (filters, stop words,
+stemming) is cached: a word's processed form never changes, so after warm-up each token costs
+one dict lookup.  A Pipeline is immutable (a frozen dataclass): its settings can't drift away
+from the tokens it has cached or from the ``pipeline.json`` a model was saved with; use
+``dataclasses.replace(pipe, stemmer=...)`` for a new one.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 import unicodedata
@@ -35,7 +37,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d[\d,._]*)(?:st|nd|rd|th|%|s)?", re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w\s]+")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pipeline:
     """A configured text-to-tokens pipeline.  Construct it with the steps you want, then
     ``tokens(text)`` / ``process(docs)``; ``to_json``/``from_json`` round-trip it exactly."""
@@ -47,7 +49,7 @@ class Pipeline:
     pattern: str = DEFAULT_PATTERN  # for tokenizer="regexp"
     punctuation: bool = False  # keep punctuation tokens?
     numbers: str = "keep"  # keep | drop | replace (with "<num>")
-    stopwords: str | list[str] | None = None  # "english", a list of words, or None
+    stopwords: str | tuple[str, ...] | None = None  # "english", some words, or None
     stemmer: str | None = None
     ngrams: tuple[int, ...] = (1,)
     min_length: int = 1
@@ -55,7 +57,15 @@ class Pipeline:
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.ngrams = tuple(int(n) for n in self.ngrams)
+        set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
+        try:
+            set_("ngrams", tuple(int(n) for n in self.ngrams))
+        except (TypeError, ValueError):
+            raise TextkitError(f"n-gram sizes must be integers (got {self.ngrams!r})") from None
+        if isinstance(self.stopwords, (list, tuple, set, frozenset)):
+            if not all(isinstance(w, str) for w in self.stopwords):
+                raise TextkitError("stopwords must be 'english' or a list of strings")
+            set_("stopwords", tuple(self.stopwords))
         if self.tokenizer not in TOKENIZERS:
             raise TextkitError(f"unknown tokenizer {self.tokenizer!r}; choose from {TOKENIZERS}")
         if self.stemmer is not None and self.stemmer not in STEMMERS:
@@ -167,6 +177,8 @@ class Pipeline:
     def to_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         d["ngrams"] = list(self.ngrams)
+        if isinstance(self.stopwords, tuple):
+            d["stopwords"] = list(self.stopwords)
         return {"format_version": FORMAT_VERSION, **d}
 
     @classmethod
@@ -195,8 +207,11 @@ class Pipeline:
         from textkit.modelio import atomic_write_bytes
 
         path = Path(path)
-        if path.is_dir():
+        if path.is_dir() or path.suffix != ".json":
+            path.mkdir(parents=True, exist_ok=True)
             path = path / PIPELINE_FILE
+        elif not path.parent.is_dir():
+            raise TextkitError(f"folder {path.parent} does not exist")
         atomic_write_bytes(path, (self.to_json() + "\n").encode())
         return path
 
@@ -215,21 +230,12 @@ class Pipeline:
 
 @functools.cache
 def english_stopwords() -> frozenset[str]:
-    """scikit-learn's English list (318 words, Glasgow IR group): it ships with a dependency, so
-    it needs no download, unlike NLTK's stopwords corpus.  The file holding it is read directly:
-    importing ``sklearn.feature_extraction`` takes about a second (it loads scipy)."""
-    spec = importlib.util.find_spec("sklearn")
-    if spec and spec.submodule_search_locations:
-        path = Path(spec.submodule_search_locations[0]) / "feature_extraction" / "_stop_words.py"
-        if path.is_file():
-            namespace: dict = {}
-            exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
-            words = namespace.get("ENGLISH_STOP_WORDS")
-            if isinstance(words, frozenset) and words:
-                return words
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    """The English stop-word list shipped with textkit (scikit-learn's, from the Glasgow IR
+    group; see ``text/data/README.md``): no download, unlike NLTK's stopwords corpus."""
+    from importlib.resources import files
 
-    return ENGLISH_STOP_WORDS
+    text = files("textkit.text").joinpath("data/english_stopwords.txt").read_text("utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip())
 
 
 def sentence_splitter():

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from textkit.cli import main
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 TINY = [
     "--preset",
@@ -166,13 +166,18 @@ def _bad_cases(workdir: Path) -> list[tuple[list[str], str]]:
         (["train-charrnn", "poems.txt", "--cell", "transformer"], "Invalid value for '--cell'"),
         (["train-charrnn", "poems.txt", "--optimizer", "lbfgs"], "Invalid value for '--optimizer'"),
         (["train-charrnn", "poems.txt", "--bogus"], "no such option '--bogus'"),
-        (["train-charrnn", "poems.txt", "--hidden", "0"], "--hidden must be >= 1"),
+        (["train-charrnn", "poems.txt", "--hidden", "0"], "Invalid value for '--hidden'"),
+        (["train-charrnn", "poems.txt", "--lr", "nan"], "Invalid value for '--lr'"),
+        (["train-charrnn", "poems.txt", "--clip", "inf"], "Invalid value for '--clip'"),
+        (["train-charrnn", "poems.txt", "--seed", "1" * 23], "Invalid value for '--seed'"),
         (["train-charrnn", "poems.txt", "--time-budget", "soon"], "--time-budget"),
         (["train-charrnn", "poems.txt", "--device", "tpu"], "unknown device"),
         (["train-charrnn", "poems.txt", "--models-dir", "blocker/models", *TINY], "cannot write"),
-        ([*gen, "--temperature", "-1"], "temperature must be > 0"),
-        ([*gen, "--top-p", "0"], "--top-p must be in (0, 1]"),
-        ([*gen, "--top-p", "1.5"], "--top-p must be in (0, 1]"),
+        ([*gen, "--temperature", "-1"], "'--temperature'"),
+        ([*gen, "--top-p", "0"], "Invalid value for '--top-p'"),
+        ([*gen, "--top-p", "1.5"], "Invalid value for '--top-p'"),
+        ([*gen, "--temperatures", ","], "Invalid value for '--temperatures'"),
+        ([*gen, "--stop-at", ""], "Invalid value for '--stop-at'"),
         ([*gen, "--temperatures", "0.5,hot"], "--temperatures"),
         ([*gen, "--seed-text", "☃☃東京"], "no character the model knows"),
         (["generate", "--models-dir", "nowhere"], "no trained model"),

@@ -3,6 +3,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +13,7 @@ from textkit.text.pipeline import Pipeline, split_sentences
 from textkit.text.preprocess import write_processed
 from textkit.text.readers import read_documents, read_lines
 
-from conftest import SHARED_DATA
-
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SNIPS = SHARED_DATA / "intent" / "snips.json"
 TWEETS = SHARED_DATA / "authors" / "celebrity_tweets.csv"
 

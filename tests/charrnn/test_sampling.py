@@ -4,11 +4,8 @@ import pytest
 import torch
 
 from textkit.charrnn import CharRNN
-from textkit.charrnn.generator import TextkitWarning
 from textkit.charrnn.sample import next_token_probs
-from textkit.errors import TextkitError
-
-from conftest import tiny_config, tiny_rnn
+from textkit.errors import TextkitError, TextkitWarning
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +93,7 @@ def test_preseed_from_file(model, tmp_path, sonnets):
     )
 
 
-def test_unicode_seed_in_vocabulary(tmp_path):
+def test_unicode_seed_in_vocabulary(tmp_path, tiny_rnn, tiny_config):
     text = "Ça va? — naïve café, Tōkyō 東京 ✓.\n" * 400
     corpus = tmp_path / "u.txt"
     corpus.write_text(text, encoding="utf-8")
@@ -161,10 +158,11 @@ def test_originality_report(model, sonnets):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_one_step_sampling_path_matches_the_recurrent_layer(cell):
+    from textkit.charrnn.config import CharRNNConfig
     from textkit.charrnn.model import CharRNNNet
 
     torch.manual_seed(0)
-    net = CharRNNNet(30, cell=cell, embedding=8, hidden=16, layers=2).eval()
+    net = CharRNNNet(30, CharRNNConfig(cell=cell, embedding=8, hidden=16, layers=2)).eval()
     ids = torch.randint(0, 30, (5, 7))
     with torch.no_grad():
         full, full_state = net(ids)

@@ -1,3 +1,5 @@
+"""Training a CharRNN through the shared loop: learning, exact resume, Ctrl-C and kill -9."""
+
 import math
 import os
 import signal
@@ -5,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,97 +15,11 @@ import torch
 from textkit.charrnn import CharRNN
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder, load_weights
-from textkit.training import OPTIMIZERS, TrainConfig, lr_factor, train
 
-from conftest import REPO, tiny_config, tiny_rnn
-
-
-class QuadraticTask:
-    """Minimise |w - 3|^2; ``val_script`` lets a test decide what evaluation reports."""
-
-    steps_per_epoch = 10
-    units_per_step = 1
-
-    def __init__(self, val_script=None):
-        torch.manual_seed(0)
-        self.model = torch.nn.Linear(4, 1)
-        self.val_script = list(val_script or [])
-        self.best_rows = []
-
-    def _loss(self):
-        return sum(((p - 3.0) ** 2).sum() for p in self.model.parameters())
-
-    def train_loss(self, step, device):
-        return self._loss()
-
-    def evaluate(self, device):
-        return self.val_script.pop(0) if self.val_script else self._loss().item()
-
-    def save_best(self, row):
-        self.best_rows.append(row)
-
-    def state_dict(self):
-        return {}
-
-    def load_state_dict(self, state, device):
-        pass
+REPO = Path(__file__).resolve().parents[2]
 
 
-def cfg(**kw):
-    base = dict(max_steps=50, eval_every=10, device="cpu", progress=False, lr=0.05, clip=0.0)
-    base.update(kw)
-    return TrainConfig(**base)
-
-
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_every_optimizer_reduces_the_loss(tmp_path, optimizer):
-    task = QuadraticTask()
-    start = task._loss().item()
-    result = train(
-        task, cfg(optimizer=optimizer, schedule="constant"), ModelFolder(tmp_path).create()
-    )
-    assert result.last_val_loss < 0.5 * start
-
-
-def test_early_stopping_and_keep_best(tmp_path):
-    task = QuadraticTask(val_script=[5.0, 4.0, 4.5, 4.2, 4.1, 1.0])
-    result = train(task, cfg(max_steps=1000, patience=3), ModelFolder(tmp_path).create())
-    assert result.stopped_because == "early stopping"
-    assert result.steps == 50  # evaluations at 10..50; three without improving on 4.0
-    assert (result.best_val_loss, result.best_step) == (4.0, 20)
-    assert [r["step"] for r in task.best_rows] == [10, 20]
-
-
-def test_time_budget_and_epochs_limits(tmp_path):
-    start = time.monotonic()
-    result = train(
-        QuadraticTask(), cfg(max_steps=None, time_budget=0.3), ModelFolder(tmp_path).create()
-    )
-    assert result.stopped_because == "time budget"
-    assert 0.3 <= time.monotonic() - start < 5
-    result = train(
-        QuadraticTask(), cfg(max_steps=None, epochs=2.5), ModelFolder(tmp_path / "e").create()
-    )
-    assert result.steps == 25 and result.stopped_because == "epochs"
-
-
-def test_bad_configs_are_refused(tmp_path):
-    folder = ModelFolder(tmp_path).create()
-    for bad in (dict(max_steps=None), dict(lr=0), dict(optimizer="lbfgs"), dict(max_steps=-1)):
-        with pytest.raises(TextkitError):
-            train(QuadraticTask(), cfg(**bad), folder)
-
-
-def test_lr_schedule_shapes():
-    c = TrainConfig(max_steps=100, schedule="cosine", warmup=10)
-    assert lr_factor(c, 0, 0.0) == pytest.approx(0.1)
-    assert lr_factor(c, 9, 0.09) == pytest.approx(1.0)
-    assert lr_factor(c, 50, 0.5) == pytest.approx(0.55)
-    assert lr_factor(c, 100, 1.0) == pytest.approx(0.1)
-    assert lr_factor(TrainConfig(schedule="constant"), 70, 0.7) == 1.0
-
-
-def test_charrnn_training_reduces_loss_on_real_poems(tmp_path, poems):
+def test_charrnn_training_reduces_loss_on_real_poems(tmp_path, poems, tiny_rnn, tiny_config):
     corpus = tmp_path / "poems.txt"
     corpus.write_text(poems, encoding="utf-8")
     model = tiny_rnn()
@@ -132,7 +49,9 @@ def _compare_runs(tmp_path, a, b, steps):
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_interrupted_run_resumes_on_the_same_curve(tmp_path, sonnets, monkeypatch, cell):
+def test_interrupted_run_resumes_on_the_same_curve(
+    tmp_path, sonnets, monkeypatch, cell, tiny_rnn, tiny_config
+):
     """Ctrl-C at step 40 of 60, then --resume: the same losses as a run never interrupted
     (dropout RNG, carried hidden state, optimiser moments and the LR schedule all restored)."""
     from textkit.charrnn import rnn
@@ -161,7 +80,7 @@ def test_interrupted_run_resumes_on_the_same_curve(tmp_path, sonnets, monkeypatc
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
 
-def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets):
+def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets, tiny_rnn, tiny_config):
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets[:30_000], encoding="utf-8")
     constant = dict(schedule="constant", eval_every=20)
@@ -173,7 +92,7 @@ def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets):
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
 
-def test_resume_refuses_another_corpus_and_finished_runs(tmp_path, sonnets):
+def test_resume_refuses_another_corpus_and_finished_runs(tmp_path, sonnets, tiny_rnn, tiny_config):
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets[:20_000], encoding="utf-8")
     tiny_rnn().fit(corpus, tmp_path / "m", tiny_config(max_steps=20))
@@ -247,7 +166,9 @@ def test_kill_9_at_any_moment_leaves_a_loadable_checkpoint(tmp_path, sonnets):
         assert folder.load_state()["step"] >= 2
 
 
-def test_samples_shown_during_training_leave_the_run_unchanged(tmp_path, sonnets, capsys):
+def test_samples_shown_during_training_leave_the_run_unchanged(
+    tmp_path, sonnets, capsys, tiny_rnn, tiny_config
+):
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets[:30_000], encoding="utf-8")
     tiny_rnn(dropout=0.2).fit(corpus, tmp_path / "quiet", tiny_config(max_steps=40))

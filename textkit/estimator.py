@@ -1,0 +1,65 @@
+"""What every textkit model class shares: its kind, the files a run writes, how it loads, and
+how it fails when misused (one message for an untrained model, one for a broken config.json).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textkit.errors import TextkitError
+from textkit.modelio import LOSS_PLOT, METRICS, STATE, WEIGHTS, ModelFolder
+
+
+@contextlib.contextmanager
+def config_errors(folder: ModelFolder) -> Iterator[None]:
+    """Turn a missing or wrong-typed config.json entry, met while rebuilding a model, into one
+    clear error (the same for every kind) instead of a KeyError traceback."""
+    where = folder.file("config.json")
+    try:
+        yield
+    except KeyError as exc:
+        raise TextkitError(
+            f"{where} is incomplete: it has no {exc.args[0]!r} entry; retrain or restore it"
+        ) from exc
+    except (TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise TextkitError(
+            f"{where} holds an invalid value ({exc}); retrain or restore it"
+        ) from exc
+
+
+class Estimator:
+    """Base of every model class: hyperparameters in the constructor, ``fit`` learns, ``save``
+    and ``load`` a model folder (scikit-learn's and Hugging Face's conventions)."""
+
+    KIND: ClassVar[str] = ""
+    WEIGHTS: ClassVar[str] = WEIGHTS
+    # what a fresh run into an existing folder (--overwrite) removes first
+    RUN_FILES: ClassVar[tuple[str, ...]] = (WEIGHTS, METRICS, LOSS_PLOT, STATE)
+    folder: ModelFolder | None = None
+
+    def is_trained(self) -> bool:
+        raise NotImplementedError
+
+    def _require_trained(self) -> None:
+        if not self.is_trained():
+            name = type(self).__name__
+            raise TextkitError(
+                f"this {name} is not trained: call fit() first, or {name}.load(path)"
+            )
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> Any:
+        """Open a model folder of this kind (config.json checked, then the kind's own files)."""
+        folder = ModelFolder(path)
+        config = folder.read_config((cls.KIND,))
+        with config_errors(folder):
+            model = cls._from_folder(folder, config, device)
+        model.folder = folder
+        return model
+
+    @classmethod
+    def _from_folder(cls, folder: ModelFolder, config: dict, device: str) -> Any:
+        raise NotImplementedError

@@ -1,0 +1,357 @@
+"""The one training loop every torch model in textkit shares.
+
+A model plugs in through a ``Task`` (one step's loss, an evaluation that reports metrics, what to
+save when the monitored metric improves).  The loop owns everything else: optimiser, LR schedule,
+mixed precision, gradient clipping, evaluation every N steps, keep-best by a named metric, early
+stopping, limits (steps / epochs / wall-clock), progress bar, exact resume, and saving cleanly on
+Ctrl-C or SIGTERM.  The training loss is summed on the device and read only every
+``CHECK_EVERY`` steps, at evaluations and for the progress bar, so a GPU is never made to wait
+for the host at each step; a non-finite loss is still caught before any checkpoint is written.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from textkit.device import (
+    autocast,
+    grad_scaler,
+    resolve_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
+from textkit.errors import TextkitError
+from textkit.modelio import ModelFolder
+from textkit.training.config import TrainConfig, lr_factor
+from textkit.training.runlog import RunLog, TrainResult
+
+CHECK_EVERY = 50  # steps between reads of the running loss when no progress bar asks sooner
+SHOW_EVERY_S = 0.5  # seconds between progress-bar updates
+
+
+class Task:
+    """What the loop needs from a model; subclasses override what they use."""
+
+    model: torch.nn.Module
+    steps_per_epoch: int = 1
+    units_per_step: int = 1  # e.g. characters, for throughput
+    unit_name: str = "examples"  # what a unit is, for the progress bar
+    monitor: str = "val_loss"  # the metric keep-best and early stopping follow
+    mode: str = "min"  # "min" or "max": which direction is better
+    loss_unit: str = "nats"  # the loss's unit, for plots ("nats/char")
+    fingerprint: str | None = None  # of the training data: resume refuses other data
+
+    def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
+        raise NotImplementedError
+
+    def evaluate(self, device: torch.device) -> dict[str, float]:
+        """Validation metrics (called in eval mode, under no_grad); must include ``monitor``."""
+        raise NotImplementedError
+
+    def on_best(self, row: dict) -> None:
+        """The monitored metric improved: save the weights (``row`` is the metrics row)."""
+
+    def report(self, step: int, device: torch.device) -> str | None:
+        """Text to show after an evaluation (e.g. a sample), or None."""
+        return None
+
+    def state_dict(self) -> dict:
+        """Task state a resumed run needs (e.g. a carried hidden state)."""
+        return {}
+
+    def load_state_dict(self, state: dict, device: torch.device) -> None:
+        pass
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    params = list(params)
+    wd = cfg.weight_decay
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=wd)
+    if cfg.optimizer in ("momentum", "nesterov"):
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.optimizer == "nesterov",
+            weight_decay=wd,
+        )  # fmt: skip
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.95, weight_decay=wd)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=wd)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=wd)
+
+
+class _StopFlag:
+    """Turns the first Ctrl-C / SIGTERM into a request to stop after the current step."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._old: dict = {}
+
+    def __enter__(self) -> _StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = signal.Signals(signum).name
+        # a second Ctrl-C stops at once
+        signal.signal(signum, self._old.get(signum, signal.default_int_handler))
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+class Trainer:
+    """Trains tasks under one ``TrainConfig`` into one model folder.
+
+    The constructor does what must happen once and first: it validates the settings, and for a
+    resumed run reads the saved state and checks it continues the same data; then it resolves
+    the device and seeds every RNG, so a model built after it starts from the seeded state.
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        folder: ModelFolder,
+        *,
+        resume: bool = False,
+        fingerprint: str | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        cfg.validate()
+        self.cfg, self.folder = cfg, folder
+        self.log = log or (lambda msg: print(msg, file=sys.stderr))
+        self.saved_state: dict | None = None
+        if resume:
+            self.saved_state = folder.load_state()
+            saved = self.saved_state.get("fingerprint")
+            if fingerprint and saved and saved != fingerprint:
+                raise TextkitError(
+                    f"{folder.path} was trained on a different corpus; resume needs the same data"
+                )
+        self.fingerprint = fingerprint
+        self.device = resolve_device(cfg.device)
+        seed_everything(cfg.seed)
+
+    def fit(self, task: Task) -> TrainResult:
+        run = _Run(task, self.cfg, self.folder, self.device, self.log, self.fingerprint)
+        if self.saved_state is not None:
+            run.restore(self.saved_state)
+        result = run.loop()
+        from textkit.plots import plot_metrics
+
+        plot_metrics(self.folder, task.loss_unit)
+        return result
+
+
+def train(
+    task: Task,
+    cfg: TrainConfig,
+    folder: ModelFolder,
+    resume: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train ``task.model`` until a limit, saving best weights, metrics and resumable state."""
+    return Trainer(cfg, folder, resume=resume, fingerprint=task.fingerprint, log=log).fit(task)
+
+
+class _Run:
+    """The state of one run: optimiser, step, loss window and the metrics log, with the three
+    things the loop does besides stepping: evaluate, checkpoint, restore."""
+
+    def __init__(self, task: Task, cfg: TrainConfig, folder: ModelFolder,
+                 device: torch.device, log: Callable[[str], None],
+                 fingerprint: str | None) -> None:  # fmt: skip
+        self.task, self.cfg, self.folder, self.device, self.log = task, cfg, folder, device, log
+        self.fingerprint = fingerprint
+        self.model = task.model.to(device)
+        self.optimizer = make_optimizer(cfg, self.model.parameters())
+        self.scaler = grad_scaler(device, cfg.amp)
+        self.runlog = RunLog(folder, task.monitor, task.mode, cfg.patience)
+        self.step, self.elapsed_before = 0, 0.0
+        self.start = time.monotonic()
+        self.step_time, self.steps_run = 0.0, 0
+        self._reset_window()
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _reset_window(self) -> None:
+        self.loss_sum = torch.zeros((), device=self.device)
+        self.loss_count, self.window_units = 0, 0
+        self.window_start = time.monotonic()
+
+    def running_loss(self) -> float | None:
+        """Mean training loss since the last evaluation: one host-device sync."""
+        if not self.loss_count:
+            return None
+        value = (self.loss_sum / self.loss_count).item()
+        if not math.isfinite(value):
+            raise TextkitError(
+                f"training diverged before step {self.step} (loss {value}); nothing after the "
+                "last checkpoint was saved. Lower --lr, keep --clip on, or try --no-amp"
+            )
+        return value
+
+    @property
+    def total_steps(self) -> int | None:
+        total = self.cfg.max_steps
+        if self.cfg.epochs is not None:
+            by_epochs = math.ceil(self.cfg.epochs * self.task.steps_per_epoch)
+            total = by_epochs if total is None else min(total, by_epochs)
+        return total
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.monotonic() - self.start
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self) -> None:
+        self.folder.save_state({
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(), "task": self.task.state_dict(),
+            "rng": rng_state(), "step": self.step, "runlog": self.runlog.state_dict(),
+            "elapsed": self.elapsed(), "config": self.cfg.to_dict(),
+            "fingerprint": self.fingerprint,
+        })  # fmt: skip
+
+    def restore(self, state: dict) -> None:
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scaler.load_state_dict(state["scaler"])
+            self.task.load_state_dict(state["task"], self.device)
+            set_rng_state(state["rng"])
+            self.step, self.elapsed_before = int(state["step"]), float(state.get("elapsed", 0.0))
+        except (KeyError, RuntimeError, ValueError, TypeError, IndexError) as exc:
+            raise TextkitError(
+                f"{self.folder.file('train_state.pt')} does not fit this model ({exc}); "
+                "train again without --resume"
+            ) from exc
+        if "runlog" in state:
+            self.runlog.load_state_dict(state["runlog"])
+        elif math.isfinite(state.get("best", math.inf)):  # a state saved by textkit 0.1
+            self.runlog.best = {"step": state.get("best_step"), "val_loss": state["best"]}
+            self.runlog.bad_evals = state.get("bad_evals", 0)
+        total = self.total_steps
+        if total is not None and self.step >= total:
+            raise TextkitError(
+                f"{self.folder.path} already trained {self.step} steps; "
+                "raise max_steps/epochs (--max-steps/--epochs) to go on"
+            )
+        self.folder.truncate_metrics(self.step)
+        best = self.runlog.best
+        shown = f"best {self.runlog.monitor} {best[self.runlog.monitor]:.4f}" if best else "no best"
+        self.log(f"resuming {self.folder.path} from step {self.step} ({shown})")
+
+    # ------------------------------------------------------------------ the steps
+    def train_step(self) -> None:
+        cfg, total = self.cfg, self.total_steps
+        t0 = time.monotonic()
+        progress = self.step / total if total else 0.0
+        if cfg.time_budget:
+            progress = max(progress, (t0 - self.start) / cfg.time_budget)
+        for group in self.optimizer.param_groups:
+            group["lr"] = cfg.lr * lr_factor(cfg, self.step, progress)
+        with autocast(self.device, cfg.amp):
+            loss = self.task.train_loss(self.step, self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if cfg.clip:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.loss_sum += loss.detach().float()
+        self.loss_count += 1
+        self.step += 1
+        self.window_units += self.task.units_per_step
+        self.step_time += time.monotonic() - t0
+        self.steps_run += 1
+
+    def evaluate(self) -> dict:
+        train_loss = self.running_loss()  # raises on divergence, before anything is saved
+        units_per_s = self.window_units / max(time.monotonic() - self.window_start, 1e-9)
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device, self.cfg.amp):
+            metrics = self.task.evaluate(self.device)
+        text = self.task.report(self.step, self.device)
+        if text:
+            tqdm.write(text, file=sys.stderr)
+        self.model.train()
+        row = {
+            "step": self.step,
+            "epoch": round(self.step / self.task.steps_per_epoch, 3),
+            "train_loss": train_loss,
+            **{k: float(v) for k, v in metrics.items()},
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "units_per_s": units_per_s,
+            "elapsed_s": round(self.elapsed(), 2),
+        }
+        if self.runlog.record(row):
+            self.task.on_best(row)
+        self.checkpoint()
+        self._reset_window()
+        return row
+
+    # ------------------------------------------------------------------ the loop
+    def loop(self) -> TrainResult:
+        cfg, task = self.cfg, self.task
+        total = self.total_steps
+        show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
+        bar = tqdm(total=total, initial=self.step, disable=not show, unit="step",
+                   dynamic_ncols=True)  # fmt: skip
+        postfix: dict[str, str] = {}
+        last_shown = 0.0
+        stopped = "max steps"
+        self.model.train()
+        with _StopFlag() as flag:
+            while True:
+                self.train_step()
+                bar.update(1)
+                now = time.monotonic()
+                if (show and now - last_shown >= SHOW_EVERY_S) or self.step % CHECK_EVERY == 0:
+                    loss = self.running_loss()
+                    if show and loss is not None:
+                        last_shown = now
+                        postfix["loss"] = f"{loss:.3f}"
+                        rate = self.window_units / max(now - self.window_start, 1e-9)
+                        postfix[f"{task.unit_name}/s"] = f"{rate:,.0f}"
+                        bar.set_postfix(postfix)
+                if total is not None and self.step >= total:
+                    stopped = "max steps" if cfg.epochs is None else "epochs"
+                    break
+                if cfg.time_budget and now - self.start >= cfg.time_budget:
+                    stopped = "time budget"
+                    break
+                if flag.requested:
+                    stopped = "interrupted"
+                    break
+                if self.step % cfg.eval_every == 0:
+                    self._evaluate_and_show(bar, postfix)
+                    if self.runlog.patience_ran_out:
+                        stopped = "early stopping"
+                        break
+            if self.runlog.last is None or self.runlog.last["step"] != self.step:
+                self._evaluate_and_show(bar, postfix)
+        bar.close()
+        return self.runlog.result(
+            self.step, stopped, elapsed_s=time.monotonic() - self.start,
+            units_per_s=self.steps_run * task.units_per_step / max(self.step_time, 1e-9),
+        )  # fmt: skip
+
+    def _evaluate_and_show(self, bar, postfix: dict) -> None:
+        row = self.evaluate()
+        monitor = self.runlog.monitor
+        short = monitor.removeprefix("val_")
+        postfix[short] = f"{row[monitor]:.3f}"
+        postfix["best"] = f"{self.runlog.best[monitor]:.3f}" if self.runlog.best else "-"
+        bar.set_postfix(postfix)
