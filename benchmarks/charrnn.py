@@ -21,12 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from textkit.charrnn import PRESETS, CharMarkov, CharRNN
+from textkit.charrnn import PRESETS, CharMarkov, CharRNN, CharRNNConfig
 from textkit.charrnn.data import Vocab, split_train_val
 from textkit.charrnn.model import CharRNNNet, detach_state
 from textkit.device import autocast, resolve_device
 from textkit.text.io import read_corpus
-from textkit.training import TrainConfig
+from textkit.training.config import TrainConfig
 
 
 @torch.no_grad()
@@ -54,7 +54,8 @@ def stream_val_loss(
 def plain_pytorch_loop(train_ids, vocab_size, p, budget, device, lr, seed=0):
     """The usual hand-written loop: random windows, fresh zero state per batch, Adam, constant LR."""
     torch.manual_seed(seed)
-    net = CharRNNNet(vocab_size, "lstm", p["embedding"], p["hidden"], p["layers"], 0.1).to(device)
+    shape = {k: p[k] for k in ("embedding", "hidden", "layers")}
+    net = CharRNNNet(vocab_size, CharRNNConfig(cell="lstm", dropout=0.1, **shape)).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     data = torch.from_numpy(train_ids).to(device)
     B, T = p["batch_size"], p["seq_len"]
@@ -147,9 +148,7 @@ def main() -> None:
             progress=False,
         )
         result = model.fit(corpus, Path(tmp) / "rnn", cfg, log=lambda m: None)
-        train_cps = (
-            result.steps * model.data["batch_size"] * model.data["seq_len"] / result.elapsed_s
-        )
+        train_cps = result.steps * model.config.batch_size * model.config.seq_len / result.elapsed_s
         model.device = device
         model.net.to(device)
         rows.append((

@@ -83,3 +83,29 @@ def trained(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
     corpus_file.write_text(sonnets, encoding="utf-8")
     tiny_rnn().fit(corpus_file, path, tiny_config(max_steps=200, eval_every=100))
     return path
+
+
+@pytest.fixture(scope="session")
+def run():
+    """Run the CLI in-process like a user would type it; a crash other than click's own exit
+    fails the test (a bug must not pass as an error message)."""
+    from click.testing import CliRunner
+
+    from textkit.cli import main
+
+    def invoke(*args, input=None):
+        result = CliRunner().invoke(main, [str(a) for a in args], input=input)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, sonnets):
+    """A fresh current directory holding poems.txt, as a user's project folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "poems.txt").write_text(sonnets, encoding="utf-8")
+    return tmp_path

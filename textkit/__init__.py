@@ -6,7 +6,7 @@ The public API is imported lazily, so ``textkit --help`` doesn't pay for importi
 
 from __future__ import annotations
 
-import importlib
+from textkit.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -28,8 +28,4 @@ _EXPORTS = {
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'textkit' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,11 +6,27 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from textkit.errors import TextkitError
 from textkit.modelio import LOSS_PLOT, METRICS, STATE, WEIGHTS, ModelFolder
+
+C = TypeVar("C")
+
+
+def settings(owner: str, config_cls: type[C], config: C | None, overrides: dict) -> C:
+    """``config`` (or the defaults) with keyword ``overrides``, refusing misspelt names: what
+    every model constructor does with ``Model(Config(...), **overrides)``."""
+    known = {f.name for f in fields(config_cls)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TextkitError(
+            f"{owner} got unknown setting(s) {', '.join(unknown)}; "
+            f"{config_cls.__name__} has {', '.join(sorted(known))}"
+        )
+    return replace(config or config_cls(), **overrides)
 
 
 @contextlib.contextmanager

@@ -6,12 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
-import pytest
-from click.testing import CliRunner
-
-from textkit.cli import main
-
 REPO = Path(__file__).resolve().parents[2]
 
 TINY = [
@@ -27,27 +21,13 @@ TINY = [
 ]
 
 
-def run(*args, input=None):
-    result = CliRunner().invoke(main, [str(a) for a in args], input=input)
-    # a bug would surface as an exception other than the SystemExit click uses for errors
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
 def snapshot(folder: Path) -> dict:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()
     }
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch, sonnets):
-    monkeypatch.chdir(tmp_path)
-    Path("poems.txt").write_text(sonnets, encoding="utf-8")
-    return tmp_path
-
-
-def test_train_then_generate_with_no_arguments(workdir):
+def test_train_then_generate_with_no_arguments(workdir, run):
     r = run("train-charrnn", "poems.txt", *TINY)
     assert r.exit_code == 0, r.stderr
     folder = workdir / "models" / "poems"
@@ -74,7 +54,7 @@ def test_train_then_generate_with_no_arguments(workdir):
     assert "models/poems-2" in listing and "charrnn" in listing
 
 
-def test_markov_stdin_sweep_output_and_compare(workdir, sonnets):
+def test_markov_stdin_sweep_output_and_compare(workdir, sonnets, run):
     r = run("train-charrnn", "-", "--cell", "markov", "--order", "3", "--name", "mk", input=sonnets)
     assert r.exit_code == 0, r.stderr
     r = run("generate", "--model", "mk", "--temperatures", "0.2,1.0", "-n", "80", "--seed", "2",
@@ -87,7 +67,7 @@ def test_markov_stdin_sweep_output_and_compare(workdir, sonnets):
     assert r.exit_code == 0 and Path("cmp.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_generate_options_from_the_command_line(workdir):
+def test_generate_options_from_the_command_line(workdir, run):
     assert run("train-charrnn", "poems.txt", *TINY).exit_code == 0
     greedy = run("generate", "--argmax", "-n", "60").stdout
     assert run("generate", "--temperature", "0", "-n", "60").stdout == greedy
@@ -124,7 +104,7 @@ def test_generate_options_from_the_command_line(workdir):
     assert "[copied]" in r.stdout  # greedy text repeats common 4-character runs
 
 
-def test_resume_from_the_command_line(workdir):
+def test_resume_from_the_command_line(workdir, run):
     assert run("train-charrnn", "poems.txt", *TINY).exit_code == 0
     r = run("train-charrnn", "poems.txt", "--resume", "--max-steps", "60", "--no-progress")
     assert r.exit_code == 0, r.stderr
@@ -188,7 +168,7 @@ def _bad_cases(workdir: Path) -> list[tuple[list[str], str]]:
     ]
 
 
-def test_every_bad_input_is_one_clear_line_and_changes_nothing(workdir):
+def test_every_bad_input_is_one_clear_line_and_changes_nothing(workdir, run):
     assert run("train-charrnn", "poems.txt", *TINY).exit_code == 0
     cases = _bad_cases(workdir)
     before = snapshot(workdir / "models")
@@ -207,71 +187,7 @@ def test_every_bad_input_is_one_clear_line_and_changes_nothing(workdir):
     ]
 
 
-def test_every_option_is_documented():
-    for name, command in main.commands.items():
-        for param in command.params:
-            if isinstance(param, click.Option):
-                assert param.help, f"{name} {param.opts} has no help"
-        help_text = CliRunner().invoke(main, [name, "--help"]).output
-        for param in command.params:
-            if isinstance(param, click.Option):
-                assert param.opts[-1] in help_text
-
-
-def test_cli_py_and_module_run_the_same_cli():
-    out = subprocess.run(
-        [sys.executable, str(REPO / "cli.py"), "--help"], capture_output=True, text=True
-    )
-    assert out.returncode == 0 and "train-charrnn" in out.stdout and "generate" in out.stdout
-
-
-def test_preprocess_writes_one_document_per_line_and_saves_the_pipeline(workdir):
-    Path("docs.csv").write_text('text,label\n"Having fun, running fast!",a\n"They have 3 cats",b\n')
-    r = run("preprocess", "docs.csv", "-o", "out.txt", "--stem", "porter", "--stopwords", "english",
-            "--numbers", "replace", "--save-pipeline", "pipe.json", "--label-column", "label", "--with-labels")  # fmt: skip
-    assert r.exit_code == 0, r.stderr
-    assert Path("out.txt").read_text() == "a\thave fun run fast\nb\t<num> cat\n"
-    r = run("preprocess", "docs.csv", "--pipeline", "pipe.json", "--show", "1")
-    assert r.exit_code == 0 and "-> have fun run fast" in r.stdout
-    Path("stop.txt").write_text("fun\nfast\n")
-    r = run(
-        "preprocess",
-        "docs.csv",
-        "--stopwords",
-        "@stop.txt",
-        "--show",
-        "1",
-        "--tokenizer",
-        "treebank",
-    )
-    assert "-> having running" in r.stdout
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["preprocess", "poems.txt"], "give -o OUTPUT"),
-        (["preprocess", "nope.txt", "--show", "2"], "no such file"),
-        (
-            ["preprocess", "poems.txt", "--show", "2", "--stopwords", "klingon"],
-            "use none, english or @FILE",
-        ),
-        (["preprocess", "poems.txt", "--show", "2", "--ngrams", "1,x"], "--ngrams"),
-        (
-            ["preprocess", "poems.txt", "--show", "2", "--tokenizer", "spacy"],
-            "Invalid value for '--tokenizer'",
-        ),
-        (["preprocess", "poems.txt", "-o", "missing/dir/out.txt"], "does not exist"),
-        (["preprocess", "poems.txt", "--show", "1", "--pattern", "(oops"], "bad tokenizer pattern"),
-    ],
-)
-def test_preprocess_bad_input(workdir, args, message):
-    r = run(*args)
-    assert r.exit_code in (1, 2) and message.lower() in r.stderr.lower(), r.stderr
-    assert "Traceback" not in r.stderr
-
-
-def test_closed_pipe_and_ctrl_c_end_generate_quietly(workdir):
+def test_closed_pipe_and_ctrl_c_end_generate_quietly(workdir, run):
     import signal
 
     assert run("train-charrnn", "poems.txt", *TINY).exit_code == 0
@@ -290,7 +206,7 @@ def test_closed_pipe_and_ctrl_c_end_generate_quietly(workdir):
     )
 
 
-def test_auto_preset_follows_corpus_size_and_device(workdir):
+def test_auto_preset_follows_corpus_size_and_device(workdir, run):
     import torch
 
     from textkit.charrnn import PRESETS, choose_preset
@@ -307,20 +223,7 @@ def test_auto_preset_follows_corpus_size_and_device(workdir):
     )
 
 
-def test_durations_and_escapes():
-    from textkit.cli import parse_duration, unescape
-
-    assert [parse_duration(v) for v in ("90", "90s", "5m", "1.5h", None)] == [
-        90,
-        90,
-        300,
-        5400,
-        None,
-    ]
-    assert unescape(r"one\ntwo\tthree") == "one\ntwo\tthree" and unescape(None) is None
-
-
-def test_resume_keeps_the_saved_settings_unless_typed_again(workdir):
+def test_resume_keeps_the_saved_settings_unless_typed_again(workdir, run):
     assert (
         run("train-charrnn", "poems.txt", *TINY, "--schedule", "constant", "--seed", "5").exit_code
         == 0
@@ -347,9 +250,3 @@ def test_resume_keeps_the_saved_settings_unless_typed_again(workdir):
         20,
     )
     assert state_cfg["max_steps"] == 60
-
-
-def test_help_does_not_import_torch():
-    code = "import sys; from textkit.cli import main; assert 'torch' not in sys.modules, 'torch imported'"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr

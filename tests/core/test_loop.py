@@ -1,6 +1,5 @@
 """The shared training loop on a task small enough to reason about exactly."""
 
-import math
 import sys
 import time
 

@@ -265,12 +265,40 @@ def test_json_list_of_records_and_its_errors(tmp_path):
     assert [(d.text, d.label) for d in read_documents(f)] == [("hello", "hi")]
 
 
-def test_builtin_stopwords_are_sklearns_list_read_without_importing_it():
+def test_builtin_stopwords_are_the_shipped_copy_of_sklearns_list():
+    """The vendored data file equals scikit-learn's list (a change upstream is noticed), and
+    reading it imports neither scikit-learn nor NLTK's corpora."""
+    code = (
+        "import sys; from textkit.text.pipeline import english_stopwords; "
+        "w = english_stopwords(); assert 'sklearn' not in sys.modules; print(len(w))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "318", out.stderr
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     from textkit.text.pipeline import english_stopwords
 
-    assert english_stopwords() == ENGLISH_STOP_WORDS and len(english_stopwords()) == 318
+    assert english_stopwords() == ENGLISH_STOP_WORDS
+
+
+def test_a_pipeline_is_immutable_so_cached_tokens_never_go_stale():
+    import dataclasses
+
+    pipe = Pipeline(stemmer="porter")
+    assert pipe.tokens("running runners") == ["run", "runner"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pipe.stemmer = "lancaster"
+    other = dataclasses.replace(pipe, stemmer="lancaster")
+    assert other.tokens("running runners") == ["run", "run"]
+    assert pipe.tokens("running runners") == ["run", "runner"]  # the original is unchanged
+    assert other.to_dict()["stemmer"] == "lancaster" and pipe.to_dict()["stemmer"] == "porter"
+
+
+def test_save_into_a_new_model_folder(tmp_path):
+    path = Pipeline().save(tmp_path / "models" / "my-intent")
+    assert path == tmp_path / "models" / "my-intent" / "pipeline.json"
+    with pytest.raises(TextkitError, match="does not exist"):
+        Pipeline().save(tmp_path / "missing" / "pipe.json")
 
 
 def test_processed_file_is_what_gensim_corpus_file_mode_reads(tmp_path, sonnets):

@@ -5,23 +5,19 @@ without importing torch."""
 
 from __future__ import annotations
 
-import importlib
+from textkit.lazy import lazy_exports
 
 _EXPORTS = {
-    "CELL_TYPES": "config",
-    "CharMarkovConfig": "config",
-    "CharRNNConfig": "config",
-    "PRESETS": "config",
-    "choose_preset": "config",
-    "CharGenerator": "generator",
-    "Sample": "generator",
-    "CharMarkov": "markov",
-    "CharRNN": "rnn",
+    "CELL_TYPES": ".config",
+    "CharMarkovConfig": ".config",
+    "CharRNNConfig": ".config",
+    "PRESETS": ".config",
+    "choose_preset": ".config",
+    "CharGenerator": ".generator",
+    "Sample": ".generator",
+    "CharMarkov": ".markov",
+    "CharRNN": ".rnn",
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"textkit.charrnn.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'textkit.charrnn' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

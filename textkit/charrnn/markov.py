@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from textkit.charrnn.config import CharMarkovConfig
 from textkit.charrnn.data import Vocab, split_train_val
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.errors import TextkitError
+from textkit.estimator import settings
 from textkit.modelio import ModelFolder
 from textkit.text.io import Corpus
 from textkit.training.runlog import RunLog, TrainResult
@@ -67,14 +67,7 @@ class CharMarkov(CharGenerator):
     RUN_FILES = tuple(f for f in CharGenerator.RUN_FILES if f != "train_state.pt")
 
     def __init__(self, config: CharMarkovConfig | None = None, **overrides) -> None:
-        known = {f.name for f in fields(CharMarkovConfig)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise TextkitError(
-                f"CharMarkov got unknown setting(s) {', '.join(unknown)}; "
-                f"CharMarkovConfig has {', '.join(sorted(known))}"
-            )
-        self.config = replace(config or CharMarkovConfig(), **overrides)
+        self.config = settings("CharMarkov", CharMarkovConfig, config, overrides)
         self.order, self.smoothing = self.config.order, self.config.smoothing
         self._np: dict[str, np.ndarray] = {}
         self.info: dict = {}

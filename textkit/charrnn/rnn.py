@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from textkit.charrnn.model import CharRNNNet, State, detach_state, state_from_te
 from textkit.charrnn.sample import sample_streams
 from textkit.device import resolve_device
 from textkit.errors import TextkitError
-from textkit.estimator import config_errors
+from textkit.estimator import config_errors, settings
 from textkit.modelio import ModelFolder, load_weights, save_weights
 from textkit.text.io import Corpus
 from textkit.training.config import TrainConfig
@@ -116,14 +115,7 @@ class CharRNN(CharGenerator):
     KIND = "charrnn"
 
     def __init__(self, config: CharRNNConfig | None = None, **overrides) -> None:
-        known = {f.name for f in fields(CharRNNConfig)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise TextkitError(
-                f"CharRNN got unknown setting(s) {', '.join(unknown)}; "
-                f"CharRNNConfig has {', '.join(sorted(known))}"
-            )
-        self.config = replace(config or CharRNNConfig(), **overrides)
+        self.config = settings("CharRNN", CharRNNConfig, config, overrides)
         self.net: CharRNNNet | None = None
         self.vocab = None
         self.device = torch.device("cpu")

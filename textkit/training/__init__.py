@@ -4,23 +4,19 @@ training loop (``loop``).  Names are imported lazily, so reading the settings co
 
 from __future__ import annotations
 
-import importlib
+from textkit.lazy import lazy_exports
 
 _EXPORTS = {
-    "OPTIMIZERS": "config",
-    "SCHEDULES": "config",
-    "TrainConfig": "config",
-    "lr_factor": "config",
-    "RunLog": "runlog",
-    "Task": "loop",
-    "Trainer": "loop",
-    "TrainResult": "runlog",
-    "train": "loop",
+    "OPTIMIZERS": ".config",
+    "SCHEDULES": ".config",
+    "TrainConfig": ".config",
+    "lr_factor": ".config",
+    "RunLog": ".runlog",
+    "Task": ".loop",
+    "Trainer": ".loop",
+    "TrainResult": ".runlog",
+    "train": ".loop",
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"textkit.training.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'textkit.training' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,65 @@
+"""Every model kind fails the same way when misused: untrained, or from a broken folder."""
+
+import json
+
+import pytest
+
+from textkit.errors import TextkitError
+from textkit.kinds import KINDS
+from textkit.loading import load_model, model_class
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config):
+    """One small trained folder of every registered kind."""
+    from textkit.charrnn import CharMarkov
+
+    root = tmp_path_factory.mktemp("kinds")
+    corpus = root / "s.txt"
+    corpus.write_text(sonnets[:20_000], encoding="utf-8")
+    tiny_rnn().fit(corpus, root / "charrnn", tiny_config(max_steps=4, eval_every=2))
+    CharMarkov(order=3).fit(corpus, root / "charmarkov")
+    assert {p.name for p in root.iterdir() if p.is_dir()} == set(KINDS)
+    return root
+
+
+USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10)}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_an_untrained_model_says_so(kind, tmp_path):
+    model = model_class(kind)()
+    for use in (USES[kind], lambda m: m.save(tmp_path / "x")):
+        with pytest.raises(TextkitError, match=f"this {type(model).__name__} is not trained"):
+            use(model)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda c: c.pop("model"), "is incomplete: it has no 'model' entry"),
+        (lambda c: c.pop("vocab"), "is incomplete: it has no 'vocab' entry"),
+        (lambda c: c.update(model=[1, 2]), "invalid value"),
+        (lambda c: c.update(vocab=7), "invalid value"),
+    ],
+)
+def test_a_broken_config_gives_one_clear_error_for_every_kind(
+    kind, damage, message, folders, tmp_path
+):
+    import shutil
+
+    folder = tmp_path / kind
+    shutil.copytree(folders / kind, folder)
+    config = json.loads((folder / "config.json").read_text())
+    damage(config)
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(TextkitError, match=message):
+        load_model(folder)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_misspelt_settings_name_the_python_parameter(kind):
+    with pytest.raises(TextkitError, match="unknown setting"):
+        model_class(kind)(hiden=3)
