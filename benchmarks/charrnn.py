@@ -36,8 +36,8 @@ def stream_val_loss(
     """Mean next-char loss over all of ``ids`` in ``streams`` contiguous streams, state carried."""
     net.eval()
     n = (len(ids) - 1) // streams
-    x = torch.from_numpy(ids[: n * streams]).view(streams, n).to(device)
-    y = torch.from_numpy(ids[1 : n * streams + 1]).view(streams, n).to(device)
+    x = torch.from_numpy(ids[: n * streams]).long().view(streams, n).to(device)
+    y = torch.from_numpy(ids[1 : n * streams + 1]).long().view(streams, n).to(device)
     state, total = None, 0.0
     for i in range(0, n, chunk):
         with autocast(device):
@@ -57,7 +57,7 @@ def plain_pytorch_loop(train_ids, vocab_size, p, budget, device, lr, seed=0):
     shape = {k: p[k] for k in ("embedding", "hidden", "layers")}
     net = CharRNNNet(vocab_size, CharRNNConfig(cell="lstm", dropout=0.1, **shape)).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
-    data = torch.from_numpy(train_ids).to(device)
+    data = torch.from_numpy(train_ids).long().to(device)
     B, T = p["batch_size"], p["seq_len"]
     gen = torch.Generator().manual_seed(seed)
     start, steps = time.monotonic(), 0

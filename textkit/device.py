@@ -49,6 +49,16 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     raise TextkitError(f"unknown device {spec!r}; choose one of {DEVICE_CHOICES}")
 
 
+def memory_available(device: torch.device) -> int | None:
+    """Total memory of ``device`` in bytes (a GPU's, or the machine's RAM), None if unknown."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 @functools.cache
 def _bf16_rnn_works(device: torch.device) -> bool:
     """cuDNN runs recurrent layers in bf16 only from cuDNN 9.13 on; older stacks raise

@@ -44,6 +44,8 @@ def config_errors(folder: ModelFolder) -> Iterator[None]:
         raise TextkitError(
             f"{where} holds an invalid value ({exc}); retrain or restore it"
         ) from exc
+    except TextkitError as exc:  # a setting out of range, checked by the kind's config class
+        raise TextkitError(f"{where} holds an invalid value: {exc}; retrain or restore it") from exc
 
 
 class Estimator:
@@ -68,14 +70,21 @@ class Estimator:
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Any:
-        """Open a model folder of this kind (config.json checked, then the kind's own files)."""
+        """Open a model folder of this kind: config.json is read and validated first (types,
+        ranges, expected array shapes), then the arrays, so a bad folder costs no memory."""
         folder = ModelFolder(path)
         config = folder.read_config((cls.KIND,))
         with config_errors(folder):
-            model = cls._from_folder(folder, config, device)
+            model = cls._from_config(config)
         model.folder = folder
+        model._load_arrays(folder, device)
         return model
 
     @classmethod
-    def _from_folder(cls, folder: ModelFolder, config: dict, device: str) -> Any:
+    def _from_config(cls, config: dict) -> Any:
+        """An untrained model with the settings, vocabulary... that config.json describes."""
+        raise NotImplementedError
+
+    def _load_arrays(self, folder: ModelFolder, device: str) -> None:
+        """Read the weights (or tables) saved beside config.json."""
         raise NotImplementedError

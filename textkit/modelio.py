@@ -24,14 +24,25 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
+import shutil
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textkit import __version__
-from textkit.errors import TextkitError
+from textkit.atomic import (
+    FolderLock,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_json,
+    tmp_owner,
+    write_error,
+)
+from textkit.errors import TextkitError, TextkitWarning
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_json"]  # re-exported
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -40,32 +51,6 @@ METRICS = "metrics.jsonl"
 STATE = "train_state.pt"
 LOSS_PLOT = "loss.png"
 DEFAULT_MODELS_DIR = Path("models")
-
-
-# ---------------------------------------------------------------- atomic writes
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success fsync it and rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def atomic_write_json(path: Path, obj: object) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 # ---------------------------------------------------------------- arrays (weights, tables)
@@ -128,6 +113,8 @@ def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
 def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
     """{name: (dtype, shape)} from a safetensors file's header, without reading its arrays."""
     path = Path(path)
+    if not path.is_file():
+        raise TextkitError(f"{path} is missing: the model folder holds no weights")
     with open(path, "rb") as fh:
         first = fh.read(8)
         n = int.from_bytes(first, "little") if len(first) == 8 else -1
@@ -181,12 +168,45 @@ def load_weights(path: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- the folder
 @dataclass
 class ModelFolder:
-    """A model directory and the files in it."""
+    """A model directory and the files in it.  A new run's folder is staged under a hidden name
+    and ``publish``ed to ``publish_to`` with its first checkpoint (see ``training_run``)."""
 
     path: Path
+    publish_to: Path | None = None
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
+
+    @property
+    def final_path(self) -> Path:
+        """Where the model is, or will be once published."""
+        return self.publish_to or self.path
+
+    def publish(self) -> None:
+        """Make a staged run visible under its final name, replacing an older model there only
+        now that the new one has a checkpoint.  A no-op once published."""
+        if self.publish_to is None or not self.file(CONFIG).is_file():
+            return
+        final, old = self.publish_to, None
+        try:
+            if final.exists():
+                old = final.parent / f".{final.name}.old-{os.getpid()}"
+                shutil.rmtree(old, ignore_errors=True)
+                os.rename(final, old)
+            os.rename(self.path, final)
+        except OSError as exc:
+            if old is not None and old.exists() and not final.exists():
+                os.rename(old, final)  # put the previous model back
+            raise write_error(final, exc) from exc
+        self.path, self.publish_to = final, None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Remove a staged run that never published (a run that failed before its first
+        checkpoint leaves nothing behind)."""
+        if self.publish_to is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -196,7 +216,7 @@ class ModelFolder:
         """Make the folder (and parents), failing clearly if it can't be written."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            probe = self.path / ".write-test"
+            probe = self.path / f".write-test.{os.getpid()}"
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
@@ -272,10 +292,13 @@ class ModelFolder:
 
     # metrics -------------------------------------------------------------
     def append_metrics(self, row: dict) -> None:
-        with open(self.file(METRICS), "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(self.file(METRICS), "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise write_error(self.file(METRICS), exc) from exc
 
     def read_metrics(self) -> list[dict]:
         path = self.file(METRICS)
@@ -291,7 +314,8 @@ class ModelFolder:
 
     def truncate_metrics(self, max_step: int) -> None:
         """Drop rows logged after ``max_step`` (written after the state we resume from)."""
-        rows = [r for r in self.read_metrics() if r.get("step", 0) <= max_step]
+        rows = [r for r in self.read_metrics()
+                if isinstance(r.get("step", 0), (int, float)) and r.get("step", 0) <= max_step]  # fmt: skip
         atomic_write_bytes(self.file(METRICS), "".join(json.dumps(r) + "\n" for r in rows).encode())
 
     # training state (torch models) ------------------------------------------
@@ -308,24 +332,137 @@ class ModelFolder:
         if not path.is_file():
             raise TextkitError(f"{self.path} has no training state to resume from ({STATE})")
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for a bad file
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for a bad file; its advice is unsafe
             raise TextkitError(
-                f"{path} is corrupt or not a textkit training state ({type(exc).__name__}); "
-                "train again without --resume"
+                f"{path} is corrupt or not a textkit training state; it can't be resumed, but "
+                "the model's best weights still load. Train again without --resume"
             ) from exc
+        if (
+            not isinstance(state, dict)
+            or not isinstance(state.get("step"), int)
+            or state["step"] < 0
+        ):
+            raise TextkitError(
+                f"{path} is not a textkit training state; train again without --resume"
+            )
+        return state
 
 
-# ---------------------------------------------------------------- naming and listing
+# ---------------------------------------------------------------- naming, runs, listing
+def check_model_name(name: str) -> str:
+    """A model name is one ordinary path component: it can't point outside the models folder,
+    into a sub-folder nothing would list, or at the hidden names textkit uses itself."""
+    if (not isinstance(name, str) or not name.strip() or name in (".", "..") or name.startswith(".")
+            or any(c in name for c in "/\\\0") or len(name.encode()) > 200):  # fmt: skip
+        raise TextkitError(
+            f"{name!r} can't be a model name: use one folder name (letters, digits, - and _), "
+            "not a path; choose the parent folder with --models-dir"
+        )
+    return name
+
+
 def fresh_model_dir(models_dir: Path, name: str, overwrite: bool = False) -> Path:
-    """``models_dir/name``, or ``name-2``, ``name-3``... so an earlier model is never clobbered."""
-    base = Path(models_dir) / name
-    if overwrite or not base.exists():
-        return base
-    n = 2
-    while (Path(models_dir) / f"{name}-{n}").exists():
+    """``models_dir/name``, or ``name-2``, ``name-3``... so an earlier model (or a run still
+    training under that name) is never clobbered."""
+    check_model_name(name)
+    models_dir = Path(models_dir)
+    if overwrite:
+        return models_dir / name
+    n, candidate = 1, models_dir / name
+    while candidate.exists() or _in_use(candidate):
         n += 1
-    return Path(models_dir) / f"{name}-{n}"
+        candidate = models_dir / f"{name}-{n}"
+    return candidate
+
+
+def _in_use(folder: Path) -> bool:
+    lock = FolderLock(folder)
+    if not lock.path.exists():
+        return False
+    free = lock.acquire()
+    lock.release()
+    return not free
+
+
+def cleanup_stale(models_dir: Path) -> None:
+    """Remove what killed runs left under ``models_dir``: staging folders of runs that never
+    published, models moved aside during a replacement, and temporary files inside model
+    folders.  Only for names no live run holds the lock of; a model a kill left half-replaced
+    is put back."""
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return
+    for entry in list(models_dir.iterdir()):
+        name, _, tail = entry.name.lstrip(".").rpartition(".")
+        if not (
+            entry.name.startswith(".") and entry.is_dir() and tail.startswith(("partial-", "old-"))
+        ):
+            continue
+        final = models_dir / name
+        lock = FolderLock(final)
+        if not lock.acquire():
+            continue
+        try:
+            if not final.exists() and (entry / CONFIG).is_file() and (entry / WEIGHTS).is_file():
+                os.rename(entry, final)  # killed between the two renames of a replacement
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+        finally:
+            lock.release()
+    for tmp in models_dir.glob(f"*/.*{'.tmp'}"):
+        owner = tmp_owner(tmp)
+        if owner is not None and not _alive(owner):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def training_run(
+    out: str | Path, *, resume: bool = False, overwrite: bool = False
+) -> Iterator[ModelFolder]:
+    """The folder a training run writes into, locked for the run.  A new run is staged in a
+    hidden folder beside ``out`` and published (``ModelFolder.publish``) with its first
+    checkpoint; if the run fails before that, the stage is removed and an older model at
+    ``out`` is untouched.  Refuses to replace anything that isn't a textkit model."""
+    out = Path(out)
+    if out.name in ("", ".", ".."):
+        raise TextkitError(f"{out} can't hold a model: name a new folder for it")
+    with FolderLock(out):
+        cleanup_stale(out.parent)
+        is_model = (out / CONFIG).is_file()
+        if resume:
+            if not is_model:
+                raise TextkitError(f"nothing to resume at {out}: it holds no model")
+            yield ModelFolder(out)
+            return
+        if out.exists():
+            if not out.is_dir() or (not is_model and any(out.iterdir())):
+                raise TextkitError(f"{out} exists and is not a textkit model folder; refusing to "
+                                   "write into it: choose another name")  # fmt: skip
+            if is_model and not overwrite:
+                raise TextkitError(f"{out} already holds a model; pass overwrite=True (--overwrite) "
+                                   "to replace it, or choose another name")  # fmt: skip
+        stage = out.parent / f".{out.name}.partial-{os.getpid()}"
+        shutil.rmtree(stage, ignore_errors=True)
+        folder = ModelFolder(stage, publish_to=out).create()
+        try:
+            yield folder
+            folder.publish()
+            if folder.publish_to is not None:
+                raise TextkitError("the run ended before its first checkpoint; nothing was saved")
+        except BaseException:
+            folder.discard()
+            raise
 
 
 @dataclass
@@ -347,15 +484,19 @@ def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
     if not models_dir.is_dir():
         return []
     infos = []
-    for cfg_path in models_dir.glob(f"*/{CONFIG}"):
+    for cfg_path in sorted(models_dir.glob(f"*/{CONFIG}")):
+        folder = cfg_path.parent
+        if folder.name.startswith("."):  # a run still staging, or a model being replaced
+            continue
         try:
             cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if not isinstance(cfg, dict) or not isinstance(cfg.get("kind"), str):
+                raise ValueError("no 'kind'")
+            size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"skipping {folder}: its config.json is unreadable ({exc})",
+                          TextkitWarning, stacklevel=2)  # fmt: skip
             continue
-        if not isinstance(cfg, dict) or not isinstance(cfg.get("kind"), str):
-            continue
-        folder = cfg_path.parent
-        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
         params = cfg.get("num_params")
         saved_at = cfg.get("saved_at")
         infos.append(

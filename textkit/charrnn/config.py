@@ -39,6 +39,21 @@ class CharRNNConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def num_params(self, vocab_size: int) -> int:
+        gates = {"lstm": 4, "gru": 3, "rnn": 1}[self.cell]
+        E, H, L = self.embedding, self.hidden, self.layers
+        recurrent = sum(gates * H * ((E if k == 0 else H) + H + 2) for k in range(L))
+        return vocab_size * E + recurrent + (H + 1) * vocab_size
+
+    def training_memory(self, vocab_size: int) -> int:
+        """Rough bytes to train: fp32 weights, gradients and two Adam moments, plus the
+        activations of one batch kept for backpropagation (an estimate to refuse absurd
+        shapes up front, not a budget)."""
+        gates = {"lstm": 4, "gru": 3, "rnn": 1}[self.cell]
+        per_step = self.embedding + self.layers * self.hidden * (gates + 2) + 3 * vocab_size
+        activations = 2 * self.batch_size * self.seq_len * per_step * 4
+        return 16 * self.num_params(vocab_size) + activations
+
     @classmethod
     def from_dict(cls, saved: dict) -> CharRNNConfig:
         known = {f.name for f in fields(cls)}

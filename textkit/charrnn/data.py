@@ -18,11 +18,20 @@ import torch
 
 from textkit.errors import TextkitError
 
+ENCODE_CHUNK = 1 << 20  # characters encoded at a time: temporaries stay a few MB
+MIN_SEQ_LEN = 8  # the shortest training sequence a too-short corpus is cut down to
+
 
 class Vocab:
     """The characters a model knows, in a fixed (sorted) order."""
 
     def __init__(self, chars: list[str]) -> None:
+        if not isinstance(chars, (list, tuple)) or not chars:
+            raise TextkitError("a vocabulary must be a non-empty list of characters")
+        if not all(isinstance(c, str) and len(c) == 1 for c in chars) or len(set(chars)) != len(
+            chars
+        ):
+            raise TextkitError("a vocabulary must list distinct single characters")
         self.chars = list(chars)
         self.index = {c: i for i, c in enumerate(self.chars)}
         self._codes = np.array([ord(c) for c in self.chars], dtype=np.uint32)
@@ -38,15 +47,26 @@ class Vocab:
     def __contains__(self, ch: str) -> bool:
         return ch in self.index
 
+    @property
+    def dtype(self) -> type:
+        """The smallest integer type holding every id: 2 bytes a character for most corpora."""
+        return np.int16 if len(self.chars) < 2**15 else np.int32
+
     def encode(self, text: str) -> np.ndarray:
-        """Ids of ``text`` (every character must be in the vocabulary), fast for whole corpora."""
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        """Ids of ``text`` (every character must be in the vocabulary), as ``self.dtype``.
+        Encoded a slice at a time into one preallocated array, so a corpus costs its ids
+        (2 bytes a character) plus a few MB, not the 20+ bytes of whole-text temporaries."""
+        out = np.empty(len(text), dtype=self.dtype)
         sorted_codes = self._codes[self._order]
-        pos = np.searchsorted(sorted_codes, codes).clip(0, len(self.chars) - 1)
-        if not np.array_equal(sorted_codes[pos], codes):
-            bad = sorted({c for c in text if c not in self.index})
-            raise TextkitError(f"characters not in the model's vocabulary: {bad[:10]!r}")
-        return self._order[pos].astype(np.int64)
+        for start in range(0, len(text), ENCODE_CHUNK):
+            piece = text[start : start + ENCODE_CHUNK]
+            codes = np.frombuffer(piece.encode("utf-32-le"), dtype=np.uint32)
+            pos = np.searchsorted(sorted_codes, codes).clip(0, len(self.chars) - 1)
+            if not np.array_equal(sorted_codes[pos], codes):
+                bad = sorted({c for c in piece if c not in self.index})
+                raise TextkitError(f"characters not in the model's vocabulary: {bad[:10]!r}")
+            out[start : start + len(piece)] = self._order[pos]
+        return out
 
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
@@ -94,10 +114,10 @@ class StreamBatches:
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        if n < self.seq_len + 1:
+        if n < 2 * self.seq_len:  # split_train_val and fit_seq_len guarantee this
             raise TextkitError(
-                f"text has {n} characters, fewer than one training sequence "
-                f"(--seq-len {self.seq_len} + 1); use more text or a smaller --seq-len"
+                f"text has {n} characters, fewer than two training sequences "
+                f"(2 x seq_len {self.seq_len}); use more text or a smaller --seq-len"
             )
         # leave room for an offset of up to seq_len - 1 in every epoch
         usable = n - self.seq_len
@@ -120,17 +140,35 @@ class StreamBatches:
         return x[:, cols].long(), y[:, cols].long()
 
 
+def min_chars(seq_len: int) -> int:
+    """The shortest text training with ``seq_len`` can use: a train and a validation split of
+    two sequences each (one for the epoch offset, one to train on)."""
+    return 4 * seq_len
+
+
+def fit_seq_len(n_chars: int, seq_len: int) -> int:
+    """``seq_len``, or the longest shorter one a corpus of ``n_chars`` characters supports."""
+    if n_chars >= min_chars(seq_len):
+        return seq_len
+    if n_chars < min_chars(MIN_SEQ_LEN):
+        raise TextkitError(
+            f"corpus has {n_chars} characters, too short to train on: it needs at least "
+            f"{min_chars(MIN_SEQ_LEN)}. Use more text"
+        )
+    return n_chars // 4
+
+
 def split_train_val(
     ids: np.ndarray, val_fraction: float, seq_len: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The last ``val_fraction`` of the text (at least one sequence) is held out for validation."""
-    need = 2 * (seq_len + 1)
+    """The last ``val_fraction`` of the text is held out for validation; each split keeps at
+    least two sequences (views of ``ids``: no copy)."""
+    need = min_chars(seq_len)
     if len(ids) < need:
         raise TextkitError(
-            f"corpus has {len(ids)} characters, too short to train on: it needs at least {need} "
-            f"(one --seq-len {seq_len} sequence each for training and validation). "
-            "Use more text or a smaller --seq-len"
+            f"corpus has {len(ids)} characters, too short to train on with seq_len {seq_len}: "
+            f"it needs at least {need}. Use more text or a smaller --seq-len"
         )
-    n_val = max(seq_len + 1, round(len(ids) * val_fraction))
-    n_val = min(n_val, len(ids) - (seq_len + 1))
+    n_val = max(2 * seq_len, round(len(ids) * val_fraction))
+    n_val = min(n_val, len(ids) - 2 * seq_len)
     return ids[:-n_val], ids[-n_val:]

@@ -18,7 +18,7 @@ from textkit.checks import check_number
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
 from textkit.modelio import ModelFolder, atomic_write_bytes
-from textkit.text.io import Corpus, read_text_file
+from textkit.text.io import Corpus, read_small_text
 
 CORPUS_COPY = "corpus.txt.gz"
 LOSS_UNIT = "nats/char"
@@ -67,7 +67,7 @@ def resolve_preseed(preseed: str | None, excerpt: str | None) -> str:
             raise TextkitError("this model has no stored corpus excerpt for --preseed auto")
         return excerpt
     if preseed.startswith("@"):
-        return read_text_file(preseed[1:])
+        return read_small_text(preseed[1:])
     return preseed
 
 

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from textkit.charrnn.config import CharMarkovConfig
-from textkit.charrnn.data import Vocab, split_train_val
+from textkit.charrnn.data import Vocab, fit_seq_len, split_train_val
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.errors import TextkitError
 from textkit.estimator import settings
-from textkit.modelio import ModelFolder
+from textkit.modelio import ModelFolder, read_array_header, training_run
 from textkit.text.io import Corpus
 from textkit.training.runlog import RunLog, TrainResult
 
@@ -139,9 +139,13 @@ class CharMarkov(CharGenerator):
             ctx.append(code)
         return float(-np.log(self._probs(ctx, targets)).mean())
 
-    def fit(self, corpus: Corpus | str | Path, out: str | Path, seq_len: int = 100) -> TrainResult:
-        """Count n-grams on the training split, score the held-out split, save to ``out``.
-        Returns the same TrainResult a CharRNN gives (no steps: counting is one pass)."""
+    def fit(
+        self, corpus: Corpus | str | Path, out: str | Path, seq_len: int = 100,
+        overwrite: bool = False,
+    ) -> TrainResult:  # fmt: skip
+        """Count n-grams on the training split, score the held-out split, save to ``out``
+        (``overwrite=True`` replaces a model there). Returns the same TrainResult a CharRNN
+        gives (no steps: counting is one pass)."""
         from textkit.plots import plot_metrics
         from textkit.text.io import read_corpus
 
@@ -149,27 +153,29 @@ class CharMarkov(CharGenerator):
             corpus = read_corpus([corpus])
         self.vocab = Vocab.from_text(corpus.text)
         ids = self.vocab.encode(corpus.text)
+        seq_len = fit_seq_len(len(ids), seq_len)
         train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
         start = time.monotonic()
         self._count(train_ids)
-        folder = ModelFolder(out).create()
-        folder.clear_run(self.RUN_FILES)
-        self.folder = folder
-        val = self.loss_on_ids(val_ids)
-        elapsed = time.monotonic() - start
-        self._remember_corpus(folder, corpus, len(train_ids), seq_len)
-        folder.save_arrays(self._np, self.WEIGHTS)
-        log = RunLog(folder)
-        row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val, "elapsed_s": elapsed,
-               "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
-        log.record(row)
-        self.info = {
-            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
-            "best_metrics": row,
-            "num_params": int(sum(v.size for k, v in self._np.items() if k.startswith("counts"))),
-        }
-        self._write_config(folder)
-        plot_metrics(folder, LOSS_UNIT)
+        with training_run(out, overwrite=overwrite) as folder:
+            self.folder = folder
+            val = self.loss_on_ids(val_ids)
+            elapsed = time.monotonic() - start
+            self._remember_corpus(folder, corpus, len(train_ids), seq_len)
+            folder.save_arrays(self._np, self.WEIGHTS)
+            log = RunLog(folder)
+            row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val,
+                   "elapsed_s": elapsed, "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
+            log.record(row)
+            self.info = {
+                **self._corpus_config(corpus, len(train_ids), len(val_ids)),
+                "best_metrics": row,
+                "num_params": int(
+                    sum(v.size for k, v in self._np.items() if k.startswith("counts"))
+                ),
+            }
+            self._write_config(folder)
+            plot_metrics(folder, LOSS_UNIT)
         return log.result(0, "counted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
     def _write_config(self, folder: ModelFolder) -> None:
@@ -184,19 +190,24 @@ class CharMarkov(CharGenerator):
 
     # ------------------------------------------------------------------ persistence
     @classmethod
-    def _from_folder(cls, folder: ModelFolder, config: dict, device: str) -> CharMarkov:
-        """Count tables are numpy arrays and sampling them runs on the CPU, whatever ``device``."""
+    def _from_config(cls, config: dict) -> CharMarkov:
         settings = dict(config["model"])
-        if "val_fraction" in config.get("data", {}):  # textkit 0.1 kept it under "data"
-            settings["val_fraction"] = config["data"]["val_fraction"]
+        data = config.get("data", {})
+        if isinstance(data, dict) and "val_fraction" in data:  # textkit 0.1 kept it under "data"
+            settings["val_fraction"] = data["val_fraction"]
         model = cls(CharMarkovConfig(**settings))
         model.vocab = Vocab(config["vocab"])
-        model.preseed_excerpt = config.get("preseed_excerpt")
+        excerpt = config.get("preseed_excerpt")
+        model.preseed_excerpt = excerpt if isinstance(excerpt, str) else None
         model.info = {k: v for k, v in config.items() if k not in ("model", "data")}
-        model._np = folder.load_arrays(cls.WEIGHTS)
-        if set(model._np) != set(model._expected_tables()):
-            raise TextkitError(f"{folder.file(cls.WEIGHTS)} does not match config.json; retrain")
         return model
+
+    def _load_arrays(self, folder: ModelFolder, device: str) -> None:
+        """Count tables are numpy arrays and sampling them runs on the CPU, whatever ``device``."""
+        path = folder.file(self.WEIGHTS)
+        if set(read_array_header(path)) != set(self._expected_tables()):
+            raise TextkitError(f"{path} does not match config.json; retrain")
+        self._np = folder.load_arrays(self.WEIGHTS)
 
     def _expected_tables(self) -> list[str]:
         per_order = ("keys", "counts", "ctx_keys", "ctx_types", "ctx_totals")

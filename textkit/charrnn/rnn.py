@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from textkit.charrnn.config import CharRNNConfig, preset_training
-from textkit.charrnn.data import StreamBatches, Vocab, split_train_val
+from textkit.charrnn.data import StreamBatches, Vocab, fit_seq_len, split_train_val
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.charrnn.model import CharRNNNet, State, detach_state, state_from_tensors, state_tensors
 from textkit.charrnn.sample import sample_streams
-from textkit.device import resolve_device
-from textkit.errors import TextkitError
+from textkit.device import memory_available, resolve_device
+from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import config_errors, settings
-from textkit.modelio import ModelFolder, load_weights, save_weights
+from textkit.modelio import (
+    ModelFolder,
+    load_weights,
+    read_array_header,
+    save_weights,
+    training_run,
+)
 from textkit.text.io import Corpus
 from textkit.training.config import TrainConfig
 from textkit.training.loop import Task, Trainer
@@ -133,74 +140,104 @@ class CharRNN(CharGenerator):
         resume: bool = False,
         log: Callable[[str], None] | None = None,
         show_samples: int = 0,
+        overwrite: bool = False,
     ) -> TrainResult:
-        """Train on ``corpus`` (a Corpus, or a path), saving everything under ``out``;
-        ``resume=True`` continues the run saved there; ``show_samples=N`` prints an
-        N-character sample at every evaluation."""
+        """Train on ``corpus`` (a Corpus, or a path), saving everything under ``out``.
+
+        ``resume=True`` continues the run saved there; ``overwrite=True`` replaces a model
+        already there (only once the new run has its first checkpoint); ``show_samples=N``
+        prints an N-character sample at every evaluation."""
         from textkit.text.io import read_corpus
 
         cfg = train_config or TrainConfig(max_steps=preset_training("small")["max_steps"])
+        cfg.validate()
         if not isinstance(corpus, Corpus):
             corpus = read_corpus([corpus])
-        folder = ModelFolder(out)
-        trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
-        if resume:  # the saved model decides shape and vocabulary
-            saved = folder.read_config((self.KIND,))
-            with config_errors(folder):
-                self._restore(saved)
-        else:
-            self.vocab = Vocab.from_text(corpus.text)
-        ids = self.vocab.encode(corpus.text)
-        c = self.config
-        train_ids, val_ids = split_train_val(ids, c.val_fraction, c.seq_len)
-        dtype = torch.int16 if len(self.vocab) < 2**15 else torch.int32
-        to_tensor = lambda a: torch.from_numpy(a.astype(np.int32)).to(dtype)  # noqa: E731
-        train_b = StreamBatches(to_tensor(train_ids), c.batch_size, c.seq_len, seed=cfg.seed)
-        val_b = StreamBatches(to_tensor(val_ids), c.batch_size, c.seq_len)
-        folder.create()  # only once the input is known to be usable
-        self.folder = folder
-        if trainer.device.type == "cuda":  # the whole corpus on the GPU: no per-step copies
-            train_b.ids, val_b.ids = train_b.ids.to(trainer.device), val_b.ids.to(trainer.device)
-        if not resume:
-            folder.clear_run(self.RUN_FILES)
-            self.net = CharRNNNet(len(self.vocab), c)  # initialised from the trainer's seed
-            self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
-            self.info = {"best_metrics": None}
-        self.info.update(
-            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
-            streams=train_b.streams, training=cfg.to_dict(),
-            num_params=sum(p.numel() for p in self.net.parameters()),
-            trained_on=str(trainer.device),
-        )  # fmt: skip
-        if not resume:
-            self._write_config(folder)
+        with training_run(out, resume=resume, overwrite=overwrite) as folder:
+            trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
+            if resume:  # the saved model decides shape and vocabulary
+                with config_errors(folder):
+                    self._restore(folder.read_config((self.KIND,)))
+            else:
+                self.vocab = Vocab.from_text(corpus.text)
+            ids = self.vocab.encode(corpus.text)
+            self._fit_shape(len(ids), trainer.device, resume)
+            c = self.config
+            train_ids, val_ids = split_train_val(ids, c.val_fraction, c.seq_len)
+            train_b = StreamBatches(
+                torch.from_numpy(train_ids), c.batch_size, c.seq_len, seed=cfg.seed
+            )
+            val_b = StreamBatches(torch.from_numpy(val_ids), c.batch_size, c.seq_len)
+            self.folder = folder
+            if trainer.device.type == "cuda":  # the whole corpus on the GPU: no per-step copies
+                train_b.ids, val_b.ids = (
+                    train_b.ids.to(trainer.device),
+                    val_b.ids.to(trainer.device),
+                )
+            if not resume:
+                self.net = CharRNNNet(len(self.vocab), c)  # initialised from the trainer's seed
+                self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
+                self.info = {"best_metrics": None}
+            self.info.update(
+                **self._corpus_config(corpus, len(train_ids), len(val_ids)),
+                streams=train_b.streams, training=cfg.to_dict(),
+                num_params=sum(p.numel() for p in self.net.parameters()),
+                trained_on=str(trainer.device),
+            )  # fmt: skip
+            del ids, train_ids, val_ids
 
-        def on_best(row: dict) -> None:
-            self.info["best_metrics"] = row
-            save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
-            self._write_config(folder)
+            def on_best(row: dict) -> None:
+                self.info["best_metrics"] = row
+                save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
+                self._write_config(folder)
 
-        task = _CharTask(self.net, train_b, val_b, c.eval_chars, on_best, self.vocab,
-                         corpus.fingerprint, show_samples)  # fmt: skip
-        result = trainer.fit(task)
-        # keep-best: what the trainer leaves in memory is the best checkpoint, as on disk
-        self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
+            task = _CharTask(self.net, train_b, val_b, c.eval_chars, on_best, self.vocab,
+                             corpus.fingerprint, show_samples)  # fmt: skip
+            result = trainer.fit(task)
+            # keep-best: what the trainer leaves in memory is the best checkpoint, as on disk
+            self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
         self.net.to("cpu").eval()
         self.device = torch.device("cpu")
         return result
+
+    def _fit_shape(self, n_chars: int, device: torch.device, resume: bool) -> None:
+        """Shorten the training sequences of a corpus too short for them (saying so), and
+        refuse a network that can't fit in this machine's memory, before anything is built."""
+        seq_len = fit_seq_len(n_chars, self.config.seq_len)
+        if seq_len != self.config.seq_len:
+            if not resume:
+                warnings.warn(
+                    f"the corpus has only {n_chars} characters: training sequences shortened "
+                    f"from seq_len {self.config.seq_len} to {seq_len} (--seq-len)",
+                    TextkitWarning, stacklevel=3,
+                )  # fmt: skip
+            self.config = replace(self.config, seq_len=seq_len)
+        need, have = self.config.training_memory(len(self.vocab)), memory_available(device)
+        if have and need > have:
+            raise TextkitError(
+                f"this network needs about {need / 2**30:.1f} GiB to train, more than the "
+                f"{have / 2**30:.1f} GiB of {device.type.upper()} memory here; use a smaller "
+                "hidden/layers/batch_size/seq_len (--hidden, --layers, --batch-size, --seq-len)"
+            )
 
     # ----------------------------------------------------------------- persistence
     def _write_config(self, folder: ModelFolder) -> None:
         folder.write_config(self.KIND, {"model": self.config.to_dict(), **self.info})
 
-    def _restore(self, saved: dict) -> None:
-        """Config, vocabulary and an untrained network as config.json describes them."""
+    def _restore(self, saved: dict, build: bool = True) -> None:
+        """Config and vocabulary as config.json describes them, and (``build``) an untrained
+        network of that shape."""
         # textkit 0.1 kept the batch shape under "data"
-        self.config = CharRNNConfig.from_dict({**saved.get("data", {}), **saved["model"]})
+        data = saved.get("data", {})
+        if not isinstance(saved["model"], dict) or not isinstance(data, dict):
+            raise TypeError("'model' must be an object")
+        self.config = CharRNNConfig.from_dict({**data, **saved["model"]})
         self.vocab = Vocab(saved["vocab"])
-        self.preseed_excerpt = saved.get("preseed_excerpt")
+        excerpt = saved.get("preseed_excerpt")
+        self.preseed_excerpt = excerpt if isinstance(excerpt, str) else None
         self.info = {k: v for k, v in saved.items() if k not in ("model", "data")}
-        self.net = CharRNNNet(len(self.vocab), self.config)
+        if build:
+            self.net = CharRNNNet(len(self.vocab), self.config)
 
     def save(self, path: str | Path) -> None:
         """Write weights and config to ``path`` (fit already does this as it trains)."""
@@ -210,19 +247,32 @@ class CharRNN(CharGenerator):
         self._write_config(folder)
 
     @classmethod
-    def _from_folder(cls, folder: ModelFolder, config: dict, device: str) -> CharRNN:
+    def _from_config(cls, config: dict) -> CharRNN:
         model = cls()
-        model._restore(config)
-        weights = load_weights(folder.file(cls.WEIGHTS))
-        try:
-            model.net.load_state_dict(weights)
-        except RuntimeError as exc:
-            raise TextkitError(
-                f"{folder.file(cls.WEIGHTS)} does not match config.json; retrain"
-            ) from exc
-        model.device = resolve_device(device)
-        model.net.to(model.device).eval()
+        model._restore(config, build=False)
         return model
+
+    def _load_arrays(self, folder: ModelFolder, device: str) -> None:
+        """The weights, after checking their names and shapes in the file's header against the
+        network config.json describes (built on the meta device: no memory), so a crafted
+        config can't make textkit allocate gigabytes."""
+        path = folder.file(self.WEIGHTS)
+        with torch.device("meta"):
+            expected = {k: list(v.shape) for k, v in
+                        CharRNNNet(len(self.vocab), self.config).state_dict().items()}  # fmt: skip
+        found = {k: shape for k, (_, shape) in read_array_header(path).items()}
+        if found != expected:
+            diff = sorted(
+                k for k in expected.keys() | found.keys() if found.get(k) != expected.get(k)
+            )
+            raise TextkitError(
+                f"{path} does not match config.json (e.g. {diff[0]!r}: file {found.get(diff[0])}, "
+                f"config {expected.get(diff[0])}); retrain or restore the model"
+            )
+        self.net = CharRNNNet(len(self.vocab), self.config)
+        self.net.load_state_dict(load_weights(path))
+        self.device = resolve_device(device)
+        self.net.to(self.device).eval()
 
     # ----------------------------------------------------------------- sampling
     def _device(self) -> torch.device:
@@ -237,7 +287,7 @@ class CharRNN(CharGenerator):
         """Mean next-character loss (nats/char) on ``text``, one stream, state carried: how
         surprising the model finds a text (lower = more like its training corpus)."""
         self._require_trained()
-        ids = torch.from_numpy(self.vocab.encode(self._map(text, "text"))).to(self.device)
+        ids = torch.from_numpy(self.vocab.encode(self._map(text, "text"))).long().to(self.device)
         with torch.inference_mode():
             logits, _ = self.net(ids[:-1].unsqueeze(0))
             return F.cross_entropy(logits[0].float(), ids[1:]).item()

@@ -119,7 +119,7 @@ def train_charrnn(inputs, **o):
             order=o["order"], val_fraction=o["val_fraction"], smoothing=o["smoothing"]
         )
         seq_len = o["seq_len"] or CharRNNConfig().seq_len
-        val = model.fit(corpus, out, seq_len=seq_len).best_val_loss
+        val = model.fit(corpus, out, seq_len=seq_len, overwrite=o["overwrite"]).best_val_loss
         click.echo(f"saved {out}  (order-{o['order']} {o['smoothing']} Markov, "
                    f"val loss {val:.4f} nats/char)", err=True)  # fmt: skip
         return
@@ -140,7 +140,7 @@ def train_charrnn(inputs, **o):
         f"training {o['cell']} ({preset} preset) on {len(corpus.text):,} characters -> {out}",
         err=True,
     )
-    result = model.fit(corpus, out, train_cfg, resume=o["resume"],
+    result = model.fit(corpus, out, train_cfg, resume=o["resume"], overwrite=o["overwrite"],
                        log=lambda m: click.echo(m, err=True), show_samples=o["show_samples"])  # fmt: skip
     click.echo(
         f"{'interrupted' if result.interrupted else 'done'} after {result.steps} steps "

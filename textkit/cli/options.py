@@ -109,6 +109,21 @@ class Duration(click.ParamType):
         return "DURATION"
 
 
+class ModelName(click.ParamType):
+    """One folder name under --models-dir (never a path, never hidden)."""
+
+    name = "name"
+
+    def convert(self, value, param, ctx):
+        from textkit.errors import TextkitError
+        from textkit.modelio import check_model_name
+
+        try:
+            return check_model_name(value)
+        except TextkitError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 POSITIVE = Number(0, low_open=True)
 COUNT = Number(1, integer=True)
 FRACTION = Number(0, 1)
@@ -154,7 +169,8 @@ MODEL_CHOICE = group(
 )  # fmt: skip
 MODEL_ARGUMENT = click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))
 OUTPUT = group(
-    _opt("--name", help="Model name: saved to MODELS_DIR/NAME. [default: the input file's name]"),
+    _opt("--name", type=ModelName(),
+         help="Model name: saved to MODELS_DIR/NAME. [default: the input file's name]"),
     MODELS_DIR,
     _opt("--overwrite", is_flag=True,
          help="Replace MODELS_DIR/NAME instead of saving to NAME-2, NAME-3..."),
@@ -266,14 +282,14 @@ def pipeline_options() -> Callable:
 def pipeline_from(opts: dict) -> Pipeline:
     """The Pipeline a command's options describe (or the one ``--pipeline`` names)."""
     from textkit.errors import TextkitError
-    from textkit.text.io import read_text_file
+    from textkit.text.io import read_small_text
     from textkit.text.pipeline import DEFAULT_PATTERN
 
     if opts.get("pipeline_file") is not None:
         return Pipeline.load(opts["pipeline_file"])
     stopwords = opts["stopwords"]
     if stopwords.startswith("@"):
-        words = [w.strip() for w in read_text_file(stopwords[1:]).splitlines() if w.strip()]
+        words = [w.strip() for w in read_small_text(stopwords[1:]).splitlines() if w.strip()]
     elif stopwords in ("none", "english"):
         words = None if stopwords == "none" else "english"
     else:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textkit.errors import TextkitError
-from textkit.text.io import decode_bytes, expand_inputs
+from textkit.text.io import expand_inputs
+from textkit.text.io import open_text_lines as _lines
 
 FORMATS = ("auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "json", "intents")
 
@@ -25,20 +26,6 @@ class Document:
     label: str | None = None
     source: str = ""
     line: int = 0
-
-
-def _lines(path: Path, encoding: str, keep_ends: bool = False) -> Iterator[tuple[int, str]]:
-    """(line number, decoded line) pairs, streamed; a bad byte names its file and line."""
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 -- closed by the `with fh` below
-    except FileNotFoundError:
-        raise TextkitError(f"no such file: {path}") from None
-    except OSError as exc:
-        raise TextkitError(f"cannot read {path}: {exc.strerror}") from exc
-    with fh:
-        for number, raw in enumerate(fh, 1):
-            line = decode_bytes(raw, str(path), encoding, first_line=number)
-            yield number, line if keep_ends else line.rstrip("\r\n")
 
 
 def read_lines(path: Path, encoding: str = "utf-8") -> Iterator[Document]:

@@ -222,6 +222,7 @@ class _Run:
             "elapsed": self.elapsed(), "config": self.cfg.to_dict(),
             "fingerprint": self.fingerprint,
         })  # fmt: skip
+        self.folder.publish()  # a new run becomes visible with its first checkpoint
 
     def restore(self, state: dict) -> None:
         try:
