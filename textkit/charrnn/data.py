@@ -71,22 +71,44 @@ class Vocab:
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
 
-    def map_unknown(self, text: str) -> tuple[str, list[str]]:
+    def map_unknown(self, text: str) -> MappedText:
         """Map characters the model doesn't know to ones it does, and drop the rest.
 
         The mapping, in order: the character itself; its other case; its NFKD decomposition
         without accents ("é" -> "e", "ﬁ" -> "fi"); typographic quotes and dashes to ASCII.
-        Returns the mapped text and the characters that had to be dropped.
         """
-        out, dropped = [], []
+        out, dropped, replaced = [], [], {}
         for ch in text:
             for cand in _candidates(ch):
                 if all(c in self.index for c in cand):
                     out.append(cand)
+                    if cand != ch and ch != "\r":
+                        replaced[ch] = cand
                     break
             else:
                 dropped.append(ch)
-        return "".join(out), dropped
+        return MappedText("".join(out), dropped, replaced)
+
+
+@dataclass
+class MappedText:
+    """``text`` as a model can read it, and what had to change."""
+
+    text: str
+    dropped: list[str]  # characters with no stand-in, removed
+    replaced: dict[str, str]  # character -> its stand-in (other case, no accent, ASCII)
+
+    def describe(self, what: str) -> list[str]:
+        """One sentence per kind of change, for a warning."""
+        notes = []
+        if self.replaced:
+            pairs = ", ".join(f"{a!r}->{b!r}" for a, b in sorted(self.replaced.items()))
+            notes.append(f"{what}: replaced {len(self.replaced)} character(s) the model never "
+                         f"saw: {pairs}")  # fmt: skip
+        if self.dropped:
+            notes.append(f"{what}: dropped {len(self.dropped)} character(s) the model never saw: "
+                         f"{''.join(sorted(set(self.dropped)))!r}")  # fmt: skip
+        return notes
 
 
 _ASCII_FALLBACK = {

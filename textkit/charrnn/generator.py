@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import random
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,14 @@ from textkit.text.io import Corpus, read_small_text
 
 CORPUS_COPY = "corpus.txt.gz"
 LOSS_UNIT = "nats/char"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What generation starts from, in the model's vocabulary."""
+
+    seed: str  # starts the output
+    preseed: str  # read first to set the state, then cut
 
 
 @dataclass
@@ -107,28 +116,39 @@ class CharGenerator(Estimator):
         }  # fmt: skip
 
     def training_corpus(self) -> str:
-        if self.folder is None or not self.folder.file(CORPUS_COPY).is_file():
+        """The training text stored with the model (corpus.txt.gz)."""
+        path = None if self.folder is None else self.folder.file(CORPUS_COPY)
+        if path is None or not path.is_file():
             raise TextkitError(
-                "no copy of the training corpus is stored with this model; "
-                "pass the corpus explicitly to check originality"
+                "this model has no stored copy of its training corpus (corpus.txt.gz), which "
+                "--check-original needs; pass corpus= in Python, or retrain the model"
             )
-        return gzip.decompress(self.folder.file(CORPUS_COPY).read_bytes()).decode("utf-8")
+        try:
+            return gzip.decompress(path.read_bytes()).decode("utf-8")
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            raise TextkitError(
+                f"{path} is corrupt or truncated ({exc}); --check-original can't use it. "
+                "Retrain the model, or pass corpus= in Python"
+            ) from exc
 
     def _map(self, text: str, what: str, required: bool = False) -> str:
-        mapped, dropped = self.vocab.map_unknown(text)
-        if required and text and not mapped:
+        mapped = self.vocab.map_unknown(text)
+        if required and text and not mapped.text:
             raise TextkitError(
                 f"{what} {text!r} has no character the model knows; "
                 f"its vocabulary is {''.join(self.vocab.chars)!r}"
             )
-        if dropped:
-            warnings.warn(
-                f"{what}: dropped {len(dropped)} character(s) the model never saw: "
-                f"{''.join(sorted(set(dropped)))!r}",
-                TextkitWarning,
-                stacklevel=3,
-            )
-        return mapped
+        for note in mapped.describe(what):
+            warnings.warn(note, TextkitWarning, stacklevel=3)
+        return mapped.text
+
+    def prepare_prompt(self, seed_text: str = "", preseed: str | None = None) -> Prompt:
+        """The seed text and pre-seed as the model will read them (pre-seed "auto" or "@FILE"
+        resolved, unknown characters mapped or dropped, with a warning for each kind of
+        change).  The CLI calls this before streaming, so warnings come before the text."""
+        self._require_trained()
+        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
+        return Prompt(self._map(seed_text, "seed text", required=True), pre)
 
     def generate(
         self,
@@ -147,6 +167,7 @@ class CharGenerator(Estimator):
         check_original: int | None = None,
         corpus: str | None = None,
         on_text: Callable[[int, str], None] | None = None,
+        prompt: Prompt | None = None,
     ) -> list[Sample]:
         """Generate ``num_samples`` independent texts in parallel, or one per entry of
         ``temperatures`` drawn with shared random numbers (a sweep where only T differs).
@@ -155,7 +176,7 @@ class CharGenerator(Estimator):
         fed through the model first to set its state and is not part of the output.
         ``temperature=0`` or ``argmax=True`` decodes greedily.  With ``check_original=N`` each
         sample reports its novel fraction and which lines share an N-character run with the
-        training corpus.
+        training corpus.  ``prompt`` (from ``prepare_prompt``) replaces seed_text and preseed.
         """
         self._require_trained()
         temps = list(temperatures) if temperatures else [temperature] * num_samples
@@ -163,9 +184,12 @@ class CharGenerator(Estimator):
             temps = [0.0] * len(temps)
         check_number("num_samples", num_samples, 1, 100_000, integer=True)
         check_sampling_options(temps, top_k, top_p, length)
-        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
-        seed_in_vocab = self._map(seed_text, "seed text", required=True)
-        prefix_text = pre + seed_in_vocab
+        check_number("seed", seed, 0, 2**63 - 1, integer=True, optional=True)
+        if stop_at == "":
+            raise TextkitError("stop_at (--stop-at) must be a non-empty string")
+        prompt = prompt or self.prepare_prompt(seed_text, preseed)
+        seed_in_vocab = prompt.seed
+        prefix_text = prompt.preseed + seed_in_vocab
         if not prefix_text:  # start as if at the beginning of a new paragraph
             prefix_text = "\n" if "\n" in self.vocab else self.vocab.chars[0]
         device = self._device()

@@ -91,7 +91,16 @@ class _CharTask(Task):
         return {"hidden": state_tensors(self.state)}
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
-        self.state = state_from_tensors(state["hidden"], device)
+        hidden = state["hidden"]
+        net = self.model
+        want = (net.layers, self.train_b.streams, net.hidden)
+        count = 2 if net.cell == "lstm" else 1
+        if hidden and (len(hidden) != count or any(tuple(t.shape) != want for t in hidden)):
+            raise TextkitError(
+                "the saved training state's hidden state does not fit this model and batch "
+                f"shape (expected {count} x {want}); train again without --resume"
+            )
+        self.state = state_from_tensors(hidden, device)
 
 
 class _RNNStepper:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import torch
 
+from textkit.checks import check_number
 from textkit.errors import TextkitError
 
 
@@ -25,15 +26,13 @@ class Stepper(Protocol):
 def check_sampling_options(
     temperatures: list[float], top_k: int | None, top_p: float | None, length: int
 ) -> None:
+    if not temperatures:
+        raise TextkitError("temperatures must hold at least one value")
     for t in temperatures:
-        if not t >= 0 or t == float("inf"):
-            raise TextkitError(f"temperature must be > 0 (or 0 for greedy decoding); got {t}")
-    if top_k is not None and top_k < 1:
-        raise TextkitError(f"--top-k must be >= 1 (got {top_k})")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise TextkitError(f"--top-p must be in (0, 1] (got {top_p})")
-    if length < 0:
-        raise TextkitError(f"--length must be >= 0 (got {length})")
+        check_number("temperature", t, 0, 100)
+    check_number("top_k", top_k, 1, integer=True, optional=True)
+    check_number("top_p", top_p, 0, 1, low_open=True, optional=True)
+    check_number("length", length, 0, 10_000_000, integer=True)
 
 
 def next_token_probs(

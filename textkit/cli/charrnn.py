@@ -24,6 +24,7 @@ from textkit.cli.options import (
     TRAIN_OPTION_NAMES,
     Number,
     NumberList,
+    Size,
     _opt,
     group,
     train_config_from,
@@ -78,7 +79,17 @@ _MODEL_OPTIONS = group(
 @_MODEL_OPTIONS
 @training_options(lr_help="Peak learning rate. [preset: 2e-3, wide 5e-3]",
                   steps_help="Stop after this many steps. [preset]")  # fmt: skip
-@_opt("--encoding", default="utf-8", help="Text encoding of the corpus files.")
+@_opt(
+    "--encoding",
+    default="utf-8",
+    help="Text encoding of the corpus files (a byte-order mark wins).",
+)
+@_opt(
+    "--max-size",
+    type=Size(),
+    default="1G",
+    help="Refuse a corpus larger than this (e.g. 500M, 4G): a guard against an endless pipe.",
+)
 @_opt("--show-samples", type=Number(0, 100_000, integer=True), default=0, metavar="N",
       help="Print an N-character sample at every evaluation (0: off).")  # fmt: skip
 def train_charrnn(inputs, **o):
@@ -91,7 +102,7 @@ def train_charrnn(inputs, **o):
     from textkit.modelio import ModelFolder, find_trained_on, fresh_model_dir
     from textkit.text.io import read_corpus
 
-    corpus = read_corpus(list(inputs), encoding=o["encoding"])
+    corpus = read_corpus(list(inputs), encoding=o["encoding"], max_bytes=o["max_size"])
     first = str(inputs[0])
     default_name = "stdin" if first == "-" else (Path(first).stem or Path(first).name or "corpus")
     models_dir, name = o["models_dir"], o["name"]
@@ -259,8 +270,10 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
     seed_text = unescape(seed_text)
     multi = bool(temperatures) or num_samples > 1
     stream = output is None and not multi and check_original is None
+    # map the seed and pre-seed first: their warnings go out before any text streams
+    prompt = model.prepare_prompt(seed_text, unescape(preseed))
     if stream:  # print the seed as the model will read it (unknown characters mapped/dropped)
-        click.echo(model.vocab.map_unknown(seed_text)[0], nl=False)
+        click.echo(prompt.seed, nl=False)
 
     def on_text(row: int, chunk: str) -> None:
         click.echo(chunk, nl=False)
@@ -268,8 +281,8 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
 
     samples = model.generate(
         length, temperature, temperatures=temperatures, num_samples=num_samples, top_k=top_k,
-        top_p=top_p, seed_text=seed_text, preseed=unescape(preseed), stop_at=unescape(stop_at),
-        seed=seed, argmax=argmax, check_original=check_original, on_text=on_text if stream else None,
+        top_p=top_p, prompt=prompt, stop_at=unescape(stop_at), seed=seed, argmax=argmax,
+        check_original=check_original, on_text=on_text if stream else None,
     )  # fmt: skip
     if stream:
         click.echo()

@@ -44,10 +44,20 @@ def _size(n: float) -> str:
 @click.argument(
     "models", nargs=-1, required=True, metavar="MODEL...", type=click.Path(path_type=Path)
 )
-@_opt("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("compare.png"),
-      help="PNG file to write.")  # fmt: skip
-def compare(models, output):
-    """Plot the loss curves of several model folders side by side in one PNG."""
+@_opt(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG file to write. [default: MODELS_DIR/compare.png]",
+)
+@MODELS_DIR  # fmt: skip
+def compare(models, output, models_dir):
+    """Plot the loss curves of several model folders side by side in one PNG.
+
+    Each MODEL is a folder, or a name under --models-dir."""
+    from textkit.modelio import resolve_model_path
     from textkit.plots import compare_losses
 
-    click.echo(f"wrote {compare_losses(list(models), output)}", err=True)
+    paths = [resolve_model_path(m, models_dir, ()) for m in models]
+    out = compare_losses(paths, output or models_dir / "compare.png")
+    click.echo(f"wrote {out}", err=True)

@@ -124,6 +124,32 @@ class ModelName(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+def parse_size(value: str) -> int:
+    """'500M', '2G', '1.5G', '800000' -> bytes (ValueError for anything else)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", str(value).lower())
+    if not m:
+        raise ValueError(f"{value!r}: give a size such as 800M or 2G")
+    size = int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " "))
+    if size < 1:
+        raise ValueError(f"{value!r}: the size must be at least 1 byte")
+    return size
+
+
+class Size(click.ParamType):
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "SIZE"
+
+
 POSITIVE = Number(0, low_open=True)
 COUNT = Number(1, integer=True)
 FRACTION = Number(0, 1)

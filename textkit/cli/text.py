@@ -37,11 +37,15 @@ from textkit.cli.options import INPUT, Number, _opt, pipeline_from, pipeline_opt
 def preprocess(input_path, output, show, fmt, text_column, label_column, json_key, encoding,
                with_labels, save_pipeline, progress, **pipeline_opts):  # fmt: skip
     """Tokenize, normalise and stem a corpus (streaming), writing one document per line."""
+    from textkit.text.io import refuse_input_as_output
     from textkit.text.preprocess import show_examples, write_processed
     from textkit.text.readers import read_documents
 
     if output is None and not show:
         raise click.UsageError("give -o OUTPUT, or --show N to preview")
+    for path, option in ((output, "-o"), (save_pipeline, "--save-pipeline")):
+        if path is not None:
+            refuse_input_as_output(path, [input_path], option)
     pipe = pipeline_from(pipeline_opts)
     if save_pipeline is not None:
         pipe.save(save_pipeline)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import os
 import stat
 import sys
 from collections.abc import Iterator
@@ -195,6 +196,21 @@ def open_text_lines(
             if number == 1:
                 line = line.removeprefix("\ufeff")
             yield number, line if keep_ends else line.rstrip("\r\n")
+
+
+def refuse_input_as_output(output: str | Path, inputs: list[str | Path], option: str) -> None:
+    """An output file may not be one of the inputs: writing it would destroy the input."""
+    out = Path(output)
+    for item in inputs:
+        if str(item) == "-" or not out.exists():
+            continue
+        try:
+            same = os.path.samefile(out, item)
+        except OSError:
+            same = False
+        if same:
+            raise TextkitError(f"{option} {out} is the input file; writing it would replace your "
+                               "data. Choose another output file")  # fmt: skip
 
 
 def expand_inputs(inputs: list[str | Path]) -> list[str | Path]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
+from textkit.checks import check_number
 from textkit.errors import TextkitError
 
 TOKENIZERS = ("regexp", "treebank", "tweet", "whitespace")
@@ -58,14 +59,33 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
-        try:
-            set_("ngrams", tuple(int(n) for n in self.ngrams))
-        except (TypeError, ValueError):
-            raise TextkitError(f"n-gram sizes must be integers (got {self.ngrams!r})") from None
+        for name in ("lowercase", "strip_accents", "punctuation"):
+            if not isinstance(getattr(self, name), bool):
+                raise TextkitError(f"pipeline setting {name} must be true or false, "
+                                   f"got {getattr(self, name)!r}")  # fmt: skip
+        for name in ("tokenizer", "pattern", "numbers"):
+            if not isinstance(getattr(self, name), str):
+                raise TextkitError(
+                    f"pipeline setting {name} must be a string, got {getattr(self, name)!r}"
+                )
+        check_number("min_length", self.min_length, 1, 1000, integer=True)
+        check_number("cache_size", self.cache_size, 0, 10**9, integer=True)
+        if isinstance(self.ngrams, (str, bytes)) or not isinstance(self.ngrams, (list, tuple)):
+            raise TextkitError(f"n-gram sizes must be a list of integers (got {self.ngrams!r})")
+        for n in self.ngrams:
+            check_number("ngrams", n, 1, 10, integer=True)
+        set_("ngrams", tuple(self.ngrams))
         if isinstance(self.stopwords, (list, tuple, set, frozenset)):
             if not all(isinstance(w, str) for w in self.stopwords):
                 raise TextkitError("stopwords must be 'english' or a list of strings")
-            set_("stopwords", tuple(self.stopwords))
+            words = self.stopwords
+            set_(
+                "stopwords", tuple(sorted(words) if isinstance(words, (set, frozenset)) else words)
+            )
+        elif self.stopwords is not None and not isinstance(self.stopwords, str):
+            raise TextkitError(
+                f"stopwords must be 'english' or a list of strings, got {self.stopwords!r}"
+            )
         if self.tokenizer not in TOKENIZERS:
             raise TextkitError(f"unknown tokenizer {self.tokenizer!r}; choose from {TOKENIZERS}")
         if self.stemmer is not None and self.stemmer not in STEMMERS:
@@ -183,8 +203,13 @@ class Pipeline:
 
     @classmethod
     def from_dict(cls, d: dict) -> Pipeline:
+        if not isinstance(d, dict):
+            raise TextkitError("a pipeline must be a JSON object of settings")
         d = dict(d)
-        if int(d.pop("format_version", 1)) > FORMAT_VERSION:
+        version = d.pop("format_version", 1)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TextkitError(f"pipeline format_version must be an integer, got {version!r}")
+        if version > FORMAT_VERSION:
             raise TextkitError("this pipeline was saved by a newer textkit; upgrade textkit")
         known = {f.name for f in fields(cls) if f.init}
         unknown = set(d) - known
@@ -217,12 +242,17 @@ class Pipeline:
 
     @classmethod
     def load(cls, path: str | Path) -> Pipeline:
+        from textkit.text.io import read_small_text
+
         path = Path(path)
         if path.is_dir():
             path = path / PIPELINE_FILE
         if not path.is_file():
             raise TextkitError(f"no pipeline at {path}")
-        return cls.from_json(path.read_text(encoding="utf-8"))
+        try:
+            return cls.from_json(read_small_text(path))
+        except TextkitError as exc:
+            raise TextkitError(f"{path}: {exc}") from exc
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Pipeline) and self.to_dict() == other.to_dict()
