@@ -109,3 +109,16 @@ def workdir(tmp_path, monkeypatch, sonnets):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "poems.txt").write_text(sonnets, encoding="utf-8")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
+    """One small trained folder of every char kind, named by its kind."""
+    from textkit.charrnn import CharMarkov
+
+    root = tmp_path_factory.mktemp("kinds")
+    corpus = root / "s.txt"
+    corpus.write_text(sonnets[:20_000], encoding="utf-8")
+    tiny_rnn().fit(corpus, root / "charrnn", tiny_config(max_steps=4, eval_every=2))
+    CharMarkov(order=3).fit(corpus, root / "charmarkov")
+    return root

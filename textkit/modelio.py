@@ -120,7 +120,10 @@ def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
         n = int.from_bytes(first, "little") if len(first) == 8 else -1
         rest = fh.read(min(max(n, 0), 100_000_000))
     header, _ = _parse_header(first + rest, path)
-    return {k: (v["dtype"], v["shape"]) for k, v in header.items() if k != "__metadata__"}
+    try:
+        return {k: (v["dtype"], list(v["shape"])) for k, v in header.items() if k != "__metadata__"}
+    except (KeyError, TypeError) as exc:
+        raise TextkitError(f"{path} is corrupt (its header lists no shape for an array)") from exc
 
 
 def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
@@ -131,7 +134,8 @@ def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
         raise TextkitError(f"{path} is missing: the model folder holds no weights")
     data = path.read_bytes()
     header, start = _parse_header(data, path)
-    expected = header.get("__metadata__", {}).get("sha256")
+    meta = header.get("__metadata__")
+    expected = meta.get("sha256") if isinstance(meta, dict) else None
     try:
         if framework == "pt":
             from safetensors.torch import load
@@ -152,7 +156,23 @@ def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
         raise TextkitError(
             f"{path} is corrupt or truncated ({exc}); retrain or restore it"
         ) from exc
+    for name, value in arrays.items():
+        if not _all_finite(value):
+            raise TextkitError(
+                f"{path} holds NaN or infinite values (in {name!r}): the run that saved it had "
+                "diverged; retrain with a lower --lr"
+            )
     return arrays
+
+
+def _all_finite(value: Any) -> bool:
+    if _is_torch(value):
+        import torch
+
+        return not value.is_floating_point() or bool(torch.isfinite(value).all())
+    import numpy as np
+
+    return value.dtype.kind != "f" or bool(np.isfinite(value).all())
 
 
 def save_weights(path: Path, tensors: Mapping[str, Any]) -> None:

@@ -40,7 +40,12 @@ def _other_metrics(rows: list[dict]) -> list[str]:
     keys: list[str] = []
     for r in rows:
         for k, v in r.items():
-            if k not in _NOT_METRICS and k not in keys and isinstance(v, (int, float)):
+            if (
+                k.startswith("val_")
+                and k not in _NOT_METRICS
+                and k not in keys
+                and isinstance(v, (int, float))
+            ):
                 keys.append(k)
     return keys
 

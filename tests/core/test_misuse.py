@@ -10,17 +10,9 @@ from textkit.loading import load_model, model_class
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config):
-    """One small trained folder of every registered kind."""
-    from textkit.charrnn import CharMarkov
-
-    root = tmp_path_factory.mktemp("kinds")
-    corpus = root / "s.txt"
-    corpus.write_text(sonnets[:20_000], encoding="utf-8")
-    tiny_rnn().fit(corpus, root / "charrnn", tiny_config(max_steps=4, eval_every=2))
-    CharMarkov(order=3).fit(corpus, root / "charmarkov")
-    assert {p.name for p in root.iterdir() if p.is_dir()} == set(KINDS)
-    return root
+def folders(kind_folders):
+    assert {p.name for p in kind_folders.iterdir() if p.is_dir()} == set(KINDS)
+    return kind_folders
 
 
 USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10)}

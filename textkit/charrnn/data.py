@@ -18,7 +18,7 @@ import torch
 
 from textkit.errors import TextkitError
 
-ENCODE_CHUNK = 1 << 20  # characters encoded at a time: temporaries stay a few MB
+ENCODE_CHUNK = 1 << 18  # characters encoded at a time: temporaries stay a few MB
 MIN_SEQ_LEN = 8  # the shortest training sequence a too-short corpus is cut down to
 
 

@@ -18,7 +18,7 @@ from textkit.charrnn.sample import Stepper, check_sampling_options, sample_strea
 from textkit.checks import check_number
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
-from textkit.modelio import ModelFolder, atomic_write_bytes
+from textkit.modelio import ModelFolder, atomic_path
 from textkit.text.io import Corpus, read_small_text
 
 CORPUS_COPY = "corpus.txt.gz"
@@ -52,16 +52,18 @@ class Sample:
         return sum(line.copied for line in self.lines or [])
 
 
-def corpus_excerpt(text: str, length: int, seed: int = 0) -> str:
-    """A passage of about ``length`` characters that starts at a paragraph (or line) start and
-    ends at a line end: a natural pre-seed that leaves the model ready to begin a new line."""
-    if len(text) <= length:
-        return text
+def corpus_excerpt(text: str, length: int, seed: int = 0, limit: int | None = None) -> str:
+    """A passage of about ``length`` characters of ``text[:limit]`` that starts at a paragraph
+    (or line) start and ends at a line end: a natural pre-seed that leaves the model ready to
+    begin a new line.  ``limit`` (the training part) avoids copying the text to slice it."""
+    n = len(text) if limit is None else min(limit, len(text))
+    if n <= length:
+        return text[:n]
     rng = random.Random(seed)
-    start_at = rng.randrange(0, max(1, len(text) - 4 * length))
-    start = text.find("\n\n", start_at)
-    start = start + 2 if 0 <= start < len(text) - length else max(text.find("\n", start_at) + 1, 0)
-    end = text.rfind("\n", start, start + 2 * length)
+    start_at = rng.randrange(0, max(1, n - 4 * length))
+    start = text.find("\n\n", start_at, n)
+    start = start + 2 if 0 <= start < n - length else max(text.find("\n", start_at, n) + 1, 0)
+    end = text.rfind("\n", start, min(start + 2 * length, n))
     if end <= start + length // 2:
         end = start + length
     return text[start : end + 1]
@@ -95,14 +97,20 @@ class CharGenerator(Estimator):
 
     # the training corpus, kept beside the weights for originality checks -----------
     def _store_corpus(self, folder: ModelFolder, text: str) -> None:
-        atomic_write_bytes(folder.file(CORPUS_COPY), gzip.compress(text.encode("utf-8"), 6))
+        """gzip the corpus into the folder a slice at a time (no whole-text copy in memory)."""
+        with (
+            atomic_path(folder.file(CORPUS_COPY)) as tmp,
+            gzip.open(tmp, "wb", compresslevel=6) as gz,
+        ):
+            for i in range(0, len(text), 1 << 20):
+                gz.write(text[i : i + (1 << 20)].encode("utf-8"))
 
     def _remember_corpus(
         self, folder: ModelFolder, corpus: Corpus, n_train: int, seq_len: int, seed: int = 0
     ) -> None:
         """Keep what generation needs of a new training corpus: a pre-seed excerpt from the
         training part, and a compressed copy for originality checks."""
-        self.preseed_excerpt = corpus_excerpt(corpus.text[:n_train], seq_len, seed)
+        self.preseed_excerpt = corpus_excerpt(corpus.text, seq_len, seed, limit=n_train)
         self._store_corpus(folder, corpus.text)
 
     def _corpus_config(self, corpus: Corpus, n_train: int, n_val: int) -> dict:
@@ -179,7 +187,7 @@ class CharGenerator(Estimator):
         training corpus.  ``prompt`` (from ``prepare_prompt``) replaces seed_text and preseed.
         """
         self._require_trained()
-        temps = list(temperatures) if temperatures else [temperature] * num_samples
+        temps = list(temperatures) if temperatures is not None else [temperature] * num_samples
         if argmax:
             temps = [0.0] * len(temps)
         check_number("num_samples", num_samples, 1, 100_000, integer=True)

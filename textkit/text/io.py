@@ -150,7 +150,16 @@ def read_text_file(
     try:
         head = fh.read(SNIFF_BYTES)
         codec = choose_encoding(head, encoding, source)
-        data = _read_capped(fh, source, max_bytes, head)
+        if fh is sys.stdin.buffer:
+            data: bytes | bytearray = _read_capped(fh, source, max_bytes, head)
+        else:  # a regular file: its size is known, so read it once into one buffer
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                _read_capped(io.BytesIO(), source, max_bytes, b"\0" * (max_bytes + 1))
+            data = bytearray(max(size, len(head)))
+            data[: len(head)] = head
+            got = len(head) + (fh.readinto(memoryview(data)[len(head) :]) or 0)
+            del data[got:]  # the file shrank while being read
     except OSError as exc:
         raise TextkitError(f"cannot read {source}: {exc.strerror}") from exc
     finally:
@@ -158,7 +167,8 @@ def read_text_file(
             fh.close()
     text = decode_bytes(data, source, codec)
     del data
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff")
+    return text.replace("\r\n", "\n") if "\r" in text else text
 
 
 def open_text_lines(
