@@ -16,8 +16,13 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 torch.set_num_threads(1)
+# property-based tests explore the same examples on every run (deterministic), write no
+# example database into the checkout, and have no per-example deadline on a loaded machine
+settings.register_profile("textkit", derandomize=True, database=None, deadline=None)
+settings.load_profile("textkit")
 
 _REPO = Path(__file__).resolve().parents[1]
 _SHARED_DATA = _REPO.parent / "shared" / "data"
