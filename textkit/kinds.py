@@ -22,6 +22,7 @@ KINDS: dict[str, Kind] = {
     for k in (
         Kind("charrnn", "textkit.charrnn.rnn:CharRNN", "val_loss", "val loss"),
         Kind("charmarkov", "textkit.charrnn.markov:CharMarkov", "val_loss", "val loss"),
+        Kind("intent", "textkit.intent.model:IntentClassifier", "val_accuracy", "accuracy", True),
     )
 }
 

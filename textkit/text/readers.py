@@ -148,6 +148,24 @@ class Intent:
     tag: str
     patterns: list[str]
     responses: list[str]
+    context_set: str | None = None  # a chatbot remembers this for the user once answered
+    context_filter: str | None = None  # only answered while the user's context is this
+
+    def to_dict(self) -> dict:
+        d = {"tag": self.tag, "patterns": self.patterns, "responses": self.responses}
+        if self.context_set is not None:
+            d["context_set"] = self.context_set
+        if self.context_filter is not None:
+            d["context_filter"] = self.context_filter
+        return d
+
+
+FALLBACK_TAGS = ("fallback",)  # an intents.json tag holding only the responses for "no intent"
+
+
+def read_json_value(path: Path, encoding: str = "utf-8"):
+    """The parsed content of a JSON file, with errors naming file and line."""
+    return _load_json(path, encoding)
 
 
 def _load_json(path: Path, encoding: str):
@@ -180,7 +198,21 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
         for key, value in (("patterns", patterns), ("responses", responses)):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise TextkitError(f"{where}: '{key}' must be a list of strings")
-        intents.append(Intent(tag, patterns, responses))
+        for j, pattern in enumerate(patterns):
+            if not pattern.strip():
+                raise TextkitError(f"{where}: pattern #{j + 1} is empty")
+        if not patterns and tag not in FALLBACK_TAGS:
+            raise TextkitError(f"{where} has no patterns (only a {FALLBACK_TAGS[0]!r} intent may "
+                               "have none: its responses answer what no intent matches)")  # fmt: skip
+        context = {}
+        for key in ("context_set", "context_filter"):
+            value = item.get(key)
+            if isinstance(value, list) and len(value) == 1:  # some tutorials write ["rental"]
+                value = value[0]
+            if value is not None and not isinstance(value, str):
+                raise TextkitError(f"{where}: '{key}' must be a string")
+            context[key] = value
+        intents.append(Intent(tag, patterns, responses, **context))
     if not any(it.patterns for it in intents):
         raise TextkitError(f"{path}: no intent has any patterns")
     return intents

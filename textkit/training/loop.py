@@ -48,6 +48,7 @@ class Task:
     monitor: str = "val_loss"  # the metric keep-best and early stopping follow
     mode: str = "min"  # "min" or "max": which direction is better
     loss_unit: str = "nats"  # the loss's unit, for plots ("nats/char")
+    tiebreak: tuple[str, str] | None = None  # (metric, mode) deciding between equal monitors
     fingerprint: str | None = None  # of the training data: resume refuses other data
 
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
@@ -67,6 +68,11 @@ class Task:
     def state_dict(self) -> dict:
         """Task state a resumed run needs (e.g. a carried hidden state)."""
         return {}
+
+    def sparse_parameters(self) -> list[torch.nn.Parameter]:
+        """Parameters with sparse gradients (an EmbeddingBag's rows): the loop updates them with
+        SparseAdam, the rest with the configured optimiser."""
+        return []
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
         pass
@@ -176,9 +182,14 @@ class _Run:
         self.task, self.cfg, self.folder, self.device, self.log = task, cfg, folder, device, log
         self.fingerprint = fingerprint
         self.model = task.model.to(device)
-        self.optimizer = make_optimizer(cfg, self.model.parameters())
+        sparse = {id(p) for p in task.sparse_parameters()}
+        dense = [p for p in self.model.parameters() if id(p) not in sparse]
+        self.dense = dense
+        self.optimizers = [make_optimizer(cfg, dense)]
+        if sparse:
+            self.optimizers.append(torch.optim.SparseAdam(list(task.sparse_parameters()), lr=cfg.lr))
         self.scaler = grad_scaler(device, cfg.amp)
-        self.runlog = RunLog(folder, task.monitor, task.mode, cfg.patience)
+        self.runlog = RunLog(folder, task.monitor, task.mode, cfg.patience, task.tiebreak)
         self.step, self.elapsed_before = 0, 0.0
         self.start = time.monotonic()
         self.step_time, self.steps_run = 0.0, 0
@@ -216,7 +227,7 @@ class _Run:
     # ------------------------------------------------------------------ checkpoints
     def checkpoint(self) -> None:
         self.folder.save_state({
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "model": self.model.state_dict(), "optimizer": [o.state_dict() for o in self.optimizers],
             "scaler": self.scaler.state_dict(), "task": self.task.state_dict(),
             "rng": rng_state(), "step": self.step, "runlog": self.runlog.state_dict(),
             "elapsed": self.elapsed(), "config": self.cfg.to_dict(),
@@ -227,7 +238,12 @@ class _Run:
     def restore(self, state: dict) -> None:
         try:
             self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
+            saved = state["optimizer"]
+            saved = saved if isinstance(saved, list) else [saved]  # textkit 0.1: one optimiser
+            if len(saved) != len(self.optimizers):
+                raise ValueError("the saved optimiser state is for another set of parameters")
+            for optimizer, optimizer_state in zip(self.optimizers, saved, strict=True):
+                optimizer.load_state_dict(optimizer_state)
             self.scaler.load_state_dict(state["scaler"])
             self.task.load_state_dict(state["task"], self.device)
             set_rng_state(state["rng"])
@@ -260,16 +276,20 @@ class _Run:
         progress = self.step / total if total else 0.0
         if cfg.time_budget:
             progress = max(progress, (t0 - self.start) / cfg.time_budget)
-        for group in self.optimizer.param_groups:
-            group["lr"] = cfg.lr * lr_factor(cfg, self.step, progress)
+        lr = cfg.lr * lr_factor(cfg, self.step, progress)
+        for optimizer in self.optimizers:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
         with autocast(self.device, cfg.amp):
             loss = self.task.train_loss(self.step, self.device)
-        self.optimizer.zero_grad(set_to_none=True)
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
-        if cfg.clip:
-            self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
-        self.scaler.step(self.optimizer)
+        if cfg.clip:  # dense gradients only: a sparse one can't be clipped in place
+            self.scaler.unscale_(self.optimizers[0])
+            torch.nn.utils.clip_grad_norm_(self.dense, cfg.clip)
+        for optimizer in self.optimizers:
+            self.scaler.step(optimizer)
         self.scaler.update()
         self.loss_sum += loss.detach().float()
         self.loss_count += 1
@@ -293,7 +313,7 @@ class _Run:
             "epoch": round(self.step / self.task.steps_per_epoch, 3),
             "train_loss": train_loss,
             **{k: float(v) for k, v in metrics.items()},
-            "lr": self.optimizer.param_groups[0]["lr"],
+            "lr": self.optimizers[0].param_groups[0]["lr"],
             "units_per_s": units_per_s,
             "elapsed_s": round(self.elapsed(), 2),
         }

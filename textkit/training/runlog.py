@@ -53,27 +53,34 @@ class RunLog:
         monitor: str = "val_loss",
         mode: str = "min",
         patience: int | None = None,
+        tiebreak: tuple[str, str] | None = None,
     ) -> None:
-        if mode not in MODES:
+        if mode not in MODES or (tiebreak and tiebreak[1] not in MODES):
             raise TextkitError(f"mode must be one of {MODES}, got {mode!r}")
         self.folder, self.monitor, self.mode, self.patience = folder, monitor, mode, patience
+        self.tiebreak = tiebreak  # e.g. ("val_loss", "min"): equal accuracy, lower loss wins
         self.best: dict | None = None
         self.bad_evals = 0
         self.history: list[dict] = []
 
-    def is_better(self, value: float) -> bool:
+    def is_better(self, value: float, row: dict | None = None) -> bool:
         if not math.isfinite(value):
             return False
         if self.best is None:
             return True
         best = self.best[self.monitor]
+        if value == best and self.tiebreak and row is not None:
+            key, mode = self.tiebreak
+            new, old = row.get(key), self.best.get(key)
+            if isinstance(new, (int, float)) and isinstance(old, (int, float)):
+                return new < old if mode == "min" else new > old
         return value < best if self.mode == "min" else value > best
 
     def record(self, row: dict) -> bool:
         """Append ``row`` (it must hold the monitored metric); True if it is the new best."""
         if self.monitor not in row:
             raise KeyError(f"the evaluation reported no {self.monitor!r} metric")
-        improved = self.is_better(float(row[self.monitor]))
+        improved = self.is_better(float(row[self.monitor]), row)
         if improved:
             self.best, self.bad_evals = dict(row), 0
         else:

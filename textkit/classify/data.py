@@ -1,0 +1,150 @@
+"""Labelled texts for the classifiers: read from any format the readers know (intents.json,
+CSV/TSV, JSON records, JSON Lines) or given as Python lists, checked, and split for validation
+with every label represented."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from textkit.errors import TextkitError, TextkitWarning
+
+
+@dataclass
+class LabelledTexts:
+    """Texts and their labels, and where they came from."""
+
+    texts: list[str]
+    labels: list[str]
+    source: str = "data"
+    skipped_empty: int = 0
+    extra: dict = field(default_factory=dict)  # e.g. the intents of an intents.json
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def counts(self) -> Counter:
+        return Counter(self.labels)
+
+
+def labelled_texts(
+    data,
+    labels: Sequence[str] | None = None,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    format: str = "auto",
+    json_key: str | None = None,
+    encoding: str = "utf-8",
+) -> LabelledTexts:
+    """Labelled texts from a path (any reader format), a list of (text, label) pairs, a list of
+    texts with ``labels``, a ``{label: [texts]}`` dict, or a LabelledTexts.  Rows whose text is
+    empty are skipped and counted; a row without a label is an error naming it."""
+    if isinstance(data, LabelledTexts):
+        return data
+    extra: dict = {}
+    if isinstance(data, (str, Path)):
+        from textkit.text.readers import (
+            detect_format,
+            load_intents,
+            read_documents,
+            read_json_value,
+        )
+
+        path = Path(data)
+        fmt = detect_format(path) if format == "auto" and path.exists() else format
+        raw = read_json_value(path, encoding) if fmt in ("json", "intents") else None
+        if fmt == "intents" or (json_key is None and isinstance(raw, dict) and "intents" in raw):
+            extra["intents"] = load_intents(path, encoding, raw)
+            pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
+        else:
+            if label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
+                label_column = _guess_label_column(path, fmt, encoding, json_key, raw)
+            pairs = []
+            for d in read_documents(path, format, text_column, label_column, encoding, json_key):
+                if d.label is None or not str(d.label).strip():
+                    raise TextkitError(f"{d.source}, line {d.line}: this row has no label; every "
+                                       "training text needs one (--label-column)")  # fmt: skip
+                pairs.append((d.text, str(d.label)))
+        source = str(path)
+    elif isinstance(data, dict):
+        pairs = [(t, str(lb)) for lb, texts in data.items() for t in texts]
+        source = "dict"
+    else:
+        items = list(data)
+        if labels is not None:
+            if len(labels) != len(items):
+                raise TextkitError(f"{len(items)} texts but {len(labels)} labels")
+            items = list(zip(items, labels, strict=True))
+        pairs = []
+        for i, item in enumerate(items):
+            if not (isinstance(item, (tuple, list)) and len(item) == 2):
+                raise TextkitError(f"item #{i + 1} is not a (text, label) pair: {item!r}")
+            pairs.append((item[0], item[1]))
+        source = "list"
+    for i, (text, label) in enumerate(pairs):
+        if not isinstance(text, str) or not isinstance(label, str):
+            raise TextkitError(f"{source}: item #{i + 1} must be a text and a label (strings), "
+                               f"got {text!r}, {label!r}")  # fmt: skip
+    kept = [(t, lb) for t, lb in pairs if t.strip()]
+    out = LabelledTexts([t for t, _ in kept], [lb for _, lb in kept], source, len(pairs) - len(kept), extra)
+    if out.skipped_empty:
+        warnings.warn(f"{source}: skipped {out.skipped_empty} row(s) with empty text",
+                      TextkitWarning, stacklevel=2)  # fmt: skip
+    return out
+
+
+def _guess_label_column(path: Path, fmt: str, encoding: str, json_key: str | None, raw) -> str | None:
+    """A table's label column when none is named: the one conventional name it has."""
+    names = ("label", "intent", "category", "author", "tag", "class")
+    first: object = {}
+    if fmt in ("csv", "tsv"):
+        import csv
+
+        from textkit.text.io import open_text_lines
+
+        lines = (line for _, line in open_text_lines(path, encoding, keep_ends=True))
+        first = dict.fromkeys(next(csv.reader(lines, delimiter="," if fmt == "csv" else "\t"), []))
+    elif fmt == "jsonl":
+        import json
+
+        from textkit.text.io import open_text_lines
+
+        for _, line in open_text_lines(path, encoding):
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except ValueError:
+                    return None
+                break
+    else:
+        records = raw.get(json_key) if isinstance(raw, dict) and json_key else raw
+        first = records[0] if isinstance(records, list) and records else {}
+    found = [n for n in names if isinstance(first, dict) and n in first]
+    if len(found) > 1:
+        raise TextkitError(f"{path}: several possible label columns {found}; choose one with "
+                           "--label-column")  # fmt: skip
+    return found[0] if found else None
+
+
+def stratified_split(labels: Sequence[str], val_fraction: float, seed: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Train and validation row indices: about ``val_fraction`` of each label held out (at least
+    one where the label has three or more examples, none where it has fewer)."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, lb in enumerate(labels):
+        by_label.setdefault(lb, []).append(i)
+    train, val = [], []
+    for lb in sorted(by_label):
+        rows = np.array(by_label[lb])
+        rng.shuffle(rows)
+        n_val = 0 if len(rows) < 3 or val_fraction == 0 else max(1, round(len(rows) * val_fraction))
+        val.extend(rows[:n_val])
+        train.extend(rows[n_val:])
+    return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))

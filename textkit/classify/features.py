@@ -1,0 +1,199 @@
+"""Sparse n-gram features from the shared Pipeline, computed identically at training and at
+prediction time, without scikit-learn or torch (so a saved classifier loads and answers fast).
+
+A text becomes word n-grams of the pipeline's tokens (``"w card arrival"``) and character
+n-grams inside each token padded with spaces (``"c rriv"``, as scikit-learn's ``char_wb``, which
+helps with typos and unseen word forms).  The vocabulary keeps features seen in enough training
+texts; each is weighted by TF-IDF (scikit-learn's smoothed formula, sub-linear term frequency)
+and every text's vector is L2-normalised.  A test checks the result equals scikit-learn's
+``TfidfVectorizer`` given the same features.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from textkit.classify.config import FeatureConfig
+from textkit.errors import TextkitError
+from textkit.text.pipeline import Pipeline
+
+WORD, CHAR = "w ", "c"
+
+
+@dataclass
+class SparseRows:
+    """Rows of a sparse matrix in CSR form: row ``r`` holds ``indices[indptr[r]:indptr[r+1]]``
+    with ``data`` at the same positions (the layout EmbeddingBag and scikit-learn both take)."""
+
+    indptr: np.ndarray  # int64, len rows + 1
+    indices: np.ndarray  # int64
+    data: np.ndarray  # float32
+    n_features: int
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def select(self, rows: np.ndarray) -> SparseRows:
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lens = ends - starts
+        indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        pos = np.repeat(starts - indptr[:-1], lens) + np.arange(indptr[-1])
+        return SparseRows(indptr, self.indices[pos], self.data[pos], self.n_features)
+
+    def to_scipy(self):
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), self.n_features))
+
+
+class Featurizer:
+    """Text -> weighted sparse feature ids, through a Pipeline and a fitted vocabulary."""
+
+    def __init__(self, pipeline: Pipeline, config: FeatureConfig,
+                 vocab: list[str] | None = None, idf: np.ndarray | None = None) -> None:  # fmt: skip
+        if pipeline.ngrams != (1,):
+            raise TextkitError("a classifier's pipeline must emit single tokens (ngrams=(1,)); "
+                               "set word n-grams with word_ngrams instead")  # fmt: skip
+        self.pipeline, self.config = pipeline, config
+        self.vocab: list[str] = []
+        self.index: dict[str, int] = {}
+        self.idf = np.zeros(0, dtype=np.float32)
+        self._typo_index: set[str] | None = None
+        self._char_cache: dict[str, list[str]] = {}  # token -> its character n-grams
+        if vocab is not None:
+            self._set_vocab(vocab, idf)
+
+    # ------------------------------------------------------------------ features
+    def features(self, text: str) -> list[str]:
+        """The feature strings of one text (repeats kept: they are counted)."""
+        tokens = self.pipeline.tokens(text)
+        out: list[str] = []
+        if self.config.word_ngrams:
+            lo, hi = self.config.word_ngrams
+            for n in range(lo, hi + 1):
+                out.extend(WORD + " ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        if self.config.char_ngrams:
+            cache = self._char_cache
+            for tok in tokens:
+                grams = cache.get(tok)
+                if grams is None:
+                    grams = cache[tok] = self._char_grams(tok)
+                    if len(cache) > 500_000:
+                        cache.clear()
+                out.extend(grams)
+        return out
+
+    def _char_grams(self, token: str) -> list[str]:
+        lo, hi = self.config.char_ngrams
+        padded, grams = f" {token} ", []
+        for n in range(lo, hi + 1):
+            if len(padded) <= n:  # a short word is one n-gram, as in char_wb
+                grams.append(CHAR + padded)
+                continue
+            grams.extend(CHAR + padded[i : i + n] for i in range(len(padded) - n + 1))
+        return grams
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, texts: Sequence[str]) -> Featurizer:
+        """Build the vocabulary and document frequencies from training texts."""
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: Sequence[str]) -> SparseRows:
+        """Fit on ``texts`` and return their rows, computing each text's features once."""
+        per_text = [Counter(self.features(text)) for text in texts]
+        df: Counter[str] = Counter()
+        for counts in per_text:
+            df.update(counts.keys())
+        c = self.config
+        kept = [f for f, n in df.items() if n >= (c.min_count if f.startswith(WORD) else c.min_char_count)]
+        if len(kept) > c.max_features:
+            kept = sorted(kept, key=lambda f: (-df[f], f))[: c.max_features]
+        if not kept:
+            raise TextkitError("the training texts give no features: are they empty, or only "
+                               "words the pipeline drops (stop words, punctuation)?")  # fmt: skip
+        vocab = sorted(kept)
+        n = len(texts)
+        idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab], dtype=np.float32)
+        self._set_vocab(vocab, idf)
+        return self._rows(self._weigh(counts) for counts in per_text)
+
+    def _set_vocab(self, vocab: list[str], idf: np.ndarray | None) -> None:
+        if not all(isinstance(f, str) for f in vocab) or len(set(vocab)) != len(vocab):
+            raise TextkitError("a feature vocabulary must list distinct strings")
+        if idf is None or len(idf) != len(vocab):
+            raise TextkitError("the feature weights (idf) do not match the vocabulary")
+        self.vocab = list(vocab)
+        self.index = {f: i for i, f in enumerate(self.vocab)}
+        self.idf = np.asarray(idf, dtype=np.float32)
+        self._typo_index = None
+
+    @property
+    def n_features(self) -> int:
+        return len(self.vocab)
+
+    # ------------------------------------------------------------------ transforming
+    def transform_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(feature ids, weights) of one text; empty arrays when no feature is known."""
+        return self._weigh(Counter(self.features(text)))
+
+    def _weigh(self, feature_counts: Counter) -> tuple[np.ndarray, np.ndarray]:
+        index = self.index
+        counts = {i: n for f, n in feature_counts.items() if (i := index.get(f)) is not None}
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        c = self.config
+        if c.weighting == "binary":
+            w = np.ones_like(tf)
+        else:
+            w = 1 + np.log(tf) if c.sublinear_tf else tf
+            if c.weighting == "tfidf":
+                w = w * self.idf[ids]
+        order = np.argsort(ids)
+        w = w[order]
+        return ids[order], (w / np.linalg.norm(w)).astype(np.float32)
+
+    def transform(self, texts: Iterable[str]) -> SparseRows:
+        return self._rows(self.transform_one(text) for text in texts)
+
+    def _rows(self, pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> SparseRows:
+        indptr, indices, data = [0], [], []
+        for ids, w in pairs:
+            indices.append(ids)
+            data.append(w)
+            indptr.append(indptr[-1] + len(ids))
+        return SparseRows(
+            np.asarray(indptr, dtype=np.int64),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
+            self.n_features,
+        )
+
+    # ------------------------------------------------------------------ known words
+    def known_words(self, text: str) -> tuple[int, int]:
+        """(known, total) words of ``text``: known if the model saw it as a word, or it is one
+        typo (a letter missing, added, changed or two swapped) away from a word of at least four
+        letters it saw.  All-unknown input is out of scope whatever the scores say."""
+        tokens = self.pipeline.tokens(text)
+        known = sum(self._is_known(t) for t in tokens)
+        return known, len(tokens)
+
+    def _is_known(self, token: str) -> bool:
+        if WORD + token in self.index:
+            return True
+        if len(token) < 4:
+            return False
+        if self._typo_index is None:
+            words = [f[len(WORD) :] for f in self.vocab if f.startswith(WORD) and " " not in f[2:]]
+            self._words = set(words)
+            self._typo_index = {w[:i] + w[i + 1 :] for w in words if len(w) >= 4 for i in range(len(w))}
+        deletes = {token[:i] + token[i + 1 :] for i in range(len(token))}
+        return (token in self._typo_index or bool(deletes & self._words)
+                or bool(deletes & self._typo_index))  # fmt: skip

@@ -1,0 +1,424 @@
+"""``TextClassifier``: the estimator the intent and author classifiers share.
+
+Hyperparameters in the constructor (``ClassifierConfig``, a ``FeatureConfig`` and a
+``Pipeline``); ``fit`` learns from labelled texts in any supported form; ``predict`` returns a
+``Prediction`` (a label, or None for out of scope, with a calibrated confidence and a ranking);
+``save``/``load`` a model folder that holds no pickle and loads without torch or scikit-learn.
+
+Three classifiers sit behind the same interface: ``mlp`` (a torch BagMLP trained by the shared
+loop, CUDA when present) and the scikit-learn baselines ``nb`` (multinomial naive Bayes) and
+``linear`` (logistic regression).  Whatever trained it, a model answers in numpy from its saved
+arrays: features, logits, temperature-scaled softmax, the reject rule.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from textkit.classify.calibration import (
+    RejectRule,
+    choose_threshold,
+    expected_calibration_error,
+    fit_temperature,
+    softmax,
+)
+from textkit.classify.config import ClassifierConfig, FeatureConfig
+from textkit.classify.data import LabelledTexts, labelled_texts, stratified_split
+from textkit.classify.features import Featurizer, SparseRows
+from textkit.errors import TextkitError, TextkitWarning
+from textkit.estimator import Estimator, settings
+from textkit.modelio import (
+    LOSS_PLOT,
+    METRICS,
+    STATE,
+    WEIGHTS,
+    ModelFolder,
+    read_array_header,
+    training_run,
+)
+from textkit.text.pipeline import PIPELINE_FILE, Pipeline
+from textkit.training.config import TrainConfig
+from textkit.training.runlog import RunLog, TrainResult
+
+VOCAB = "vocab.json"
+LOSS_UNIT = "nats/text"
+
+
+@dataclass
+class Prediction:
+    """One answer. ``label`` is None when the text is out of scope (``reason`` says why)."""
+
+    text: str
+    label: str | None
+    confidence: float  # calibrated probability of the top label; 0 for empty or unknown input
+    ranking: list[tuple[str, float]] = field(default_factory=list)  # top labels, best first
+    reason: str | None = None  # empty | no known words | low confidence | small margin | out-of-scope label
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.label is None
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "label": self.label, "confidence": round(self.confidence, 6),
+                "out_of_scope": self.out_of_scope, "reason": self.reason,
+                "ranking": [{"label": lb, "confidence": round(c, 6)} for lb, c in self.ranking]}  # fmt: skip
+
+
+class TextClassifier(Estimator):
+    """Base of IntentClassifier and AuthorClassifier (see the module docstring)."""
+
+    DEFAULT_PIPELINE: ClassVar[Pipeline] = Pipeline()
+    DEFAULT_FEATURES: ClassVar[FeatureConfig] = FeatureConfig()
+    DEFAULT_EPOCHS: ClassVar[float] = 6
+    DEFAULT_LR: ClassVar[float] = 1e-2
+    RUN_FILES = (WEIGHTS, METRICS, LOSS_PLOT, STATE, VOCAB, PIPELINE_FILE)
+
+    def __init__(self, config: ClassifierConfig | None = None, *, pipeline: Pipeline | None = None,
+                 features: FeatureConfig | None = None, **overrides) -> None:  # fmt: skip
+        self.config = settings(type(self).__name__, ClassifierConfig, config, overrides)
+        self.pipeline = pipeline or self.DEFAULT_PIPELINE
+        self.feature_config = features or self.DEFAULT_FEATURES
+        self.labels: list[str] = []
+        self.featurizer: Featurizer | None = None
+        self.arrays: dict[str, np.ndarray] = {}
+        self.temperature, self.threshold = 1.0, 0.0
+        self.info: dict = {}
+
+    def is_trained(self) -> bool:
+        return self.featurizer is not None and bool(self.arrays) and bool(self.labels)
+
+    # ================================================================== training
+    def fit(
+        self,
+        data,
+        out: str | Path | None = None,
+        train_config: TrainConfig | None = None,
+        *,
+        labels: Sequence[str] | None = None,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        format: str = "auto",
+        json_key: str | None = None,
+        encoding: str = "utf-8",
+        overwrite: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
+        """Learn from ``data`` (a path in any supported format, (text, label) pairs, texts with
+        ``labels``, or ``{label: [texts]}``). With ``out`` the model folder is written there as
+        training goes (``overwrite=True`` replaces a model there); without, the model stays in
+        memory until ``save``."""
+        data = labelled_texts(data, labels, text_column=text_column, label_column=label_column,
+                              format=format, json_key=json_key, encoding=encoding)  # fmt: skip
+        self._check_data(data)
+        cfg = train_config or TrainConfig(epochs=self.DEFAULT_EPOCHS, lr=self.DEFAULT_LR, eval_every=10**9)
+        cfg.validate()
+        self.labels = sorted(set(data.labels))
+        index = {lb: i for i, lb in enumerate(self.labels)}
+        y = np.array([index[lb] for lb in data.labels], dtype=np.int64)
+        train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, cfg.seed)
+        texts = data.texts
+        self.featurizer = Featurizer(self.pipeline, self.feature_config)
+        x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
+        x_val = self.featurizer.transform(texts[i] for i in val_rows)
+        self._remember_data(data)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(out) if out is not None else Path(tmp) / "model"
+            with training_run(target, overwrite=overwrite) as folder:
+                self.folder = folder
+                self._write_static(folder)
+                fit = self._fit_mlp if self.config.classifier == "mlp" else self._fit_sklearn
+                result = fit(folder, cfg, (x_train, y[train_rows]), (x_val, y[val_rows]), data, log)
+                self._calibrate(x_val, y[val_rows], x_train, y[train_rows])
+                self._write_config(folder)
+            self.folder = folder if out is not None else None
+        return result
+
+    def _check_data(self, data: LabelledTexts) -> None:
+        counts = data.counts()
+        if len(counts) < 2:
+            only = next(iter(counts), None)
+            raise TextkitError(
+                f"{data.source}: " + (f"only one label ({only!r}): nothing to classify; add examples "
+                                      "of at least one more" if only else "no labelled texts")
+            )  # fmt: skip
+        if all(self._is_oos(lb) for lb in counts):
+            raise TextkitError(f"{data.source}: every label is an out-of-scope label; nothing to learn")
+        rare = sorted(lb for lb, n in counts.items() if n == 1)
+        if rare:
+            warnings.warn(f"{data.source}: {len(rare)} label(s) have a single example, too few to "
+                          f"learn or validate well: {', '.join(map(repr, rare[:10]))}",
+                          TextkitWarning, stacklevel=3)  # fmt: skip
+
+    def _remember_data(self, data: LabelledTexts) -> None:
+        """Hook for kinds that keep more of their training data (an intents.json's responses)."""
+
+    def _class_weights(self, y: np.ndarray) -> np.ndarray | None:
+        if not self.config.class_weights:
+            return None
+        counts = np.bincount(y, minlength=len(self.labels)).astype(np.float64)
+        w = np.where(counts > 0, len(y) / (len(self.labels) * np.maximum(counts, 1)), 0.0)
+        return w.astype(np.float32)
+
+    def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, data: LabelledTexts, log):
+        from textkit.classify.net import BagMLP
+        from textkit.classify.task import ClassifierTask
+        from textkit.training.loop import Trainer
+
+        trainer = Trainer(cfg, folder, fingerprint=None, log=log)  # seeds before the net is built
+        net = BagMLP(self.featurizer.n_features, len(self.labels), self.config.hidden, self.config.dropout)
+
+        def on_best(row: dict) -> None:
+            self._set_mlp_arrays({k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
+            self.info["best_metrics"] = row
+            folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
+            self._write_config(folder)
+
+        task = ClassifierTask(net, train, val, self.config.batch_size, len(self.labels),
+                              self._class_weights(train[1]), self.config.monitor, cfg.seed,
+                              on_best, fingerprint="")  # fmt: skip
+        if cfg.eval_every >= 10**9:  # the default: evaluate once an epoch
+            from dataclasses import replace
+
+            trainer.cfg = cfg = replace(cfg, eval_every=task.steps_per_epoch)
+        self.info.update(training=cfg.to_dict(), trained_on=str(trainer.device),
+                         num_params=sum(p.numel() for p in net.parameters()))  # fmt: skip
+        result = trainer.fit(task)
+        self._set_mlp_arrays(folder.load_arrays(self.WEIGHTS))  # keep-best, as on disk
+        return result
+
+    def _set_mlp_arrays(self, state: dict[str, np.ndarray]) -> None:
+        self.arrays = {k: np.asarray(v, dtype=np.float32) for k, v in state.items() if k != "idf"}
+
+    def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, val, data, log):
+        """The scikit-learn baselines: fitted once, their learned arrays stored (no pickle)."""
+        x, y = train[0].to_scipy(), train[1]
+        if len(np.unique(y)) != len(self.labels):  # stratified_split keeps every label in training
+            raise TextkitError("every label needs a training example")
+        start = time.monotonic()
+        weights = self._class_weights(y)
+        sample_weight = None if weights is None else weights[y]
+        if self.config.classifier == "nb":
+            from sklearn.naive_bayes import MultinomialNB
+
+            nb = MultinomialNB(alpha=self.config.alpha).fit(x, y, sample_weight=sample_weight)
+            self.arrays = {"feature_log_prob": nb.feature_log_prob_, "class_log_prior": nb.class_log_prior_}
+        else:
+            from sklearn.linear_model import LogisticRegression
+
+            lr = LogisticRegression(C=self.config.c, max_iter=1000, random_state=cfg.seed)
+            lr.fit(x, y, sample_weight=sample_weight)
+            coef, intercept = lr.coef_, lr.intercept_
+            if len(lr.classes_) == 2:  # scikit-learn keeps one row for two classes
+                coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+            self.arrays = {"coef": coef, "intercept": intercept}
+        self.arrays = {k: v.astype(np.float32) for k, v in self.arrays.items()}
+        elapsed = time.monotonic() - start
+        folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
+        runlog = RunLog(folder, "val_accuracy", "max")
+        row = {"step": 0, "epoch": 1.0, "train_loss": None, **self._val_metrics(*val),
+               "elapsed_s": round(elapsed, 3), "units_per_s": len(y) / max(elapsed, 1e-9)}  # fmt: skip
+        runlog.record(row)
+        self.info.update(best_metrics=row, training={"seed": cfg.seed}, trained_on="cpu",
+                         num_params=int(sum(v.size for v in self.arrays.values())))  # fmt: skip
+        self._write_config(folder)
+        from textkit.plots import plot_metrics
+
+        plot_metrics(folder, LOSS_UNIT)
+        return runlog.result(0, "fitted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
+
+    def _val_metrics(self, x: SparseRows, y: np.ndarray) -> dict[str, float]:
+        if len(y) == 0:
+            return {}
+        logits = self._logits_rows(x)
+        pred = logits.argmax(1)
+        p = softmax(logits)
+        loss = float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
+        f1 = _macro_f1(pred, y)
+        return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
+
+    def _calibrate(self, x_val: SparseRows, y_val: np.ndarray, x_train: SparseRows, y_train: np.ndarray) -> None:
+        """Temperature and threshold from the validation split (the training split when there is
+        none: then no temperature is learnt and the threshold is cautious)."""
+        c = self.config
+        x, y = (x_val, y_val) if len(y_val) else (x_train, y_train)
+        logits = self._logits_rows(x)
+        self.temperature = fit_temperature(logits, y) if c.calibrate and len(y_val) else 1.0
+        probs = softmax(logits, self.temperature)
+        pred, conf = probs.argmax(1), probs.max(1)
+        oos = np.array([self._is_oos(self.labels[i]) for i in y], dtype=bool)
+        correct = pred == y
+        if c.threshold is not None:
+            self.threshold = c.threshold
+        else:
+            self.threshold = choose_threshold(conf, correct, ~oos, c.max_in_scope_loss)
+        self.info["validation"] = {
+            "texts": len(y_val), "accuracy": float(correct.mean()) if len(y) else None,
+            "macro_f1": _macro_f1(pred, y), "ece": expected_calibration_error(conf, correct),
+            "ece_uncalibrated": expected_calibration_error(softmax(logits).max(1), correct),
+            "temperature": self.temperature, "threshold": self.threshold,
+        }  # fmt: skip
+
+    # ================================================================== answering
+    def _is_oos(self, label: str) -> bool:
+        return label.lower() in {x.lower() for x in self.config.oos_labels}
+
+    def _logits_one(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        if self.config.classifier == "mlp":
+            from textkit.classify.net import numpy_forward
+
+            return numpy_forward(a, ids, w)
+        if self.config.classifier == "nb":
+            return a["feature_log_prob"][:, ids] @ w + a["class_log_prior"]
+        return a["coef"][:, ids] @ w + a["intercept"]
+
+    def _logits_rows(self, rows: SparseRows) -> np.ndarray:
+        out = np.zeros((len(rows), len(self.labels)), dtype=np.float64)
+        for r in range(len(rows)):
+            s, e = rows.indptr[r], rows.indptr[r + 1]
+            out[r] = self._logits_one(rows.indices[s:e], rows.data[s:e])
+        return out
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """Calibrated label probabilities, one row per text (columns: ``self.labels``)."""
+        self._require_trained()
+        return softmax(self._logits_rows(self.featurizer.transform(texts)), self.temperature)
+
+    def predict(self, text: str, threshold: float | None = None, margin: float | None = None,
+                k: int = 5) -> Prediction:  # fmt: skip
+        """The label of ``text``, or None (out of scope) with the reason."""
+        return self.predict_many([text], threshold, margin, k)[0]
+
+    def rank(self, text: str, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` most likely labels with their calibrated confidences, best first."""
+        return self.predict(text, k=k).ranking
+
+    def predict_many(self, texts: Iterable[str], threshold: float | None = None,
+                     margin: float | None = None, k: int = 5) -> list[Prediction]:  # fmt: skip
+        """Predictions for many texts in one call (threshold/margin override the stored ones)."""
+        self._require_trained()
+        from textkit.checks import check_number
+
+        check_number("threshold", threshold, 0, 1, optional=True)
+        check_number("margin", margin, 0, 1, optional=True)
+        check_number("k", k, 1, 10**6, integer=True)
+        rule = RejectRule(self.threshold if threshold is None else threshold,
+                          self.config.margin if margin is None else margin)  # fmt: skip
+        return [self._predict_one(t, rule, k) for t in texts]
+
+    def _predict_one(self, text: str, rule: RejectRule, k: int) -> Prediction:
+        if not isinstance(text, str):
+            raise TextkitError(f"predict needs text (a string), got {type(text).__name__}")
+        known, total = self.featurizer.known_words(text)
+        if total == 0:
+            return Prediction(text, None, 0.0, [], "empty")
+        ids, w = self.featurizer.transform_one(text)
+        probs = softmax(self._logits_one(ids, w), self.temperature)
+        order = np.argsort(-probs, kind="stable")
+        ranking = [(self.labels[i], float(probs[i])) for i in order[:k]]
+        if known == 0:
+            return Prediction(text, None, 0.0, ranking, "no known words")
+        top = self.labels[order[0]]
+        reason = rule.reason(probs[order], self._is_oos(top))
+        return Prediction(text, None if reason else top, float(probs[order[0]]), ranking, reason)
+
+    # ================================================================== the folder
+    def _arrays_to_save(self) -> dict[str, np.ndarray]:
+        return {**self.arrays, "idf": self.featurizer.idf}
+
+    def _write_static(self, folder: ModelFolder) -> None:
+        self.pipeline.save(folder.file(PIPELINE_FILE))
+        folder.write_json(VOCAB, self.featurizer.vocab)
+
+    def _config_dict(self) -> dict:
+        return {"model": self.config.to_dict(), "features": self.feature_config.to_dict(),
+                "labels": self.labels, "temperature": self.temperature,
+                "threshold": self.threshold, "loss_unit": LOSS_UNIT, **self.info}  # fmt: skip
+
+    def _write_config(self, folder: ModelFolder) -> None:
+        folder.write_config(self.KIND, self._config_dict())
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the model folder at ``path`` (``overwrite=True`` replaces a model there)."""
+        self._require_trained()
+        with training_run(path, overwrite=overwrite) as folder:
+            self._write_static(folder)
+            folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
+            self._write_extra(folder)
+            self._write_config(folder)
+        self.folder = folder
+        return folder.path
+
+    def _write_extra(self, folder: ModelFolder) -> None:
+        """Hook for a kind's own files (the intents' responses)."""
+
+    @classmethod
+    def _from_config(cls, config: dict) -> TextClassifier:
+        model = cls(ClassifierConfig.from_dict(config["model"]),
+                    features=FeatureConfig.from_dict(config["features"]))  # fmt: skip
+        labels = config["labels"]
+        if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels):
+            raise ValueError("'labels' must list at least two label strings")
+        model.labels = labels
+        for name in ("temperature", "threshold"):
+            value = config[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                raise ValueError(f"'{name}' must be a number")
+            setattr(model, name, float(value))
+        if model.temperature <= 0 or not 0 <= model.threshold <= 1:
+            raise ValueError("'temperature' must be > 0 and 'threshold' in [0, 1]")
+        model.info = {k: v for k, v in config.items() if k in ("validation", "best_metrics", "training")}
+        return model
+
+    def _load_arrays(self, folder: ModelFolder, device: str) -> None:
+        """Pipeline, vocabulary and arrays; shapes checked against each other before reading."""
+        self.pipeline = Pipeline.load(folder.file(PIPELINE_FILE))
+        vocab = folder.read_json(VOCAB)
+        if not isinstance(vocab, list):
+            raise TextkitError(f"{folder.file(VOCAB)} is not a list of features; retrain")
+        path = folder.file(self.WEIGHTS)
+        expected = self._expected_shapes(len(vocab))
+        found = {k: shape for k, (_, shape) in read_array_header(path).items()}
+        if found != expected:
+            raise TextkitError(f"{path} does not match config.json and vocab.json "
+                               f"(expected {expected}, found {found}); retrain")  # fmt: skip
+        arrays = folder.load_arrays(self.WEIGHTS)
+        self.featurizer = Featurizer(self.pipeline, self.feature_config, vocab, arrays.pop("idf"))
+        self.arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+        self._load_extra(folder)
+
+    def _load_extra(self, folder: ModelFolder) -> None:
+        """Hook for a kind's own files."""
+
+    def _expected_shapes(self, n_features: int) -> dict[str, list[int]]:
+        n, h = len(self.labels), self.config.hidden
+        shapes: dict[str, Any] = {"idf": [n_features]}
+        if self.config.classifier == "mlp":
+            shapes.update({"bag.weight": [n_features, h], "norm.weight": [h], "norm.bias": [h],
+                           "out.weight": [n, h], "out.bias": [n]})  # fmt: skip
+        elif self.config.classifier == "nb":
+            shapes.update({"feature_log_prob": [n, n_features], "class_log_prior": [n]})
+        else:
+            shapes.update({"coef": [n, n_features], "intercept": [n]})
+        return shapes
+
+
+def _macro_f1(pred: np.ndarray, y: np.ndarray) -> float | None:
+    if len(y) == 0:
+        return None
+    labels = np.unique(y)
+    f1 = []
+    for lb in labels:
+        tp = np.sum((pred == lb) & (y == lb))
+        fp = np.sum((pred == lb) & (y != lb))
+        fn = np.sum((pred != lb) & (y == lb))
+        f1.append(2 * tp / max(2 * tp + fp + fn, 1))
+    return float(np.mean(f1))
