@@ -118,7 +118,7 @@ def workdir(tmp_path, monkeypatch, sonnets):
 
 @pytest.fixture(scope="session")
 def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
-    """One small trained folder of every char kind, named by its kind."""
+    """One small trained folder of every kind, named by its kind."""
     from textkit.charrnn import CharMarkov
 
     root = tmp_path_factory.mktemp("kinds")
@@ -126,4 +126,44 @@ def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
     corpus.write_text(sonnets[:20_000], encoding="utf-8")
     tiny_rnn().fit(corpus, root / "charrnn", tiny_config(max_steps=4, eval_every=2))
     CharMarkov(order=3).fit(corpus, root / "charmarkov")
+    from textkit.intent import IntentClassifier
+    from textkit.training.config import TrainConfig
+
+    IntentClassifier().fit(_REPO / "corpora" / "intents.json", root / "intent",
+                           TrainConfig(max_steps=20, eval_every=10))  # fmt: skip
     return root
+
+
+@pytest.fixture(scope="session")
+def intents_file(repo) -> Path:
+    return repo / "corpora" / "intents.json"
+
+
+@pytest.fixture(scope="session")
+def snips(shared_data):
+    """The SNIPS benchmark (7 intents): 1,400 training texts (200 per intent, a fixed sample)
+    and the 700 test texts, as (texts, labels) pairs."""
+    import json
+    import random
+
+    path = shared_data / "intent" / "snips.json"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    by_intent: dict[str, list[str]] = {}
+    for row in data["train"]:
+        by_intent.setdefault(row["intent"], []).append(row["text"])
+    rng = random.Random(0)
+    train = [(t, k) for k in sorted(by_intent) for t in rng.sample(by_intent[k], 200)]
+    test = [(r["text"], r["intent"]) for r in data["test"]]
+    return train, test
+
+
+@pytest.fixture(scope="session")
+def intent_model(tmp_path_factory, intents_file) -> Path:
+    """The shipped example chatbot, trained once (mlp, default settings)."""
+    from textkit.intent import IntentClassifier
+
+    path = tmp_path_factory.mktemp("intent") / "bot"
+    IntentClassifier().fit(intents_file, path)
+    return path

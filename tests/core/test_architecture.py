@@ -91,7 +91,9 @@ def test_the_walk_finds_a_circle_made_of_lazy_imports(tmp_path):
 TORCH_FREE = ["textkit", "textkit.cli", "textkit.modelio", "textkit.loading", "textkit.kinds",
               "textkit.estimator", "textkit.training", "textkit.training.config",
               "textkit.training.runlog", "textkit.charrnn", "textkit.charrnn.config",
-              "textkit.text", "textkit.plots"]  # fmt: skip
+              "textkit.text", "textkit.plots", "textkit.classify", "textkit.classify.model",
+              "textkit.classify.features", "textkit.classify.inference", "textkit.intent",
+              "textkit.intent.model", "textkit.intent.chatbot"]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

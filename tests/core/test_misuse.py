@@ -15,7 +15,9 @@ def folders(kind_folders):
     return kind_folders
 
 
-USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10)}
+USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10),
+        "intent": lambda m: m.predict("hello")}  # fmt: skip
+LABELS = {"charrnn": "vocab", "charmarkov": "vocab", "intent": "labels"}  # what each can't lose
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -31,10 +33,10 @@ def test_an_untrained_model_says_so(kind, tmp_path):
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda c: c.pop("model"), "is incomplete: it has no 'model' entry"),
-        (lambda c: c.pop("vocab"), "is incomplete: it has no 'vocab' entry"),
-        (lambda c: c.update(model=[1, 2]), "invalid value"),
-        (lambda c: c.update(vocab=7), "invalid value"),
+        (lambda c, k: c.pop("model"), "is incomplete: it has no 'model' entry"),
+        (lambda c, k: c.pop(LABELS[k]), "is incomplete: it has no '{}' entry"),
+        (lambda c, k: c.update(model=[1, 2]), "invalid value"),
+        (lambda c, k: c.update({LABELS[k]: 7}), "invalid value"),
     ],
 )
 def test_a_broken_config_gives_one_clear_error_for_every_kind(
@@ -45,9 +47,9 @@ def test_a_broken_config_gives_one_clear_error_for_every_kind(
     folder = tmp_path / kind
     shutil.copytree(folders / kind, folder)
     config = json.loads((folder / "config.json").read_text())
-    damage(config)
+    damage(config, kind)
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(TextkitError, match=message):
+    with pytest.raises(TextkitError, match=message.format(LABELS[kind])):
         load_model(folder)
 
 

@@ -109,13 +109,27 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
-KEYS = ["model", "vocab", "preseed_excerpt", "corpus", "best_metrics", "format_version", "data"]
+KEYS = [
+    "model",
+    "vocab",
+    "preseed_excerpt",
+    "corpus",
+    "best_metrics",
+    "format_version",
+    "data",
+    "labels",
+    "features",
+    "temperature",
+    "threshold",
+]
 
 
 @settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(key=st.sampled_from(KEYS), value=JSON, kind=st.sampled_from(["charrnn", "charmarkov"]))
+@given(
+    key=st.sampled_from(KEYS), value=JSON, kind=st.sampled_from(["charrnn", "charmarkov", "intent"])
+)
 def test_any_json_value_in_any_config_entry_loads_or_is_a_clear_error(tmp_path_factory, key, value,
                                                                        kind, kind_folders):  # fmt: skip
     folder = _copy(kind_folders / kind, tmp_path_factory.mktemp("f") / "m")
@@ -126,7 +140,10 @@ def test_any_json_value_in_any_config_entry_loads_or_is_a_clear_error(tmp_path_f
         model = load_model(folder)
     except TextkitError:
         return
-    model.generate(3, seed=0)  # what loaded must work
+    if kind == "intent":
+        model.predict("hello there")  # what loaded must work
+    else:
+        model.generate(3, seed=0)
 
 
 @settings(max_examples=60, deadline=None)

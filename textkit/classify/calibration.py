@@ -57,7 +57,9 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(math.exp((lo + hi) / 2))
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 15
+) -> float:
     """Weighted mean gap between confidence and accuracy over equal-width confidence bins."""
     if len(confidence) == 0:
         return 0.0

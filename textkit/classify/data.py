@@ -92,14 +92,18 @@ def labelled_texts(
             raise TextkitError(f"{source}: item #{i + 1} must be a text and a label (strings), "
                                f"got {text!r}, {label!r}")  # fmt: skip
     kept = [(t, lb) for t, lb in pairs if t.strip()]
-    out = LabelledTexts([t for t, _ in kept], [lb for _, lb in kept], source, len(pairs) - len(kept), extra)
+    out = LabelledTexts(
+        [t for t, _ in kept], [lb for _, lb in kept], source, len(pairs) - len(kept), extra
+    )
     if out.skipped_empty:
         warnings.warn(f"{source}: skipped {out.skipped_empty} row(s) with empty text",
                       TextkitWarning, stacklevel=2)  # fmt: skip
     return out
 
 
-def _guess_label_column(path: Path, fmt: str, encoding: str, json_key: str | None, raw) -> str | None:
+def _guess_label_column(
+    path: Path, fmt: str, encoding: str, json_key: str | None, raw
+) -> str | None:
     """A table's label column when none is named: the one conventional name it has."""
     names = ("label", "intent", "category", "author", "tag", "class")
     first: object = {}

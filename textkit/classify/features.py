@@ -48,7 +48,9 @@ class SparseRows:
     def to_scipy(self):
         from scipy.sparse import csr_matrix
 
-        return csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), self.n_features))
+        return csr_matrix(
+            (self.data, self.indices, self.indptr), shape=(len(self), self.n_features)
+        )
 
 
 class Featurizer:
@@ -92,9 +94,9 @@ class Featurizer:
         lo, hi = self.config.char_ngrams
         padded, grams = f" {token} ", []
         for n in range(lo, hi + 1):
-            if len(padded) <= n:  # a short word is one n-gram, as in char_wb
+            if len(padded) <= n:  # a short word is one n-gram, once (as char_wb does)
                 grams.append(CHAR + padded)
-                continue
+                break
             grams.extend(CHAR + padded[i : i + n] for i in range(len(padded) - n + 1))
         return grams
 
@@ -111,7 +113,11 @@ class Featurizer:
         for counts in per_text:
             df.update(counts.keys())
         c = self.config
-        kept = [f for f, n in df.items() if n >= (c.min_count if f.startswith(WORD) else c.min_char_count)]
+        kept = [
+            f
+            for f, n in df.items()
+            if n >= (c.min_count if f.startswith(WORD) else c.min_char_count)
+        ]
         if len(kept) > c.max_features:
             kept = sorted(kept, key=lambda f: (-df[f], f))[: c.max_features]
         if not kept:
@@ -193,7 +199,9 @@ class Featurizer:
         if self._typo_index is None:
             words = [f[len(WORD) :] for f in self.vocab if f.startswith(WORD) and " " not in f[2:]]
             self._words = set(words)
-            self._typo_index = {w[:i] + w[i + 1 :] for w in words if len(w) >= 4 for i in range(len(w))}
+            self._typo_index = {
+                w[:i] + w[i + 1 :] for w in words if len(w) >= 4 for i in range(len(w))
+            }
         deletes = {token[:i] + token[i + 1 :] for i in range(len(token))}
         return (token in self._typo_index or bool(deletes & self._words)
                 or bool(deletes & self._typo_index))  # fmt: skip

@@ -60,7 +60,9 @@ class Prediction:
     label: str | None
     confidence: float  # calibrated probability of the top label; 0 for empty or unknown input
     ranking: list[tuple[str, float]] = field(default_factory=list)  # top labels, best first
-    reason: str | None = None  # empty | no known words | low confidence | small margin | out-of-scope label
+    reason: str | None = (
+        None  # empty | no known words | low confidence | small margin | out-of-scope label
+    )
 
     @property
     def out_of_scope(self) -> bool:
@@ -79,6 +81,7 @@ class TextClassifier(Estimator):
     DEFAULT_FEATURES: ClassVar[FeatureConfig] = FeatureConfig()
     DEFAULT_EPOCHS: ClassVar[float] = 6
     DEFAULT_LR: ClassVar[float] = 1e-2
+    MIN_STEPS: ClassVar[int] = 200
     RUN_FILES = (WEIGHTS, METRICS, LOSS_PLOT, STATE, VOCAB, PIPELINE_FILE)
 
     def __init__(self, config: ClassifierConfig | None = None, *, pipeline: Pipeline | None = None,
@@ -118,12 +121,13 @@ class TextClassifier(Estimator):
         data = labelled_texts(data, labels, text_column=text_column, label_column=label_column,
                               format=format, json_key=json_key, encoding=encoding)  # fmt: skip
         self._check_data(data)
-        cfg = train_config or TrainConfig(epochs=self.DEFAULT_EPOCHS, lr=self.DEFAULT_LR, eval_every=10**9)
-        cfg.validate()
+        seed = train_config.seed if train_config else 0
         self.labels = sorted(set(data.labels))
         index = {lb: i for i, lb in enumerate(self.labels)}
         y = np.array([index[lb] for lb in data.labels], dtype=np.int64)
-        train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, cfg.seed)
+        train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
+        cfg = train_config or self.default_train_config(len(train_rows))
+        cfg.validate()
         texts = data.texts
         self.featurizer = Featurizer(self.pipeline, self.feature_config)
         x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
@@ -141,6 +145,13 @@ class TextClassifier(Estimator):
             self.folder = folder if out is not None else None
         return result
 
+    def default_train_config(self, n_train: int) -> TrainConfig:
+        """``DEFAULT_EPOCHS`` passes over the data, but at least ``MIN_STEPS`` steps (a small
+        intents.json is a few batches an epoch), evaluated about once an epoch."""
+        per_epoch = -(-n_train // min(self.config.batch_size, max(n_train, 1)))
+        steps = max(round(self.DEFAULT_EPOCHS * per_epoch), self.MIN_STEPS)
+        return TrainConfig(max_steps=steps, lr=self.DEFAULT_LR, eval_every=max(per_epoch, 20))
+
     def _check_data(self, data: LabelledTexts) -> None:
         counts = data.counts()
         if len(counts) < 2:
@@ -149,8 +160,10 @@ class TextClassifier(Estimator):
                 f"{data.source}: " + (f"only one label ({only!r}): nothing to classify; add examples "
                                       "of at least one more" if only else "no labelled texts")
             )  # fmt: skip
-        if all(self._is_oos(lb) for lb in counts):
-            raise TextkitError(f"{data.source}: every label is an out-of-scope label; nothing to learn")
+        if all(self.is_out_of_scope_label(lb) for lb in counts):
+            raise TextkitError(
+                f"{data.source}: every label is an out-of-scope label; nothing to learn"
+            )
         rare = sorted(lb for lb, n in counts.items() if n == 1)
         if rare:
             warnings.warn(f"{data.source}: {len(rare)} label(s) have a single example, too few to "
@@ -173,7 +186,9 @@ class TextClassifier(Estimator):
         from textkit.training.loop import Trainer
 
         trainer = Trainer(cfg, folder, fingerprint=None, log=log)  # seeds before the net is built
-        net = BagMLP(self.featurizer.n_features, len(self.labels), self.config.hidden, self.config.dropout)
+        net = BagMLP(
+            self.featurizer.n_features, len(self.labels), self.config.hidden, self.config.dropout
+        )
 
         def on_best(row: dict) -> None:
             self._set_mlp_arrays({k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
@@ -184,10 +199,6 @@ class TextClassifier(Estimator):
         task = ClassifierTask(net, train, val, self.config.batch_size, len(self.labels),
                               self._class_weights(train[1]), self.config.monitor, cfg.seed,
                               on_best, fingerprint="")  # fmt: skip
-        if cfg.eval_every >= 10**9:  # the default: evaluate once an epoch
-            from dataclasses import replace
-
-            trainer.cfg = cfg = replace(cfg, eval_every=task.steps_per_epoch)
         self.info.update(training=cfg.to_dict(), trained_on=str(trainer.device),
                          num_params=sum(p.numel() for p in net.parameters()))  # fmt: skip
         result = trainer.fit(task)
@@ -209,7 +220,10 @@ class TextClassifier(Estimator):
             from sklearn.naive_bayes import MultinomialNB
 
             nb = MultinomialNB(alpha=self.config.alpha).fit(x, y, sample_weight=sample_weight)
-            self.arrays = {"feature_log_prob": nb.feature_log_prob_, "class_log_prior": nb.class_log_prior_}
+            self.arrays = {
+                "feature_log_prob": nb.feature_log_prob_,
+                "class_log_prior": nb.class_log_prior_,
+            }
         else:
             from sklearn.linear_model import LogisticRegression
 
@@ -217,7 +231,10 @@ class TextClassifier(Estimator):
             lr.fit(x, y, sample_weight=sample_weight)
             coef, intercept = lr.coef_, lr.intercept_
             if len(lr.classes_) == 2:  # scikit-learn keeps one row for two classes
-                coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+                coef, intercept = (
+                    np.vstack([-coef / 2, coef / 2]),
+                    np.array([-intercept[0] / 2, intercept[0] / 2]),
+                )
             self.arrays = {"coef": coef, "intercept": intercept}
         self.arrays = {k: v.astype(np.float32) for k, v in self.arrays.items()}
         elapsed = time.monotonic() - start
@@ -244,7 +261,9 @@ class TextClassifier(Estimator):
         f1 = _macro_f1(pred, y)
         return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
 
-    def _calibrate(self, x_val: SparseRows, y_val: np.ndarray, x_train: SparseRows, y_train: np.ndarray) -> None:
+    def _calibrate(
+        self, x_val: SparseRows, y_val: np.ndarray, x_train: SparseRows, y_train: np.ndarray
+    ) -> None:
         """Temperature and threshold from the validation split (the training split when there is
         none: then no temperature is learnt and the threshold is cautious)."""
         c = self.config
@@ -253,7 +272,7 @@ class TextClassifier(Estimator):
         self.temperature = fit_temperature(logits, y) if c.calibrate and len(y_val) else 1.0
         probs = softmax(logits, self.temperature)
         pred, conf = probs.argmax(1), probs.max(1)
-        oos = np.array([self._is_oos(self.labels[i]) for i in y], dtype=bool)
+        oos = np.array([self.is_out_of_scope_label(self.labels[i]) for i in y], dtype=bool)
         correct = pred == y
         if c.threshold is not None:
             self.threshold = c.threshold
@@ -267,13 +286,25 @@ class TextClassifier(Estimator):
         }  # fmt: skip
 
     # ================================================================== answering
-    def _is_oos(self, label: str) -> bool:
+    def is_out_of_scope_label(self, label: str) -> bool:
+        """An explicit "no intent" label of the training data (``oos_labels``)."""
         return label.lower() in {x.lower() for x in self.config.oos_labels}
+
+    def reject_rule(
+        self, threshold: float | None = None, margin: float | None = None
+    ) -> RejectRule:
+        """The stored threshold and margin, or the given ones."""
+        from textkit.checks import check_number
+
+        check_number("threshold", threshold, 0, 1, optional=True)
+        check_number("margin", margin, 0, 1, optional=True)
+        return RejectRule(self.threshold if threshold is None else threshold,
+                          self.config.margin if margin is None else margin)  # fmt: skip
 
     def _logits_one(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
         a = self.arrays
         if self.config.classifier == "mlp":
-            from textkit.classify.net import numpy_forward
+            from textkit.classify.inference import numpy_forward
 
             return numpy_forward(a, ids, w)
         if self.config.classifier == "nb":
@@ -307,11 +338,8 @@ class TextClassifier(Estimator):
         self._require_trained()
         from textkit.checks import check_number
 
-        check_number("threshold", threshold, 0, 1, optional=True)
-        check_number("margin", margin, 0, 1, optional=True)
         check_number("k", k, 1, 10**6, integer=True)
-        rule = RejectRule(self.threshold if threshold is None else threshold,
-                          self.config.margin if margin is None else margin)  # fmt: skip
+        rule = self.reject_rule(threshold, margin)
         return [self._predict_one(t, rule, k) for t in texts]
 
     def _predict_one(self, text: str, rule: RejectRule, k: int) -> Prediction:
@@ -327,7 +355,7 @@ class TextClassifier(Estimator):
         if known == 0:
             return Prediction(text, None, 0.0, ranking, "no known words")
         top = self.labels[order[0]]
-        reason = rule.reason(probs[order], self._is_oos(top))
+        reason = rule.reason(probs[order], self.is_out_of_scope_label(top))
         return Prediction(text, None if reason else top, float(probs[order[0]]), ranking, reason)
 
     # ================================================================== the folder
@@ -365,17 +393,27 @@ class TextClassifier(Estimator):
         model = cls(ClassifierConfig.from_dict(config["model"]),
                     features=FeatureConfig.from_dict(config["features"]))  # fmt: skip
         labels = config["labels"]
-        if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels):
+        if (
+            not isinstance(labels, list)
+            or len(labels) < 2
+            or not all(isinstance(x, str) for x in labels)
+        ):
             raise ValueError("'labels' must list at least two label strings")
         model.labels = labels
         for name in ("temperature", "threshold"):
             value = config[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not np.isfinite(value)
+            ):
                 raise ValueError(f"'{name}' must be a number")
             setattr(model, name, float(value))
         if model.temperature <= 0 or not 0 <= model.threshold <= 1:
             raise ValueError("'temperature' must be > 0 and 'threshold' in [0, 1]")
-        model.info = {k: v for k, v in config.items() if k in ("validation", "best_metrics", "training")}
+        model.info = {
+            k: v for k, v in config.items() if k in ("validation", "best_metrics", "training")
+        }
         return model
 
     def _load_arrays(self, folder: ModelFolder, device: str) -> None:

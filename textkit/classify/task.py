@@ -53,7 +53,9 @@ class ClassifierTask(Task):
         self.monitor = monitor
         self.mode = "min" if monitor == "val_loss" else "max"
         self.tiebreak = None if monitor == "val_loss" else ("val_loss", "min")
-        self.weights = None if class_weights is None else torch.from_numpy(class_weights.astype(np.float32))
+        self.weights = (
+            None if class_weights is None else torch.from_numpy(class_weights.astype(np.float32))
+        )
         self._on_best, self.fingerprint = on_best, fingerprint
         self._device: torch.device | None = None
 

@@ -333,3 +333,104 @@ def pipeline_from(opts: dict) -> Pipeline:
         )  # fmt: skip
     except TextkitError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- text classifiers
+def _range_pair(text: str) -> tuple[int, int] | None:
+    if text in ("none", "off", "0"):
+        return None
+    parts = text.split("-") if "-" in text else [text, text]
+    lo, hi = (int(p) for p in parts)
+    return lo, hi
+
+
+class NgramRange(click.ParamType):
+    """``1-2``, ``3`` or ``none``."""
+
+    name = "range"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, tuple):
+            return value
+        try:
+            pair = _range_pair(str(value).strip().lower())
+        except ValueError:
+            self.fail(f"{value!r}: give a range like 1-2, a size like 3, or none", param, ctx)
+        if pair is not None and not (1 <= pair[0] <= pair[1] <= 10):
+            self.fail(f"{value!r}: sizes from 1 to 10, smallest first", param, ctx)
+        return pair
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "MIN-MAX|none"
+
+
+def classifier_options(features, classifier_help: str) -> Callable:
+    """The text classifiers' model and feature options (defaults: ``ClassifierConfig`` and the
+    kind's ``features``, a FeatureConfig)."""
+    from textkit.classify.config import CLASSIFIERS, MONITORS, WEIGHTINGS, ClassifierConfig
+
+    d = ClassifierConfig()
+    show = lambda r: "none" if r is None else f"{r[0]}-{r[1]}"  # noqa: E731
+    return group(
+        _opt("--classifier", type=click.Choice(CLASSIFIERS), default=d.classifier, help=classifier_help),
+        _opt("--hidden", type=Number(1, 65_536, integer=True), default=d.hidden, help="mlp: hidden units."),
+        _opt("--dropout", type=Number(0, 0.99), default=d.dropout, help="mlp: dropout after the hidden layer."),
+        _opt("--batch-size", type=Number(1, 1_000_000, integer=True), default=d.batch_size, help="mlp: texts per step."),
+        _opt("--c", "c", type=Number(0, 1e6, low_open=True), default=d.c,
+             help="linear: inverse regularisation strength of the logistic regression."),
+        _opt("--alpha", type=Number(0, 1e6, low_open=True), default=d.alpha, help="nb: additive smoothing."),
+        _opt("--val-fraction", type=Number(0, 0.49), default=d.val_fraction,
+             help="Share of each label held out for keep-best, calibration and the threshold."),
+        _opt("--class-weights/--no-class-weights", default=d.class_weights, show_default=True,
+             help="Weight the loss so rare labels count as much as common ones."),
+        _opt("--monitor", type=click.Choice(MONITORS), default=d.monitor, help="mlp: the metric keep-best follows."),
+        _opt("--calibrate/--no-calibrate", default=d.calibrate, show_default=True,
+             help="Temperature scaling of the confidences on validation data."),
+        _opt("--threshold", type=Number(0, 1),
+             help="Confidence below which the answer is 'out of scope'. [default: chosen on validation data]"),
+        _opt("--max-in-scope-loss", type=Number(0, 1), default=d.max_in_scope_loss,
+             help="For the automatic threshold: the in-scope accuracy it may cost."),
+        _opt("--margin", type=Number(0, 1), default=d.margin,
+             help="Out of scope when the top two labels are closer than this (0: off)."),
+        _opt("--oos-label", "oos_labels", multiple=True, default=d.oos_labels,
+             help="A label meaning 'out of scope' in the data (repeat for several)."),
+        _opt("--word-ngrams", type=NgramRange(), default=show(features.word_ngrams),
+             help="Word n-gram sizes, e.g. 1-2, or none."),
+        _opt("--char-ngrams", type=NgramRange(), default=show(features.char_ngrams),
+             help="Character n-gram sizes inside words (typos, unseen forms), e.g. 2-5, or none."),
+        _opt("--weighting", type=click.Choice(WEIGHTINGS), default=features.weighting,
+             help="Feature weights (each text's vector is L2-normalised)."),
+        _opt("--min-count", type=Number(1, 10**9, integer=True), default=features.min_count,
+             help="Keep word features seen in at least this many training texts."),
+        _opt("--max-features", type=Number(1, 10**8, integer=True), default=features.max_features,
+             help="Keep at most this many features (the most frequent)."),
+    )  # fmt: skip
+
+
+CLASSIFIER_NAMES = ("classifier", "hidden", "dropout", "batch_size", "c", "alpha", "val_fraction",
+                    "class_weights", "monitor", "calibrate", "threshold", "max_in_scope_loss",
+                    "margin", "oos_labels")  # fmt: skip
+
+
+def classifier_from(cls, opts: dict, pipeline: Pipeline | None = None):
+    """A TextClassifier subclass ``cls`` configured by a command's options."""
+    from dataclasses import replace
+
+    from textkit.classify.config import ClassifierConfig
+
+    features = replace(cls.DEFAULT_FEATURES, word_ngrams=opts["word_ngrams"], char_ngrams=opts["char_ngrams"],
+                       weighting=opts["weighting"], min_count=opts["min_count"],
+                       max_features=opts["max_features"])  # fmt: skip
+    config = ClassifierConfig(**{k: opts[k] for k in CLASSIFIER_NAMES})
+    return cls(config, pipeline=pipeline or cls.DEFAULT_PIPELINE, features=features)
+
+
+def read_lines_or_args(texts: tuple[str, ...]) -> list[str]:
+    """The texts given as arguments, or one per line of standard input when there are none."""
+    import sys
+
+    if texts:
+        return list(texts)
+    if sys.stdin.isatty():
+        raise click.UsageError("give a text, or pipe texts in, one per line")
+    return [line.rstrip("\n") for line in sys.stdin]

@@ -46,4 +46,6 @@ class IntentClassifier(TextClassifier):
         from textkit.text.readers import load_intents
 
         path = folder.file(INTENTS_FILE)
-        self.intents = load_intents(path, data=folder.read_json(INTENTS_FILE)) if path.is_file() else []
+        self.intents = (
+            load_intents(path, data=folder.read_json(INTENTS_FILE)) if path.is_file() else []
+        )

@@ -187,7 +187,9 @@ class _Run:
         self.dense = dense
         self.optimizers = [make_optimizer(cfg, dense)]
         if sparse:
-            self.optimizers.append(torch.optim.SparseAdam(list(task.sparse_parameters()), lr=cfg.lr))
+            self.optimizers.append(
+                torch.optim.SparseAdam(list(task.sparse_parameters()), lr=cfg.lr)
+            )
         self.scaler = grad_scaler(device, cfg.amp)
         self.runlog = RunLog(folder, task.monitor, task.mode, cfg.patience, task.tiebreak)
         self.step, self.elapsed_before = 0, 0.0

@@ -1,0 +1,49 @@
+"""Temperature scaling, the calibration error and the threshold rule, on numbers with known
+answers."""
+
+import numpy as np
+import pytest
+
+from textkit.classify.calibration import (
+    RejectRule,
+    choose_threshold,
+    expected_calibration_error,
+    fit_temperature,
+    softmax,
+)
+
+
+@pytest.mark.parametrize("true_t", [0.5, 1.0, 2.5])
+def test_temperature_scaling_recovers_the_temperature_of_the_data(true_t):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, size=(4000, 6))
+    p = softmax(logits, true_t)
+    y = np.array([rng.choice(6, p=row) for row in p])
+    assert fit_temperature(logits, y) == pytest.approx(true_t, rel=0.1)
+    calibrated = softmax(logits, fit_temperature(logits, y))
+    raw_ece = expected_calibration_error(softmax(logits).max(1), softmax(logits).argmax(1) == y)
+    ece = expected_calibration_error(calibrated.max(1), calibrated.argmax(1) == y)
+    assert ece < 0.03 and (true_t == 1.0 or ece < raw_ece)
+
+
+def test_too_little_or_perfect_validation_data_keeps_t_at_one():
+    logits = np.eye(3)[[0, 1, 2] * 5] * 5
+    assert fit_temperature(logits, np.array([0, 1, 2] * 5)) == 1.0  # 15 rows, all right
+
+
+def test_threshold_costs_at_most_the_in_scope_budget():
+    conf = np.array([0.95, 0.9, 0.85, 0.6, 0.55, 0.5, 0.3, 0.2, 0.4, 0.35])
+    correct = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
+    in_scope = np.array([1] * 8 + [0, 0], dtype=bool)
+    t = choose_threshold(conf, correct, in_scope, max_in_scope_loss=0.25)  # 2 of 8 may go
+    rejected_good = (conf[in_scope & correct] < t).sum()
+    assert rejected_good == 2 and 0.3 < t <= 0.5
+    assert choose_threshold(conf, correct, in_scope, 0.0) <= 0.2
+
+
+def test_reject_rule_reasons():
+    rule = RejectRule(threshold=0.5, margin=0.2)
+    assert rule.reason(np.array([0.9, 0.05]), False) is None
+    assert rule.reason(np.array([0.45, 0.3]), False) == "low confidence"
+    assert rule.reason(np.array([0.55, 0.45]), False) == "small margin"
+    assert rule.reason(np.array([0.99, 0.01]), True) == "out-of-scope label"

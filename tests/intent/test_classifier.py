@@ -1,0 +1,205 @@
+"""IntentClassifier on real data (SNIPS): learning, out of scope, calibration, the three
+classifiers behind one interface, a model folder that loads without torch or pickle."""
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from textkit.errors import TextkitError, TextkitWarning
+from textkit.intent import IntentClassifier
+from textkit.training.config import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def snips_models(tmp_path_factory, snips):
+    """One model per classifier trained on the SNIPS sample, saved."""
+    root = tmp_path_factory.mktemp("snips")
+    train, _ = snips
+    models = {}
+    for kind in ("mlp", "nb", "linear"):
+        clf = IntentClassifier(classifier=kind)
+        clf.fit(train, root / kind)
+        models[kind] = clf
+    return root, models
+
+
+def _accuracy(clf, pairs):
+    preds = clf.predict_many([t for t, _ in pairs], threshold=0)
+    return np.mean([p.label == lb for p, (_, lb) in zip(preds, pairs, strict=True)])
+
+
+@pytest.mark.parametrize("kind", ["mlp", "nb", "linear"])
+def test_every_classifier_learns_snips(snips_models, snips, kind):
+    _, models = snips_models
+    assert _accuracy(models[kind], snips[1]) > 0.93
+
+
+def test_numpy_answers_equal_the_torch_network(snips_models, snips):
+    import torch
+
+    from textkit.classify.inference import numpy_forward
+    from textkit.classify.net import BagMLP
+
+    clf = snips_models[1]["mlp"]
+    net = BagMLP(clf.featurizer.n_features, len(clf.labels), clf.config.hidden, 0.0).eval()
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in clf.arrays.items()})
+    for text, _ in snips[1][:50]:
+        ids, w = clf.featurizer.transform_one(text)
+        with torch.no_grad():
+            expected = net(
+                torch.from_numpy(ids), torch.zeros(1, dtype=torch.long), torch.from_numpy(w)
+            )[0]
+        assert np.allclose(numpy_forward(clf.arrays, ids, w), expected.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "nb", "linear"])
+def test_a_saved_model_loads_without_torch_sklearn_or_pickle(snips_models, kind):
+    root, models = snips_models
+    files = sorted(p.name for p in (root / kind).iterdir())
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
+    code = (
+        "import sys, json\nfrom textkit.loading import load_model\n"
+        f"m = load_model({str(root / kind)!r})\n"
+        "p = m.predict('play some jazz by miles davis')\n"
+        "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules, 'heavy import'\n"
+        "print(json.dumps(p.to_dict()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout)
+    assert (
+        loaded["label"]
+        == models[kind].predict("play some jazz by miles davis").label
+        == "PlayMusic"
+    )
+
+
+def test_round_trip_gives_identical_predictions(snips_models, snips, tmp_path):
+    clf = snips_models[1]["mlp"]
+    clf.save(tmp_path / "copy")
+    again = IntentClassifier.load(tmp_path / "copy")
+    texts = [t for t, _ in snips[1][:100]]
+    a = [(p.label, round(p.confidence, 6)) for p in clf.predict_many(texts)]
+    assert a == [(p.label, round(p.confidence, 6)) for p in again.predict_many(texts)]
+    with pytest.raises(TextkitError, match="already holds a model"):
+        clf.save(tmp_path / "copy")
+
+
+def test_confidences_are_calibrated_on_validation_data(snips_models):
+    v = snips_models[1]["mlp"].info["validation"]
+    assert v["texts"] == 140 and v["ece"] <= v["ece_uncalibrated"] + 1e-9 and v["ece"] < 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("", "empty"), ("   \n\t", "empty"), ("🙂🙂🎉", "empty"), ("?!...", "empty"),
+     ("asdkjh qwe zxcvb", "no known words")],
+)  # fmt: skip
+def test_input_with_nothing_known_is_out_of_scope_with_zero_confidence(snips_models, text, reason):
+    pred = snips_models[1]["mlp"].predict(text)
+    assert pred.out_of_scope and pred.confidence == 0.0 and pred.reason == reason
+
+
+def test_very_long_input_is_answered(snips_models):
+    pred = snips_models[1]["mlp"].predict("play the song " * 800)
+    assert pred.label == "PlayMusic"
+
+
+def test_threshold_margin_and_ranking(snips_models):
+    clf = snips_models[1]["mlp"]
+    text = "what will the weather be in paris tomorrow"
+    ranking = clf.rank(text, k=3)
+    assert len(ranking) == 3 and ranking[0][0] == "GetWeather"
+    assert [c for _, c in ranking] == sorted((c for _, c in ranking), reverse=True)
+    assert clf.predict(text, threshold=0.999999).reason == "low confidence"
+    assert clf.predict(text, threshold=0.0, margin=1.0).reason == "small margin"
+    assert 0.0 < clf.threshold <= 0.9
+    with pytest.raises(TextkitError, match="threshold"):
+        clf.predict(text, threshold=1.5)
+
+
+def test_an_explicit_out_of_scope_class_is_learnt(snips):
+    train = [(t, lb if lb != "SearchScreeningEvent" else "oos") for t, lb in snips[0]]
+    clf = IntentClassifier()
+    clf.fit(train)
+    pred = clf.predict("find the movie schedule at the nearest cinema")
+    assert pred.out_of_scope and pred.reason == "out-of-scope label"
+    assert clf.predict("play music by the beatles").label == "PlayMusic"
+
+
+def test_fit_from_every_input_form_and_exact_reruns(tmp_path, snips):
+    train = snips[0][::10]
+    texts, labels = [t for t, _ in train], [lb for _, lb in train]
+    csv_path = tmp_path / "d.csv"
+    import csv
+
+    with open(csv_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "intent"])
+        w.writerows(train)
+    records = tmp_path / "d.json"
+    records.write_text(json.dumps({"train": [{"text": t, "intent": lb} for t, lb in train]}))
+    cfg = TrainConfig(max_steps=60, eval_every=20, seed=3)
+    results = []
+    for data, kw in ((train, {}), (texts, {"labels": labels}), (csv_path, {}),
+                     (records, {"json_key": "train", "label_column": "intent"})):  # fmt: skip
+        clf = IntentClassifier()
+        clf.fit(data, train_config=cfg, **kw)
+        results.append([p.confidence for p in clf.predict_many(texts[:20])])
+    assert all(np.allclose(r, results[0]) for r in results)  # same data, same seed: same model
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not json", "not valid JSON"), ('{"intents": 5}', "expected"),
+     ('{"intents": [{"tag": "a", "patterns": [1]}]}', "intent 'a': 'patterns' must be a list of strings"),
+     ('{"intents": [{"tag": "a", "patterns": ["", "x"]}]}', "intent 'a': pattern #1 is empty"),
+     ('{"intents": [{"tag": "a", "patterns": ["x"]}, {"tag": "a", "patterns": ["y"]}]}', "intent 'a' appears twice"),
+     ('{"intents": [{"tag": "a", "patterns": ["x"]}, {"tag": "b", "patterns": []}]}', "intent 'b' has no patterns"),
+     ('{"intents": [{"patterns": ["x"]}]}', "intent #1 has no 'tag'"),
+     ('{"intents": [{"tag": "a", "patterns": ["hi", "hello"]}]}', "only one label ('a')"),
+     ('{"intents": [{"tag": "a", "patterns": ["x"], "context_set": 3}, {"tag": "b", "patterns": ["y"]}]}', "'context_set' must be a string")],
+)  # fmt: skip
+def test_malformed_intents_json_names_the_offending_entry(tmp_path, content, message):
+    path = tmp_path / "intents.json"
+    path.write_text(content)
+    with pytest.raises(TextkitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        IntentClassifier().fit(path)
+
+
+def test_other_bad_training_data(tmp_path):
+    (tmp_path / "a.csv").write_text("sentence,label\nhi,greet\n")
+    with pytest.raises(TextkitError, match="no 'text' column"):
+        IntentClassifier().fit(tmp_path / "a.csv")
+    (tmp_path / "b.csv").write_text("text,tag,label\nhi,a,b\n")
+    with pytest.raises(TextkitError, match="several possible label columns"):
+        IntentClassifier().fit(tmp_path / "b.csv")
+    (tmp_path / "c.csv").write_text(
+        "text,label\nhello there,greet\nhi,greet\n,greet\nbye now,bye\nsee you,bye\n"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        IntentClassifier().fit(tmp_path / "c.csv", train_config=TrainConfig(max_steps=5))
+    assert any("skipped 1 row(s) with empty text" in str(w.message) for w in caught)
+    with pytest.warns(TextkitWarning, match="single example"):
+        IntentClassifier().fit([("hi", "greet"), ("hello", "greet"), ("bye", "bye")],
+                               train_config=TrainConfig(max_steps=5))  # fmt: skip
+    with pytest.raises(TextkitError, match="every label is an out-of-scope label"):
+        IntentClassifier().fit([("a", "oos"), ("b", "out_of_scope")])
+
+
+def test_another_kind_of_folder_and_corrupt_weights(tmp_path, trained, intent_model):
+    import shutil
+
+    with pytest.raises(TextkitError, match="holds a 'charrnn' model, not 'intent'"):
+        IntentClassifier.load(trained)
+    broken = tmp_path / "broken"
+    shutil.copytree(intent_model, broken)
+    data = (broken / "model.safetensors").read_bytes()
+    (broken / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(TextkitError, match="corrupt or truncated|does not match"):
+        IntentClassifier.load(broken)

@@ -1,0 +1,189 @@
+"""Evaluating a text classifier on labelled data: the numbers (scikit-learn's metrics), the
+calibration error, out-of-scope detection, the worst-confused pairs, a confusion-matrix PNG that
+stays legible with 77+ labels, and the misclassified examples as JSON.
+
+A gold label the model never saw, or one of its out-of-scope labels, is out of scope: the right
+answer is "no label".  Out-of-scope answers count as wrong for in-scope texts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from textkit.classify.calibration import expected_calibration_error
+from textkit.classify.data import LabelledTexts
+from textkit.modelio import atomic_path, atomic_write_json
+
+NO_LABEL = "(out of scope)"
+
+
+@dataclass
+class EvaluationReport:
+    n: int
+    accuracy: float  # every text: the label, or "no label" for out-of-scope texts
+    in_scope_accuracy: float | None
+    macro_f1: float
+    oos_precision: float | None
+    oos_recall: float | None
+    answered: float  # share of texts given a label
+    ece: float  # calibration error of the top confidence, in-scope texts
+    per_label: dict[str, dict[str, float]] = field(default_factory=dict)
+    confused: list[tuple[str, str, int]] = field(default_factory=list)  # gold, predicted, count
+    errors: list[dict] = field(default_factory=list)
+    gold: list[str] = field(default_factory=list, repr=False)
+    predicted: list[str] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        keys = ("n", "accuracy", "in_scope_accuracy", "macro_f1", "oos_precision", "oos_recall",
+                "answered", "ece", "per_label")  # fmt: skip
+        return {**{k: getattr(self, k) for k in keys},
+                "confused": [{"gold": g, "predicted": p, "count": c} for g, p, c in self.confused]}  # fmt: skip
+
+    def to_text(self, top: int = 10) -> str:
+        pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+        lines = [
+            f"texts                  {self.n}",
+            f"accuracy               {pct(self.accuracy)}",
+            f"in-scope accuracy      {pct(self.in_scope_accuracy)}",
+            f"macro-F1               {pct(self.macro_f1)}",
+            f"out-of-scope precision {pct(self.oos_precision)}",
+            f"out-of-scope recall    {pct(self.oos_recall)}",
+            f"answered               {pct(self.answered)}",
+            f"calibration error (ECE){self.ece:8.3f}",
+            "",
+            f"{'label':32} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>7}",
+        ]
+        for label, m in sorted(self.per_label.items(), key=lambda kv: kv[1]["f1"]):
+            lines.append(
+                f"{label[:32]:32} {m['precision']:9.1%} {m['recall']:7.1%} {m['f1']:6.1%} {m['support']:7d}"
+            )
+        if self.confused:
+            lines += ["", "most confused (gold -> predicted: count)"]
+            lines += [f"  {g} -> {p}: {c}" for g, p, c in self.confused[:top]]
+        return "\n".join(lines)
+
+
+def evaluate(model, data: LabelledTexts) -> EvaluationReport:
+    """Score ``model`` (a trained TextClassifier) on labelled texts."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    preds = model.predict_many(data.texts, k=1)
+    known = set(model.labels)
+    gold = [
+        lb if lb in known and not model.is_out_of_scope_label(lb) else NO_LABEL
+        for lb in data.labels
+    ]
+    predicted = [p.label if p.label is not None else NO_LABEL for p in preds]
+    g, pr = np.array(gold), np.array(predicted)
+    in_scope = g != NO_LABEL
+    names = sorted(set(gold) | set(predicted))
+    p, r, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=names, zero_division=0
+    )
+    per_label = {n: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f1[i]),
+                     "support": int(support[i])} for i, n in enumerate(names) if n != NO_LABEL}  # fmt: skip
+    present = [n for n in names if n != NO_LABEL and per_label[n]["support"] > 0]
+    oos_p = oos_r = None
+    if (~in_scope).any():
+        oos_r = float((pr[~in_scope] == NO_LABEL).mean())
+        oos_p = float((g[pr == NO_LABEL] == NO_LABEL).mean()) if (pr == NO_LABEL).any() else 0.0
+    # calibration of the model's own top answer, before the reject rule: in-scope texts
+    conf = np.array([q.ranking[0][1] if q.ranking else 0.0 for q in preds])
+    top = np.array([q.ranking[0][0] if q.ranking else NO_LABEL for q in preds])
+    ece = expected_calibration_error(conf[in_scope], (top == g)[in_scope])
+    pairs = Counter((a, b) for a, b in zip(gold, predicted, strict=True) if a != b)
+    errors = [{"text": t, "gold": a, "predicted": b, "confidence": round(q.confidence, 4),
+               "reason": q.reason} for t, a, b, q in zip(data.texts, gold, predicted, preds, strict=True)
+              if a != b]  # fmt: skip
+    return EvaluationReport(
+        n=len(gold), accuracy=float((g == pr).mean()) if len(g) else 0.0,
+        in_scope_accuracy=float((g == pr)[in_scope].mean()) if in_scope.any() else None,
+        macro_f1=float(np.mean([per_label[n]["f1"] for n in present])) if present else 0.0,
+        oos_precision=oos_p, oos_recall=oos_r, answered=float((pr != NO_LABEL).mean()),
+        ece=ece, per_label=per_label, confused=[(a, b, c) for (a, b), c in pairs.most_common()],
+        errors=errors, gold=gold, predicted=predicted,
+    )  # fmt: skip
+
+
+def write_report(report: EvaluationReport, folder: Path, title: str = "") -> dict[str, Path]:
+    """``report.json``, ``errors.json`` and ``confusion.png`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"report": folder / "report.json", "errors": folder / "errors.json",
+             "confusion": folder / "confusion.png"}  # fmt: skip
+    atomic_write_json(paths["report"], report.to_dict())
+    atomic_write_json(paths["errors"], report.errors)
+    plot_confusion(report, paths["confusion"], title)
+    return paths
+
+
+def plot_confusion(report: EvaluationReport, out: Path, title: str = "", top: int = 25) -> Path:
+    """Row-normalised confusion matrix (labels sorted, the diagonal shows recall) beside a bar
+    chart of the most confused pairs; tick labels shrink with the number of labels so that 77+
+    stay readable at the figure's size."""
+    from textkit.plots import _pyplot
+
+    plt = _pyplot()
+    labels = sorted(set(report.gold) | set(report.predicted))
+    index = {lb: i for i, lb in enumerate(labels)}
+    m = np.zeros((len(labels), len(labels)))
+    for a, b in zip(report.gold, report.predicted, strict=True):
+        m[index[a], index[b]] += 1
+    m = m / np.maximum(m.sum(1, keepdims=True), 1)
+    n = len(labels)
+    side = min(max(6.0, 0.16 * n), 22.0)
+    font = max(4.0, min(9.0, 600 / max(n, 1) / 4))
+    fig, (ax, bars) = plt.subplots(
+        1, 2, figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 7]}
+    )
+    image = ax.imshow(m, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks(range(n), labels, rotation=90, fontsize=font)
+    ax.set_yticks(range(n), labels, fontsize=font)
+    ax.set(xlabel="predicted", ylabel="gold", title=title or "confusion (rows sum to 1)")
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
+    pairs = report.confused[:top]
+    if pairs:
+        names = [f"{g} -> {p}" for g, p, _ in pairs][::-1]
+        bars.barh(range(len(pairs)), [c for _, _, c in pairs][::-1], color="C3")
+        bars.set_yticks(range(len(pairs)), names, fontsize=8)
+        bars.yaxis.tick_right()
+    bars.set(title=f"most confused pairs (top {len(pairs)})", xlabel="texts")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def cross_validate(make_model, data: LabelledTexts, k: int = 5, seed: int = 0) -> dict:
+    """Accuracy and macro-F1 over ``k`` stratified folds of ``data``: each fold is evaluated by a
+    model ``make_model()`` trained on the others (in memory)."""
+    from textkit.checks import check_number
+
+    check_number("k", k, 2, 100, integer=True)
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(data), dtype=np.int64)
+    for label in sorted(set(data.labels)):
+        rows = np.array([i for i, lb in enumerate(data.labels) if lb == label])
+        rng.shuffle(rows)
+        fold[rows] = np.arange(len(rows)) % k
+    scores = []
+    for f in range(k):
+        train = [i for i in range(len(data)) if fold[i] != f]
+        test = [i for i in range(len(data)) if fold[i] == f]
+        model = make_model()
+        model.fit(
+            LabelledTexts(
+                [data.texts[i] for i in train], [data.labels[i] for i in train], data.source
+            )
+        )
+        rep = evaluate(
+            model, LabelledTexts([data.texts[i] for i in test], [data.labels[i] for i in test])
+        )
+        scores.append((rep.accuracy, rep.macro_f1))
+    acc, f1 = np.array(scores).T
+    return {"folds": k, "accuracy_mean": float(acc.mean()), "accuracy_sd": float(acc.std(ddof=1)),
+            "macro_f1_mean": float(f1.mean()), "macro_f1_sd": float(f1.std(ddof=1)),
+            "per_fold": [{"accuracy": float(a), "macro_f1": float(b)} for a, b in scores]}  # fmt: skip
