@@ -81,7 +81,10 @@ class TextClassifier(Estimator):
     DEFAULT_FEATURES: ClassVar[FeatureConfig] = FeatureConfig()
     DEFAULT_EPOCHS: ClassVar[float] = 6
     DEFAULT_LR: ClassVar[float] = 1e-2
-    MIN_STEPS: ClassVar[int] = 200
+    MIN_STEPS: ClassVar[int] = 100
+    CROSS_FIT_BELOW: ClassVar[int] = 1000  # texts: smaller sets are cross-fitted, not split
+    CROSS_FIT_FOLDS: ClassVar[int] = 5
+    NO_VALIDATION_THRESHOLD: ClassVar[float] = 0.25  # the classic tutorials' ERROR_THRESHOLD
     RUN_FILES = (WEIGHTS, METRICS, LOSS_PLOT, STATE, VOCAB, PIPELINE_FILE)
 
     def __init__(self, config: ClassifierConfig | None = None, *, pipeline: Pipeline | None = None,
@@ -125,7 +128,12 @@ class TextClassifier(Estimator):
         self.labels = sorted(set(data.labels))
         index = {lb: i for i, lb in enumerate(self.labels)}
         y = np.array([index[lb] for lb in data.labels], dtype=np.int64)
-        train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
+        cross_fit = 0 < len(data) < self.CROSS_FIT_BELOW and self.config.val_fraction > 0
+        if cross_fit:  # a small set: every text validates (out of fold), and all of them train
+            out_of_fold = self._cross_fit(data, y, train_config)
+            train_rows, val_rows = np.arange(len(data)), np.zeros(0, dtype=np.int64)
+        else:
+            train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
         cfg = train_config or self.default_train_config(len(train_rows))
         cfg.validate()
         texts = data.texts
@@ -139,8 +147,11 @@ class TextClassifier(Estimator):
                 self.folder = folder
                 self._write_static(folder)
                 fit = self._fit_mlp if self.config.classifier == "mlp" else self._fit_sklearn
-                result = fit(folder, cfg, (x_train, y[train_rows]), (x_val, y[val_rows]), data, log)
-                self._calibrate(x_val, y[val_rows], x_train, y[train_rows])
+                result = fit(folder, cfg, (x_train, y[train_rows]), (x_val, y[val_rows]), log, out is not None)
+                if cross_fit:
+                    self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
+                else:
+                    self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
                 self._write_config(folder)
             self.folder = folder if out is not None else None
         return result
@@ -180,12 +191,12 @@ class TextClassifier(Estimator):
         w = np.where(counts > 0, len(y) / (len(self.labels) * np.maximum(counts, 1)), 0.0)
         return w.astype(np.float32)
 
-    def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, data: LabelledTexts, log):
+    def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
         from textkit.classify.net import BagMLP
         from textkit.classify.task import ClassifierTask
         from textkit.training.loop import Trainer
 
-        trainer = Trainer(cfg, folder, fingerprint=None, log=log)  # seeds before the net is built
+        trainer = Trainer(cfg, folder, log=log, plot=plot)  # seeds before the net is built
         net = BagMLP(
             self.featurizer.n_features, len(self.labels), self.config.hidden, self.config.dropout
         )
@@ -208,7 +219,7 @@ class TextClassifier(Estimator):
     def _set_mlp_arrays(self, state: dict[str, np.ndarray]) -> None:
         self.arrays = {k: np.asarray(v, dtype=np.float32) for k, v in state.items() if k != "idf"}
 
-    def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, val, data, log):
+    def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
         """The scikit-learn baselines: fitted once, their learned arrays stored (no pickle)."""
         x, y = train[0].to_scipy(), train[1]
         if len(np.unique(y)) != len(self.labels):  # stratified_split keeps every label in training
@@ -246,9 +257,10 @@ class TextClassifier(Estimator):
         self.info.update(best_metrics=row, training={"seed": cfg.seed}, trained_on="cpu",
                          num_params=int(sum(v.size for v in self.arrays.values())))  # fmt: skip
         self._write_config(folder)
-        from textkit.plots import plot_metrics
+        if plot:
+            from textkit.plots import plot_metrics
 
-        plot_metrics(folder, LOSS_UNIT)
+            plot_metrics(folder, LOSS_UNIT)
         return runlog.result(0, "fitted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
     def _val_metrics(self, x: SparseRows, y: np.ndarray) -> dict[str, float]:
@@ -261,27 +273,56 @@ class TextClassifier(Estimator):
         f1 = _macro_f1(pred, y)
         return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
 
-    def _calibrate(
-        self, x_val: SparseRows, y_val: np.ndarray, x_train: SparseRows, y_train: np.ndarray
-    ) -> None:
-        """Temperature and threshold from the validation split (the training split when there is
-        none: then no temperature is learnt and the threshold is cautious)."""
+    def _cross_fit(self, data: LabelledTexts, y: np.ndarray, train_config: TrainConfig | None) -> np.ndarray:
+        """Out-of-fold logits of every text: ``CROSS_FIT_FOLDS`` models, each trained (in memory,
+        same settings) on the other folds, score the texts they never saw.  On a small data set
+        this grounds calibration and the threshold on all of it instead of a handful held out."""
+        from dataclasses import replace
+
+        k = self.CROSS_FIT_FOLDS
+        rng = np.random.default_rng(train_config.seed if train_config else 0)
+        fold = np.zeros(len(y), dtype=np.int64)
+        for label in np.unique(y):
+            rows = np.flatnonzero(y == label)
+            rng.shuffle(rows)
+            fold[rows] = np.arange(len(rows)) % k
+        logits = np.full((len(y), len(self.labels)), -1e9)
+        for f in range(k):
+            train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+            if len(test) == 0 or len(np.unique(y[train])) < 2:
+                continue
+            clone = type(self)(replace(self.config, val_fraction=0.0), pipeline=self.pipeline,
+                               features=self.feature_config)  # fmt: skip
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TextkitWarning)
+                clone.fit(LabelledTexts([data.texts[i] for i in train], [data.labels[i] for i in train],
+                                        data.source), train_config=train_config)  # fmt: skip
+            columns = [self.labels.index(lb) for lb in clone.labels]
+            scores = clone._logits_rows(clone.featurizer.transform(data.texts[i] for i in test))
+            logits[np.ix_(test, columns)] = scores
+        return logits
+
+    def _calibrate_on(self, logits: np.ndarray, y: np.ndarray, method: str) -> None:
+        """Temperature and threshold from validation logits (none: no temperature is learnt and
+        the threshold falls back to ``NO_VALIDATION_THRESHOLD``)."""
         c = self.config
-        x, y = (x_val, y_val) if len(y_val) else (x_train, y_train)
-        logits = self._logits_rows(x)
-        self.temperature = fit_temperature(logits, y) if c.calibrate and len(y_val) else 1.0
-        probs = softmax(logits, self.temperature)
+        self.temperature = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
+        probs = softmax(logits, self.temperature) if len(y) else np.zeros((0, len(self.labels)))
         pred, conf = probs.argmax(1), probs.max(1)
         oos = np.array([self.is_out_of_scope_label(self.labels[i]) for i in y], dtype=bool)
         correct = pred == y
         if c.threshold is not None:
             self.threshold = c.threshold
-        else:
+        elif len(y):
             self.threshold = choose_threshold(conf, correct, ~oos, c.max_in_scope_loss)
+        else:
+            self.threshold = self.NO_VALIDATION_THRESHOLD
+        raw = softmax(logits).max(1) if len(y) else conf
         self.info["validation"] = {
-            "texts": len(y_val), "accuracy": float(correct.mean()) if len(y) else None,
-            "macro_f1": _macro_f1(pred, y), "ece": expected_calibration_error(conf, correct),
-            "ece_uncalibrated": expected_calibration_error(softmax(logits).max(1), correct),
+            "method": method if len(y) else "none", "texts": len(y),
+            "accuracy": float(correct.mean()) if len(y) else None, "macro_f1": _macro_f1(pred, y),
+            "ece": expected_calibration_error(conf, correct),
+            "ece_uncalibrated": expected_calibration_error(raw, correct),
             "temperature": self.temperature, "threshold": self.threshold,
         }  # fmt: skip
 

@@ -43,7 +43,7 @@ INTENT_KINDS = ("intent",)
 @pipeline_options()
 @training_options(
     lr_help="Peak learning rate. [default: 0.01]",
-    steps_help="Stop after this many steps. [default: 6 epochs, at least 200 steps]",
+    steps_help="Stop after this many steps. [default: 6 epochs, at least 100 steps]",
 )
 def train_intent(data, **o):
     """Train an intent classifier on DATA: an intents.json (tags, patterns, responses), a CSV/TSV

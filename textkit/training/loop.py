@@ -134,9 +134,10 @@ class Trainer:
         resume: bool = False,
         fingerprint: str | None = None,
         log: Callable[[str], None] | None = None,
+        plot: bool = True,
     ) -> None:
         cfg.validate()
-        self.cfg, self.folder = cfg, folder
+        self.cfg, self.folder, self.plot = cfg, folder, plot
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
         self.saved_state: dict | None = None
         if resume:
@@ -155,9 +156,10 @@ class Trainer:
         if self.saved_state is not None:
             run.restore(self.saved_state)
         result = run.loop()
-        from textkit.plots import plot_metrics
+        if self.plot:  # a throw-away run (e.g. one fold of a cross-fit) needs no picture
+            from textkit.plots import plot_metrics
 
-        plot_metrics(self.folder, task.loss_unit)
+            plot_metrics(self.folder, task.loss_unit)
         return result
 
 
