@@ -210,5 +210,5 @@ def test_another_kind_of_folder_and_corrupt_weights(tmp_path, trained, intent_mo
     shutil.copytree(intent_model, broken)
     data = (broken / "model.safetensors").read_bytes()
     (broken / "model.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(TextkitError, match="corrupt or truncated|does not match"):
+    with pytest.raises(TextkitError, match=r"corrupt or truncated|does not match"):
         IntentClassifier.load(broken)
