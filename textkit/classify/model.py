@@ -147,7 +147,14 @@ class TextClassifier(Estimator):
                 self.folder = folder
                 self._write_static(folder)
                 fit = self._fit_mlp if self.config.classifier == "mlp" else self._fit_sklearn
-                result = fit(folder, cfg, (x_train, y[train_rows]), (x_val, y[val_rows]), log, out is not None)
+                result = fit(
+                    folder,
+                    cfg,
+                    (x_train, y[train_rows]),
+                    (x_val, y[val_rows]),
+                    log,
+                    out is not None,
+                )
                 if cross_fit:
                     self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
                 else:
@@ -273,7 +280,9 @@ class TextClassifier(Estimator):
         f1 = _macro_f1(pred, y)
         return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
 
-    def _cross_fit(self, data: LabelledTexts, y: np.ndarray, train_config: TrainConfig | None) -> np.ndarray:
+    def _cross_fit(
+        self, data: LabelledTexts, y: np.ndarray, train_config: TrainConfig | None
+    ) -> np.ndarray:
         """Out-of-fold logits of every text: ``CROSS_FIT_FOLDS`` models, each trained (in memory,
         same settings) on the other folds, score the texts they never saw.  On a small data set
         this grounds calibration and the threshold on all of it instead of a handful held out."""
