@@ -61,7 +61,7 @@ def test_evaluate_intent_writes_the_report_png_and_errors(bot_dir, workdir, run)
     assert (
         "in-scope accuracy" in r.stdout
         and "out-of-scope recall" in r.stdout
-        and "(ECE)" in r.stdout
+        and "calibration error ECE" in r.stdout
     )
     out = bot_dir / "evaluation"
     assert (out / "confusion.png").read_bytes()[:4] == b"\x89PNG"

@@ -53,7 +53,7 @@ class EvaluationReport:
             f"out-of-scope precision {pct(self.oos_precision)}",
             f"out-of-scope recall    {pct(self.oos_recall)}",
             f"answered               {pct(self.answered)}",
-            f"calibration error (ECE){self.ece:8.3f}",
+            f"calibration error ECE  {self.ece:.3f}",
             "",
             f"{'label':32} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>7}",
         ]
@@ -135,7 +135,7 @@ def plot_confusion(report: EvaluationReport, out: Path, title: str = "", top: in
     m = m / np.maximum(m.sum(1, keepdims=True), 1)
     n = len(labels)
     side = min(max(6.0, 0.16 * n), 22.0)
-    font = max(4.0, min(9.0, 600 / max(n, 1) / 4))
+    font = max(4.0, min(9.0, 0.75 * side * 72 / max(n, 1)))  # 3/4 of each label's row height
     fig, (ax, bars) = plt.subplots(
         1, 2, figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 7]}
     )
