@@ -20,6 +20,7 @@ _EXPORTS = {
     "TrainResult": "textkit.training.runlog",
     "IntentClassifier": "textkit.intent.model",
     "Chatbot": "textkit.intent.chatbot",
+    "AuthorClassifier": "textkit.authorship.model",
     "Prediction": "textkit.classify.model",
     "ClassifierConfig": "textkit.classify.config",
     "FeatureConfig": "textkit.classify.config",

@@ -23,6 +23,9 @@ KINDS: dict[str, Kind] = {
         Kind("charrnn", "textkit.charrnn.rnn:CharRNN", "val_loss", "val loss"),
         Kind("charmarkov", "textkit.charrnn.markov:CharMarkov", "val_loss", "val loss"),
         Kind("intent", "textkit.intent.model:IntentClassifier", "val_accuracy", "accuracy", True),
+        Kind(
+            "author", "textkit.authorship.model:AuthorClassifier", "val_accuracy", "accuracy", True
+        ),
     )
 }
 

@@ -10,6 +10,7 @@ from textkit.errors import TextkitError
 
 CLASSIFIERS = ("mlp", "nb", "linear")
 WEIGHTINGS = ("tfidf", "counts", "binary")
+CHAR_SPANS = ("words", "text")
 MONITORS = ("val_macro_f1", "val_accuracy", "val_loss")
 DEFAULT_OOS_LABELS = ("oos", "out_of_scope", "out-of-scope")
 
@@ -35,6 +36,7 @@ class FeatureConfig:
 
     word_ngrams: tuple[int, int] | None = (1, 2)
     char_ngrams: tuple[int, int] | None = (2, 5)  # None: words only
+    char_span: str = "words"  # words: n-grams inside each token (char_wb); text: across tokens too
     weighting: str = "tfidf"  # tfidf | counts | binary
     sublinear_tf: bool = True  # 1 + log(count) instead of the count
     min_count: int = 1  # keep word features seen in at least this many training texts
@@ -47,6 +49,7 @@ class FeatureConfig:
         if self.word_ngrams is None and self.char_ngrams is None:
             raise TextkitError("word_ngrams and char_ngrams can't both be off: no features")
         check_choice("weighting", self.weighting, WEIGHTINGS)
+        check_choice("char_span", self.char_span, CHAR_SPANS)
         if not isinstance(self.sublinear_tf, bool):
             raise TextkitError(f"sublinear_tf must be true or false, got {self.sublinear_tf!r}")
         check_number("min_count", self.min_count, 1, 10**9, integer=True)

@@ -3,7 +3,7 @@ calibration error, out-of-scope detection, the worst-confused pairs, a confusion
 stays legible with 77+ labels, and the misclassified examples as JSON.
 
 A gold label the model never saw, or one of its out-of-scope labels, is out of scope: the right
-answer is "no label".  Out-of-scope answers count as wrong for in-scope texts.
+answer is "no label" (shown as the model's ``NO_ANSWER``, e.g. "(out of scope)").  Out-of-scope answers count as wrong for in-scope texts.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import numpy as np
 from textkit.classify.calibration import expected_calibration_error
 from textkit.classify.data import LabelledTexts
 from textkit.modelio import atomic_path, atomic_write_json
-
-NO_LABEL = "(out of scope)"
 
 
 @dataclass
@@ -73,28 +71,27 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
 
     preds = model.predict_many(data.texts, k=1)
     known = set(model.labels)
-    gold = [
-        lb if lb in known and not model.is_out_of_scope_label(lb) else NO_LABEL
-        for lb in data.labels
-    ]
-    predicted = [p.label if p.label is not None else NO_LABEL for p in preds]
+    no = model.NO_ANSWER
+    gold = [lb if lb in known and not model.is_out_of_scope_label(lb) else no for lb in data.labels]
+    predicted = [p.label if p.label is not None else no for p in preds]
     g, pr = np.array(gold), np.array(predicted)
-    in_scope = g != NO_LABEL
+    in_scope = g != no
     names = sorted(set(gold) | set(predicted))
     p, r, f1, support = precision_recall_fscore_support(
         gold, predicted, labels=names, zero_division=0
     )
     per_label = {n: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f1[i]),
-                     "support": int(support[i])} for i, n in enumerate(names) if n != NO_LABEL}  # fmt: skip
-    present = [n for n in names if n != NO_LABEL and per_label[n]["support"] > 0]
+                     "support": int(support[i])} for i, n in enumerate(names) if n != no}  # fmt: skip
+    present = [n for n in names if n != no and per_label[n]["support"] > 0]
     oos_p = oos_r = None
     if (~in_scope).any():
-        oos_r = float((pr[~in_scope] == NO_LABEL).mean())
-        oos_p = float((g[pr == NO_LABEL] == NO_LABEL).mean()) if (pr == NO_LABEL).any() else 0.0
+        oos_r = float((pr[~in_scope] == no).mean())
+        oos_p = float((g[pr == no] == no).mean()) if (pr == no).any() else 0.0
     # calibration of the model's own top answer, before the reject rule: in-scope texts
     conf = np.array([q.ranking[0][1] if q.ranking else 0.0 for q in preds])
-    top = np.array([q.ranking[0][0] if q.ranking else NO_LABEL for q in preds])
+    top = np.array([q.ranking[0][0] if q.ranking else no for q in preds])
     ece = expected_calibration_error(conf[in_scope], (top == g)[in_scope])
+    answered = float((pr != no).mean())
     pairs = Counter((a, b) for a, b in zip(gold, predicted, strict=True) if a != b)
     errors = [{"text": t, "gold": a, "predicted": b, "confidence": round(q.confidence, 4),
                "reason": q.reason} for t, a, b, q in zip(data.texts, gold, predicted, preds, strict=True)
@@ -103,10 +100,36 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
         n=len(gold), accuracy=float((g == pr).mean()) if len(g) else 0.0,
         in_scope_accuracy=float((g == pr)[in_scope].mean()) if in_scope.any() else None,
         macro_f1=float(np.mean([per_label[n]["f1"] for n in present])) if present else 0.0,
-        oos_precision=oos_p, oos_recall=oos_r, answered=float((pr != NO_LABEL).mean()),
+        oos_precision=oos_p, oos_recall=oos_r, answered=answered,
         ece=ece, per_label=per_label, confused=[(a, b, c) for (a, b), c in pairs.most_common()],
         errors=errors, gold=gold, predicted=predicted,
     )  # fmt: skip
+
+
+def answer_curve(
+    model,
+    data: LabelledTexts,
+    thresholds: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+) -> list[dict]:
+    """The "don't know" trade-off: for each confidence threshold, the share of in-scope texts
+    answered and the accuracy on those answered (the model's own threshold is marked)."""
+    known = set(model.labels)
+    rows = [(t, lb) for t, lb in zip(data.texts, data.labels, strict=True)
+            if lb in known and not model.is_out_of_scope_label(lb)]  # fmt: skip
+    preds = model.predict_many([t for t, _ in rows], threshold=0.0, k=2)
+    conf = np.array([p.ranking[0][1] if p.ranking else 0.0 for p in preds])
+    margin_ok = np.array([model.reject_rule(0.0).reason(np.array([c for _, c in p.ranking] + [0.0]), False) is None
+                          if p.ranking else False for p in preds])  # fmt: skip
+    right = np.array(
+        [bool(p.ranking) and p.ranking[0][0] == lb for p, (_, lb) in zip(preds, rows, strict=True)]
+    )
+    out = []
+    for t in sorted({*thresholds, round(model.threshold, 3)}):
+        answered = (conf >= t) & margin_ok
+        out.append({"threshold": float(t), "answered": float(answered.mean()) if len(rows) else 0.0,
+                    "accuracy_answered": float(right[answered].mean()) if answered.any() else 0.0,
+                    "model": abs(t - round(model.threshold, 3)) < 1e-9})  # fmt: skip
+    return out
 
 
 def write_report(report: EvaluationReport, folder: Path, title: str = "") -> dict[str, Path]:

@@ -79,7 +79,9 @@ class Featurizer:
             lo, hi = self.config.word_ngrams
             for n in range(lo, hi + 1):
                 out.extend(WORD + " ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-        if self.config.char_ngrams:
+        if self.config.char_ngrams and self.config.char_span == "text":
+            out.extend(self._char_grams(" ".join(tokens)))
+        elif self.config.char_ngrams:
             cache = self._char_cache
             for tok in tokens:
                 grams = cache.get(tok)

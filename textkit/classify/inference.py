@@ -15,12 +15,15 @@ def numpy_forward(
     arrays: dict[str, np.ndarray], ids: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
     """Logits of one text (eval mode) from the saved arrays of a BagMLP."""
-    h = (
-        weights @ arrays["bag.weight"][ids]
-        if len(ids)
-        else np.zeros(arrays["norm.weight"].shape, np.float32)
-    )
-    mu, var = h.mean(), h.var()
+    hidden = arrays["norm.weight"].shape[0]
+    h = weights @ arrays["bag.weight"][ids] if len(ids) else np.zeros(hidden, np.float32)
+    return hidden_to_logits(arrays, h)
+
+
+def hidden_to_logits(arrays: dict[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+    """LayerNorm, GELU and the output layer over the last axis of bag sums ``h`` (one text, or
+    a batch of variants of it)."""
+    mu, var = h.mean(-1, keepdims=True), h.var(-1, keepdims=True)
     h = (h - mu) / np.sqrt(var + 1e-5) * arrays["norm.weight"] + arrays["norm.bias"]
     h = 0.5 * h * (1 + _erf(h / math.sqrt(2)))  # exact GELU, as torch's default
     return h @ arrays["out.weight"].T + arrays["out.bias"]

@@ -85,6 +85,10 @@ class TextClassifier(Estimator):
     CROSS_FIT_BELOW: ClassVar[int] = 1000  # texts: smaller sets are cross-fitted, not split
     CROSS_FIT_FOLDS: ClassVar[int] = 5
     NO_VALIDATION_THRESHOLD: ClassVar[float] = 0.25  # the classic tutorials' ERROR_THRESHOLD
+    REJECT_UNKNOWN: ClassVar[bool] = True  # text with no known word is out of scope
+    NO_ANSWER: ClassVar[str] = "(out of scope)"  # how reports and the CLI show "no label"
+    FEW_EXAMPLES: ClassVar[int] = 2  # warn about labels with fewer training texts than this
+    LABEL_NAME: ClassVar[str] = "label"  # how messages name a label ("intent", "author")
     RUN_FILES = (WEIGHTS, METRICS, LOSS_PLOT, STATE, VOCAB, PIPELINE_FILE)
 
     def __init__(self, config: ClassifierConfig | None = None, *, pipeline: Pipeline | None = None,
@@ -182,10 +186,11 @@ class TextClassifier(Estimator):
             raise TextkitError(
                 f"{data.source}: every label is an out-of-scope label; nothing to learn"
             )
-        rare = sorted(lb for lb, n in counts.items() if n == 1)
+        rare = sorted((lb, n) for lb, n in counts.items() if n < self.FEW_EXAMPLES)
         if rare:
-            warnings.warn(f"{data.source}: {len(rare)} label(s) have a single example, too few to "
-                          f"learn or validate well: {', '.join(map(repr, rare[:10]))}",
+            listed = ", ".join(f"{lb!r} ({n})" for lb, n in rare[:10])
+            warnings.warn(f"{data.source}: {len(rare)} {self.LABEL_NAME}(s) with too few examples to "
+                          f"learn or validate well (fewer than {self.FEW_EXAMPLES}): {listed}",
                           TextkitWarning, stacklevel=3)  # fmt: skip
 
     def _remember_data(self, data: LabelledTexts) -> None:
@@ -402,7 +407,7 @@ class TextClassifier(Estimator):
         probs = softmax(self._logits_one(ids, w), self.temperature)
         order = np.argsort(-probs, kind="stable")
         ranking = [(self.labels[i], float(probs[i])) for i in order[:k]]
-        if known == 0:
+        if known == 0 and self.REJECT_UNKNOWN:
             return Prediction(text, None, 0.0, ranking, "no known words")
         top = self.labels[order[0]]
         reason = rule.reason(probs[order], self.is_out_of_scope_label(top))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from textkit.text.pipeline import NUMBER_MODES, STEMMERS, TOKENIZERS, Pipeline
+from textkit.text.pipeline import NUMBER_MODES, PLACEHOLDER_MODES, STEMMERS, TOKENIZERS, Pipeline
 from textkit.text.readers import FORMATS
 from textkit.training.config import MAX_SEED, OPTIMIZERS, SCHEDULES, TrainConfig
 
@@ -295,6 +295,13 @@ def pipeline_options() -> Callable:
              help="Keep punctuation tokens."),
         _opt("--numbers", type=click.Choice(NUMBER_MODES), default=d["numbers"],
              help="Numbers: keep, drop, or replace with <num>."),
+        _opt("--html/--no-html", default=d["html"], show_default=True, help="Decode HTML entities (&amp; -> &)."),
+        _opt("--urls", type=click.Choice(PLACEHOLDER_MODES), default=d["urls"],
+             help="URLs: keep, replace with <url>, or drop."),
+        _opt("--mentions", type=click.Choice(PLACEHOLDER_MODES), default=d["mentions"],
+             help="@handles: keep, replace with <user>, or drop."),
+        _opt("--max-repeat", type=Number(1, 100, integer=True),
+             help="Shorten runs of a repeated character to this many (soooo -> sooo with 3)."),
         _opt("--stopwords", metavar="none|english|@FILE", default="none",
              help="Remove stop words: the built-in English list, or one word per line from FILE."),
         _opt("--stem", type=click.Choice(["none", *STEMMERS]), default="none", help="Stemmer."),
@@ -305,8 +312,19 @@ def pipeline_options() -> Callable:
     )  # fmt: skip
 
 
-def pipeline_from(opts: dict) -> Pipeline:
-    """The Pipeline a command's options describe (or the one ``--pipeline`` names)."""
+PIPELINE_OPTION_FIELDS = {"lower": "lowercase", "unicode_form": "unicode_form",
+                          "strip_accents": "strip_accents", "tokenizer": "tokenizer",
+                          "pattern": "pattern", "punctuation": "punctuation", "numbers": "numbers",
+                          "stopwords": "stopwords", "stem": "stemmer", "ngrams": "ngrams",
+                          "min_length": "min_length", "html": "html", "urls": "urls",
+                          "mentions": "mentions", "max_repeat": "max_repeat"}  # fmt: skip
+
+
+def pipeline_from(opts: dict, base: Pipeline | None = None) -> Pipeline:
+    """The Pipeline a command's options describe, or the one ``--pipeline`` names.  With
+    ``base`` (a model kind's default), only the options typed on the command line change it."""
+    from dataclasses import replace
+
     from textkit.errors import TextkitError
     from textkit.text.io import read_small_text
     from textkit.text.pipeline import DEFAULT_PATTERN
@@ -321,16 +339,20 @@ def pipeline_from(opts: dict) -> Pipeline:
     else:
         raise click.BadParameter(f"{stopwords!r}: use none, english or @FILE",
                                  param_hint="'--stopwords'")  # fmt: skip
+    values = {
+        "lowercase": opts["lower"], "unicode_form": None if opts["unicode_form"] == "none" else opts["unicode_form"],
+        "strip_accents": opts["strip_accents"], "tokenizer": opts["tokenizer"],
+        "pattern": opts["pattern"] or DEFAULT_PATTERN, "punctuation": opts["punctuation"],
+        "numbers": opts["numbers"], "stopwords": words,
+        "stemmer": None if opts["stem"] == "none" else opts["stem"], "ngrams": tuple(opts["ngrams"]),
+        "min_length": opts["min_length"], "html": opts["html"], "urls": opts["urls"],
+        "mentions": opts["mentions"], "max_repeat": opts["max_repeat"],
+    }  # fmt: skip
+    if base is not None:
+        typed = typed_options(tuple(PIPELINE_OPTION_FIELDS))
+        values = {PIPELINE_OPTION_FIELDS[n]: values[PIPELINE_OPTION_FIELDS[n]] for n in typed}
     try:
-        return Pipeline(
-            lowercase=opts["lower"],
-            unicode_form=None if opts["unicode_form"] == "none" else opts["unicode_form"],
-            strip_accents=opts["strip_accents"], tokenizer=opts["tokenizer"],
-            pattern=opts["pattern"] or DEFAULT_PATTERN, punctuation=opts["punctuation"],
-            numbers=opts["numbers"], stopwords=words,
-            stemmer=None if opts["stem"] == "none" else opts["stem"],
-            ngrams=tuple(opts["ngrams"]), min_length=opts["min_length"],
-        )  # fmt: skip
+        return replace(base, **values) if base is not None else Pipeline(**values)
     except TextkitError as exc:
         raise click.UsageError(str(exc)) from None
 

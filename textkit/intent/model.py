@@ -26,6 +26,7 @@ class IntentClassifier(TextClassifier):
     KIND = "intent"
     RUN_FILES = (*TextClassifier.RUN_FILES, INTENTS_FILE)
     DEFAULT_PIPELINE: ClassVar[Pipeline] = Pipeline(numbers="replace")
+    LABEL_NAME = "intent"
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

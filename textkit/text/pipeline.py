@@ -13,6 +13,7 @@ from the tokens it has cached or from the ``pipeline.json`` a model was saved wi
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import unicodedata
@@ -28,7 +29,13 @@ TOKENIZERS = ("regexp", "treebank", "tweet", "whitespace")
 STEMMERS = ("porter", "snowball", "lancaster")
 NUMBER_MODES = ("keep", "drop", "replace")
 # numbers with separators (1,000 / 3.5), words with inner apostrophes or hyphens, punctuation
-DEFAULT_PATTERN = r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?!\w)|\w+(?:['’\-]\w+)*|[^\w\s]"
+# placeholders (<url>, <user>), numbers with separators (1,000 / 3.5), words with inner
+# apostrophes or hyphens, punctuation
+DEFAULT_PATTERN = r"<[a-z]+>|\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?!\w)|\w+(?:['’\-]\w+)*|[^\w\s]"
+PLACEHOLDER_MODES = ("keep", "replace", "drop")
+URL_TOKEN, USER_TOKEN = "<url>", "<user>"
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w@])@\w+")
 NUMBER_TOKEN = "<num>"
 PIPELINE_FILE = "pipeline.json"
 FORMAT_VERSION = 1
@@ -50,6 +57,10 @@ class Pipeline:
     pattern: str = DEFAULT_PATTERN  # for tokenizer="regexp"
     punctuation: bool = False  # keep punctuation tokens?
     numbers: str = "keep"  # keep | drop | replace (with "<num>")
+    html: bool = False  # decode HTML entities (&amp; -> &) first
+    urls: str = "keep"  # keep | replace (with "<url>") | drop
+    mentions: str = "keep"  # keep | replace @handles (with "<user>") | drop
+    max_repeat: int | None = None  # "soooo" -> "sooo" with 3: elongation kept as a signal
     stopwords: str | tuple[str, ...] | None = None  # "english", some words, or None
     stemmer: str | None = None
     ngrams: tuple[int, ...] = (1,)
@@ -59,7 +70,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
-        for name in ("lowercase", "strip_accents", "punctuation"):
+        for name in ("lowercase", "strip_accents", "punctuation", "html"):
             if not isinstance(getattr(self, name), bool):
                 raise TextkitError(f"pipeline setting {name} must be true or false, "
                                    f"got {getattr(self, name)!r}")  # fmt: skip
@@ -70,6 +81,11 @@ class Pipeline:
                 )
         check_number("min_length", self.min_length, 1, 1000, integer=True)
         check_number("cache_size", self.cache_size, 0, 10**9, integer=True)
+        check_number("max_repeat", self.max_repeat, 1, 100, integer=True, optional=True)
+        for name in ("urls", "mentions"):
+            if getattr(self, name) not in PLACEHOLDER_MODES:
+                raise TextkitError(f"pipeline setting {name} must be one of {PLACEHOLDER_MODES}, "
+                                   f"got {getattr(self, name)!r}")  # fmt: skip
         if isinstance(self.ngrams, (str, bytes)) or not isinstance(self.ngrams, (list, tuple)):
             raise TextkitError(f"n-gram sizes must be a list of integers (got {self.ngrams!r})")
         for n in self.ngrams:
@@ -142,6 +158,14 @@ class Pipeline:
     def normalise(self, text: str) -> str:
         if self.unicode_form:
             text = unicodedata.normalize(self.unicode_form, text)
+        if self.html:
+            text = html.unescape(text)
+        if self.urls != "keep":
+            text = _URL.sub(f" {URL_TOKEN} " if self.urls == "replace" else " ", text)
+        if self.mentions != "keep":
+            text = _MENTION.sub(f" {USER_TOKEN} " if self.mentions == "replace" else " ", text)
+        if self.max_repeat:
+            text = re.sub(rf"(.)\1{{{self.max_repeat},}}", r"\1" * self.max_repeat, text)
         if self.strip_accents:
             text = "".join(
                 c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
