@@ -131,6 +131,10 @@ def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
 
     IntentClassifier().fit(_REPO / "corpora" / "intents.json", root / "intent",
                            TrainConfig(max_steps=20, eval_every=10))  # fmt: skip
+    from textkit.authorship import AuthorClassifier
+
+    AuthorClassifier().fit(_REPO / "corpora" / "presidents.csv", root / "author",
+                           TrainConfig(max_steps=20, eval_every=10))  # fmt: skip
     return root
 
 
@@ -167,3 +171,24 @@ def intent_model(tmp_path_factory, intents_file) -> Path:
     path = tmp_path_factory.mktemp("intent") / "bot"
     IntentClassifier().fit(intents_file, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def presidents(repo):
+    """The shipped authorship example: State of the Union sentences of four presidents, as
+    (train, test) lists of (text, author)."""
+    import csv
+
+    with open(repo / "corpora" / "presidents.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return ([(r["text"], r["author"]) for r in rows if r["split"] == "train"],
+            [(r["text"], r["author"]) for r in rows if r["split"] == "test"])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def author_model(presidents):
+    from textkit.authorship import AuthorClassifier
+
+    clf = AuthorClassifier()
+    clf.fit(presidents[0])
+    return clf

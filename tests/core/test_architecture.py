@@ -93,12 +93,19 @@ TORCH_FREE = ["textkit", "textkit.cli", "textkit.modelio", "textkit.loading", "t
               "textkit.training.runlog", "textkit.charrnn", "textkit.charrnn.config",
               "textkit.text", "textkit.plots", "textkit.classify", "textkit.classify.model",
               "textkit.classify.features", "textkit.classify.inference", "textkit.intent",
-              "textkit.intent.model", "textkit.intent.chatbot"]  # fmt: skip
+              "textkit.intent.model", "textkit.intent.chatbot", "textkit.authorship",
+              "textkit.authorship.model"]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)
 def test_layers_that_must_not_import_torch(module):
     code = f"import sys, {module}; assert 'torch' not in sys.modules, 'torch imported'"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_command_line_starts_without_numpy():
+    code = "import sys; from textkit.cli import main; assert 'numpy' not in sys.modules, 'numpy imported'"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
 

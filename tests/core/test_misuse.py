@@ -16,8 +16,8 @@ def folders(kind_folders):
 
 
 USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10),
-        "intent": lambda m: m.predict("hello")}  # fmt: skip
-LABELS = {"charrnn": "vocab", "charmarkov": "vocab", "intent": "labels"}  # what each can't lose
+        "intent": lambda m: m.predict("hello"), "author": lambda m: m.predict("hello")}  # fmt: skip
+LABELS = {"charrnn": "vocab", "charmarkov": "vocab", "intent": "labels", "author": "labels"}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

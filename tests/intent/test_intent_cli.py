@@ -16,7 +16,10 @@ def bot_dir(workdir, intents_file, run):
     shutil.copy(intents_file, workdir / "intents.json")
     r = run("train-intent", "intents.json", "--name", "bot", "--max-steps", "150")
     assert r.exit_code == 0, r.output
-    assert re.search(r"validation accuracy [\d.]+% on 159 texts \(5-fold cross-fitting\), threshold 0\.\d+", r.stderr)
+    assert re.search(
+        r"validation accuracy [\d.]+% on 159 texts \(5-fold cross-fitting\), threshold 0\.\d+",
+        r.stderr,
+    )
     return workdir / "models" / "bot"
 
 
