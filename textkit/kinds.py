@@ -26,6 +26,10 @@ KINDS: dict[str, Kind] = {
         Kind(
             "author", "textkit.authorship.model:AuthorClassifier", "val_accuracy", "accuracy", True
         ),
+        Kind(
+            "word2vec", "textkit.embeddings.model:Word2Vec", "analogy_accuracy", "analogies", True
+        ),
+        Kind("doc2vec", "textkit.embeddings.model:Doc2Vec", "documents", "documents"),
     )
 }
 
@@ -39,4 +43,6 @@ def headline(config: dict) -> tuple[str, str] | None:
     value = best.get(kind.headline)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None
-    return kind.label, f"{value:.1%}" if kind.percent else f"{value:.4f}"
+    if kind.percent:
+        return kind.label, f"{value:.1%}"
+    return kind.label, f"{value:,}" if isinstance(value, int) else f"{value:.4f}"

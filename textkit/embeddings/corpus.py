@@ -1,0 +1,90 @@
+"""A corpus prepared once for gensim: read in any format the readers know, run through the
+model's Pipeline, written one document per line (the format of gensim's fast ``corpus_file``
+mode, which uses every core), and cached by the input's content and the pipeline, so training
+again with other settings skips the preprocessing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from textkit.atomic import atomic_path, atomic_write_json
+from textkit.errors import TextkitError
+from textkit.text.pipeline import Pipeline
+
+CACHE_FOLDER = ".cache"  # inside the models folder; hidden, so never listed as a model
+
+
+@dataclass
+class PreparedCorpus:
+    path: Path  # one document per line, tokens separated by spaces
+    tags: list[str]  # one per line: the document's tag
+    documents: int
+    tokens: int
+    source: str
+
+
+def _fingerprint(path: Path) -> str:
+    """SHA-256 of the input's bytes (of every file below it, for a folder), streamed."""
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+        with open(f, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def prepare(corpus: str | Path, pipeline: Pipeline, cache_dir: Path, *, tags: str = "line",
+            format: str = "auto", text_column: str | None = None, label_column: str | None = None,
+            json_key: str | None = None, encoding: str = "utf-8", progress: bool | None = None) -> PreparedCorpus:  # fmt: skip
+    """The corpus as gensim reads it, from the cache when the same input went through the same
+    pipeline before.  ``tags``: a document's tag is its line number, its file's name, or the
+    value of ``label_column``."""
+    from textkit.text.readers import read_documents
+
+    path = Path(corpus)
+    if not path.exists():
+        raise TextkitError(f"no such file: {path}")
+    if tags == "column" and not label_column:
+        raise TextkitError("tags from a column need the column's name (--label-column)")
+    key = hashlib.sha256(json.dumps([_fingerprint(path), pipeline.to_dict(), tags, format, text_column,
+                                     label_column, json_key, encoding]).encode()).hexdigest()[:24]  # fmt: skip
+    text_file, meta_file = cache_dir / f"{key}.txt", cache_dir / f"{key}.json"
+    if text_file.is_file() and meta_file.is_file():
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        return PreparedCorpus(text_file, meta["tags"], meta["documents"], meta["tokens"], str(path))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    from tqdm.auto import tqdm
+
+    docs = read_documents(path, format, text_column, label_column if tags == "column" else None,
+                          encoding, json_key)  # fmt: skip
+    doc_tags, n_tokens = [], 0
+    with atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for i, doc in enumerate(tqdm(docs, unit="doc", disable=None if progress is None else not progress,
+                                     desc="preparing the corpus")):  # fmt: skip
+            tokens = [t.replace(" ", "_") for t in pipeline.tokens(doc.text)]
+            if not tokens:
+                continue
+            out.write(" ".join(tokens) + "\n")
+            n_tokens += len(tokens)
+            doc_tags.append(_tag(doc, i, tags))
+    if not doc_tags:
+        text_file.unlink(missing_ok=True)
+        raise TextkitError(f"{path} holds no words once processed (is it empty, or are all its "
+                           "words dropped by the pipeline's settings?)")  # fmt: skip
+    atomic_write_json(meta_file, {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens,
+                                  "source": str(path)})  # fmt: skip
+    return PreparedCorpus(text_file, doc_tags, len(doc_tags), n_tokens, str(path))
+
+
+def _tag(doc, index: int, tags: str) -> str:
+    if tags == "file":
+        return os.path.basename(doc.source)
+    if tags == "column":
+        return str(doc.label)
+    return str(doc.line or index + 1)

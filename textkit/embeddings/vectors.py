@@ -1,0 +1,159 @@
+"""``Vectors``: keys (words or document tags) and their vectors, for querying and export, whatever
+trained them (gensim's KeyedVectors idea, in numpy: loading and querying import no gensim).
+
+The word2vec C formats (text and binary) are read and written through gensim's own code; the
+header of a file to import is checked against the file first, so a file that lies about its size
+is one clear error instead of a crash halfway through."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textkit.errors import TextkitError
+
+
+class Vectors:
+    """Vectors by key, with cosine-similarity queries."""
+
+    def __init__(self, keys: Sequence[str], matrix: np.ndarray, counts: Sequence[int] | None = None,
+                 what: str = "word") -> None:  # fmt: skip
+        matrix = np.asarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[0] != len(keys):
+            raise TextkitError(f"{len(keys)} keys but a {matrix.shape} matrix of vectors")
+        self.keys = list(keys)
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        if len(self.index) != len(self.keys):
+            raise TextkitError("vector keys must be distinct")
+        self.matrix = matrix
+        self.counts = list(counts) if counts is not None else None
+        self.what = what  # "word" or "document", for messages
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        self._unit = matrix / np.where(norms > 0, norms, 1)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.index
+
+    @property
+    def dim(self) -> int:
+        return self.matrix.shape[1]
+
+    # ------------------------------------------------------------------ lookups
+    def closest_spellings(self, word: str, n: int = 5) -> list[str]:
+        """Known keys spelled most like ``word`` (among the 50,000 most frequent)."""
+        pool = [k for k in self.keys[:50_000] if abs(len(k) - len(word)) <= 2]
+        return difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+
+    def _row(self, key: str) -> int:
+        if key in self.index:
+            return self.index[key]
+        near = self.closest_spellings(key) if self.what == "word" else []
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise TextkitError(
+            f"{key!r} is not in the model's vocabulary of {len(self):,} {self.what}s{hint}"
+        )
+
+    def vector(self, key: str) -> np.ndarray:
+        return self.matrix[self._row(key)]
+
+    def similarity(self, a: str, b: str) -> float:
+        return float(self._unit[self._row(a)] @ self._unit[self._row(b)])
+
+    def most_similar(self, positive: str | np.ndarray | Iterable = (), negative: Iterable[str] = (),
+                     topn: int = 10, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:  # fmt: skip
+        """Keys closest (cosine) to the sum of ``positive`` minus ``negative`` (keys or vectors);
+        the query keys themselves are left out."""
+        from textkit.checks import check_number
+
+        check_number("topn", topn, 1, 10**6, integer=True)
+        if isinstance(positive, (str, np.ndarray)):
+            positive = [positive]
+        query = np.zeros(self.dim, dtype=np.float32)
+        used = set(exclude)
+        for sign, items in ((1.0, positive), (-1.0, negative)):
+            for item in items:
+                if isinstance(item, str):
+                    query += sign * self._unit[self._row(item)]
+                    used.add(item)
+                else:
+                    v = np.asarray(item, dtype=np.float32)
+                    query += sign * v / max(float(np.linalg.norm(v)), 1e-12)
+        if not np.any(query):
+            raise TextkitError("the query is empty: give at least one key or vector")
+        scores = self._unit @ (query / np.linalg.norm(query))
+        order = np.argsort(-scores)
+        out = []
+        for i in order:
+            if self.keys[i] not in used:
+                out.append((self.keys[i], float(scores[i])))
+                if len(out) == topn:
+                    break
+        return out
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
+        """``a - b + c``: "king man woman" asks for what is to woman as king is to man."""
+        return self.most_similar([a, c], [b], topn=topn)
+
+    # ------------------------------------------------------------------ gensim and files
+    def to_gensim(self):
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors(self.dim)
+        kv.add_vectors(self.keys, self.matrix)
+        if self.counts is not None:
+            for key, count in zip(self.keys, self.counts, strict=True):
+                kv.set_vecattr(key, "count", int(count))
+        return kv
+
+    def export(self, path: str | Path, binary: bool = False) -> Path:
+        """Write the word2vec C format (text, or ``binary``), atomically."""
+        from textkit.atomic import atomic_path
+
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            self.to_gensim().save_word2vec_format(str(tmp), binary=binary)
+        return path
+
+    @classmethod
+    def load_word2vec(
+        cls, path: str | Path, binary: bool | None = None, limit: int | None = None
+    ) -> Vectors:
+        """Vectors from a word2vec C text or binary file (a GloVe file with a word2vec header
+        too); ``binary=None`` decides by the file's content."""
+        from textkit.text.io import open_binary
+
+        path = Path(path)
+        fh, source = open_binary(path)
+        with fh:
+            head = fh.readline(1000)
+        try:
+            n, dim = (int(x) for x in head.split())
+        except ValueError:
+            raise TextkitError(f"{source}: the first line must be '<count> <dimensions>' (a word2vec "
+                               f"file), not {head[:60]!r}") from None  # fmt: skip
+        if n < 1 or dim < 1:
+            raise TextkitError(f"{source}: its header announces {n} vectors of {dim} dimensions")
+        if binary is None:  # the C tool's binary files are .bin; GloVe-style files are text
+            binary = path.suffix.lower() == ".bin"
+        size = path.stat().st_size
+        need = n * dim * 4 if binary else n * (dim * 2)  # at least: float32s, or "x " per number
+        if size - len(head) < need:
+            raise TextkitError(f"{source}: its header announces {n:,} vectors of {dim} dimensions, "
+                               f"but the file is too small to hold them ({size:,} bytes)")  # fmt: skip
+        from gensim.models import KeyedVectors
+
+        try:
+            kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, limit=limit,
+                                                   unicode_errors="replace")  # fmt: skip
+        except (ValueError, EOFError, UnicodeDecodeError, IndexError) as exc:
+            raise TextkitError(f"{source} is corrupt or not a word2vec file ({exc})") from exc
+        counts = None
+        if "count" in kv.expandos:
+            counts = [int(kv.get_vecattr(k, "count")) for k in kv.index_to_key]
+        return cls(kv.index_to_key, kv.vectors, counts)
