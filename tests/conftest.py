@@ -135,6 +135,16 @@ def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
 
     AuthorClassifier().fit(_REPO / "corpora" / "presidents.csv", root / "author",
                            TrainConfig(max_steps=20, eval_every=10))  # fmt: skip
+    from gensim.test.utils import datapath
+
+    from textkit.embeddings import Doc2Vec, Word2Vec
+
+    Word2Vec(vector_size=8, epochs=1, seed=1).fit(
+        datapath("lee_background.cor"), root / "word2vec", progress=False
+    )
+    Doc2Vec(vector_size=8, epochs=2, seed=1).fit(
+        datapath("lee_background.cor"), root / "doc2vec", progress=False
+    )
     return root
 
 
@@ -192,3 +202,29 @@ def author_model(presidents):
     clf = AuthorClassifier()
     clf.fit(presidents[0])
     return clf
+
+
+@pytest.fixture(scope="session")
+def lee_corpus() -> Path:
+    """gensim's Lee background corpus: 300 real news documents, one per line."""
+    from gensim.test.utils import datapath
+
+    return Path(datapath("lee_background.cor"))
+
+
+@pytest.fixture(scope="session")
+def w2v_model(tmp_path_factory, lee_corpus) -> Path:
+    from textkit.embeddings import Word2Vec
+
+    path = tmp_path_factory.mktemp("w2v") / "models" / "lee"
+    Word2Vec(vector_size=40, min_count=3, epochs=5, seed=1).fit(lee_corpus, path, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def d2v_model(tmp_path_factory, lee_corpus) -> Path:
+    from textkit.embeddings import Doc2Vec
+
+    path = tmp_path_factory.mktemp("d2v") / "models" / "leed"
+    Doc2Vec(vector_size=40, min_count=2, epochs=30, seed=1).fit(lee_corpus, path, progress=False)
+    return path

@@ -94,7 +94,8 @@ TORCH_FREE = ["textkit", "textkit.cli", "textkit.modelio", "textkit.loading", "t
               "textkit.text", "textkit.plots", "textkit.classify", "textkit.classify.model",
               "textkit.classify.features", "textkit.classify.inference", "textkit.intent",
               "textkit.intent.model", "textkit.intent.chatbot", "textkit.authorship",
-              "textkit.authorship.model"]  # fmt: skip
+              "textkit.authorship.model", "textkit.embeddings", "textkit.embeddings.model",
+              "textkit.embeddings.vectors"]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

@@ -11,13 +11,15 @@ from textkit.loading import load_model, model_class
 
 @pytest.fixture(scope="module")
 def folders(kind_folders):
-    assert {p.name for p in kind_folders.iterdir() if p.is_dir()} == set(KINDS)
+    assert {p.name for p in kind_folders.iterdir() if p.is_dir() and p.name[0] != "."} == set(KINDS)
     return kind_folders
 
 
 USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10),
-        "intent": lambda m: m.predict("hello"), "author": lambda m: m.predict("hello")}  # fmt: skip
-LABELS = {"charrnn": "vocab", "charmarkov": "vocab", "intent": "labels", "author": "labels"}
+        "intent": lambda m: m.predict("hello"), "author": lambda m: m.predict("hello"),
+        "word2vec": lambda m: m.most_similar("said"), "doc2vec": lambda m: m.similar_documents("said")}  # fmt: skip
+LABELS = {"charrnn": "vocab", "charmarkov": "vocab", "intent": "labels", "author": "labels",
+          "word2vec": "model", "doc2vec": "model"}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

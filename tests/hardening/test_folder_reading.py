@@ -142,6 +142,10 @@ def test_any_json_value_in_any_config_entry_loads_or_is_a_clear_error(tmp_path_f
         return
     if kind in ("intent", "author"):
         model.predict("hello there")  # what loaded must work
+    elif kind == "word2vec":
+        model.most_similar("said")
+    elif kind == "doc2vec":
+        model.similar_documents("the minister said")
     else:
         model.generate(3, seed=0)
 

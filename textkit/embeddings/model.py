@@ -407,7 +407,11 @@ class Doc2Vec(_Embedding):
 
     def similar_documents(self, text: str, topn: int = 10) -> list[tuple[str, float]]:
         """The training documents closest to ``text`` (by inferred vector): (tag, cosine)."""
-        return self.docs.most_similar(self.infer(text), topn=topn)
+        vector = self.infer(text)
+        return self.docs.most_similar(vector, topn=topn)
+
+    def is_trained(self) -> bool:
+        return self.words is not None and self.docs is not None
 
     def evaluate(self, **kwargs) -> dict:
         from textkit.embeddings.evaluate import evaluate_documents, evaluate_words
