@@ -22,6 +22,7 @@ from textkit.cli.options import (
 )
 from textkit.embeddings.config import (
     ARCHITECTURES,
+    BACKENDS,
     DOC_METHODS,
     LOSSES,
     TAG_SOURCES,
@@ -71,7 +72,11 @@ def _train(cls, corpus: Path, o: dict, config, **fit_kw) -> None:
     size = f"{len(model.words):,} words" + (
         f", {len(model.docs):,} documents" if cls.KIND == "doc2vec" else ""
     )
-    mode = "reproducible, 1 worker" if config.reproducible else "fast mode"
+    training = model.info.get("training", {})
+    if training.get("backend") == "torch":
+        mode = f"torch backend on {training['device']}"
+    else:
+        mode = "reproducible, 1 worker" if config.reproducible else "fast mode"
     click.echo(
         f"saved {out}  ({size}; {result.elapsed_s:.1f}s, {result.units_per_s:,.0f} words/s, {mode})",
         err=True,
@@ -82,7 +87,9 @@ def _train(cls, corpus: Path, o: dict, config, **fit_kw) -> None:
                    f"{best['wordsim353_spearman']:.3f} (textkit evaluate-embeddings {out} for more)", err=True)  # fmt: skip
 
 
-@main.command("train-word2vec", short_help="Train word vectors (word2vec, gensim engine).")
+@main.command(
+    "train-word2vec", short_help="Train word vectors (word2vec: gensim, or PyTorch on CUDA)."
+)
 @click.argument("corpus", metavar="CORPUS", type=click.Path(path_type=Path))
 @OUTPUT
 @INPUT
@@ -91,6 +98,24 @@ def _train(cls, corpus: Path, o: dict, config, **fit_kw) -> None:
     type=click.Choice(ARCHITECTURES),
     default=Word2VecConfig().architecture,
     help="Skip-gram (better for rare words) or CBOW (faster).",
+)
+@_opt(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=Word2VecConfig().backend,
+    help="gensim (CPU threads) or torch (PyTorch, CUDA when present); auto: torch on a CUDA GPU, else gensim.",
+)
+@_opt(
+    "--device",
+    default=Word2VecConfig().device,
+    metavar="auto|cpu|cuda|cuda:N",
+    help="torch backend: where to train.",
+)
+@_opt(
+    "--batch-words",
+    type=Number(1, 10**8, integer=True),
+    default=Word2VecConfig().batch_words,
+    help="torch backend: centre words per step.",
 )
 @_shared(Word2VecConfig())
 @pipeline_options()  # fmt: skip
@@ -101,7 +126,8 @@ def train_word2vec(corpus, **o):
     from textkit.embeddings.model import Word2Vec
 
     config = Word2VecConfig(**{k: o[k] for k in ("architecture", "loss", "vector_size", "window", "min_count",
-                                                  "epochs", "negative", "sample", "alpha", "workers", "seed", "max_vocab")})  # fmt: skip
+                                                  "epochs", "negative", "sample", "alpha", "workers", "seed", "max_vocab",
+                                                  "backend", "device", "batch_words")})  # fmt: skip
     _train(Word2Vec, corpus, o, config)
 
 

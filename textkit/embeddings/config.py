@@ -12,6 +12,7 @@ ARCHITECTURES = ("skipgram", "cbow")
 LOSSES = ("negative", "hs")
 DOC_METHODS = ("dbow", "dm")
 TAG_SOURCES = ("line", "file", "column")
+BACKENDS = ("auto", "gensim", "torch")
 
 
 def _common(cfg) -> None:
@@ -63,9 +64,16 @@ class Word2VecConfig(_Config):
     workers: int | None = None  # None: every core (fast, not bit-for-bit repeatable)
     seed: int | None = None  # set: one worker and seeded hashing, so the run repeats exactly
     max_vocab: int | None = None  # keep only the most frequent words beyond that
+    backend: str = "auto"  # gensim (CPU threads) | torch (CUDA when present) | auto: torch on CUDA
+    device: str = "auto"  # torch backend: auto | cpu | cuda | cuda:N
+    batch_words: int = 1024  # torch backend: centre words per step (larger: summed updates collide)
 
     def __post_init__(self) -> None:
         check_choice("architecture", self.architecture, ARCHITECTURES)
+        check_choice("backend", self.backend, BACKENDS)
+        check_number("batch_words", self.batch_words, 1, 10**8, integer=True)
+        if self.backend == "torch" and self.loss != "negative":
+            raise TextkitError("the torch backend trains with negative sampling (loss='negative')")
         _common(self)
 
 

@@ -149,10 +149,12 @@ class _Embedding(Estimator):
             self.KIND, {"model": self.config.to_dict(), "engine": self._engine(), **self.info}
         )
 
-    @staticmethod
-    def _engine() -> dict:
+    def _engine(self) -> dict:
         import gensim
 
+        backend = self.info.get("training", {}).get("backend", "gensim")
+        if backend == "torch":
+            return {"name": "torch", "version": self.info["training"].get("torch")}
         return {"name": "gensim", "version": gensim.__version__}
 
     @classmethod
@@ -230,31 +232,94 @@ class Word2Vec(_Embedding):
     def fit(self, corpus, out: str | Path | None = None, *, overwrite: bool = False,
             progress: bool | None = None, **read_opts) -> TrainResult:  # fmt: skip
         """Train on ``corpus`` (a path in any format the readers know; ``read_opts``: format,
-        text_column, json_key, encoding), saving the model folder at ``out`` if given."""
+        text_column, json_key, encoding), saving the model folder at ``out`` if given.  The
+        backend (gensim, or torch on CUDA) changes the speed, not the result's shape: the same
+        folder, queries, evaluation and export."""
         import tempfile
 
-        from gensim.models import Word2Vec as GensimWord2Vec
-
         prepared = self._prepare(corpus, out, read_opts)
-        params = self._gensim_params()
-        model = GensimWord2Vec(
-            sg=int(self.config.architecture == "skipgram"), epochs=self.config.epochs, **params
-        )
+        backend = self.backend()
         with tempfile.TemporaryDirectory() as tmp:
             with training_run(Path(out) if out else Path(tmp) / "m", overwrite=overwrite) as folder:
-                result = self._train(model, prepared, folder, with_loss=True, progress=progress)
-                self.words = Vectors(model.wv.index_to_key, model.wv.vectors,
-                                     [int(model.wv.get_vecattr(w, "count")) for w in model.wv.index_to_key])  # fmt: skip
+                if backend == "torch":
+                    result, engine = self._fit_torch(prepared, folder, progress)
+                else:
+                    result, engine = self._fit_gensim(prepared, folder, progress)
                 self.info = {"corpus": {"source": prepared.source, "documents": prepared.documents,
                                         "tokens": prepared.tokens},
-                             "training": {"workers": params["workers"], "words_per_s": result.units_per_s,
+                             "training": {**engine, "words_per_s": result.units_per_s,
                                           "seconds": result.elapsed_s},
-                             "loss_unit": "gensim loss"}  # fmt: skip
+                             "loss_unit": "gensim loss" if backend == "gensim" else "nats/pair"}  # fmt: skip
                 self.info["best_metrics"] = self._headline()
                 self._write(folder, {"vectors": self.words.matrix})
                 _plot(folder)
             self.folder = folder if out else None
         return result
+
+    def backend(self) -> str:
+        """The backend ``auto`` resolves to: torch when CUDA is available, else gensim."""
+        if self.config.backend != "auto":
+            return self.config.backend
+        if self.config.device.startswith("cuda"):
+            return "torch"
+        if self.config.device == "auto":
+            import importlib.util
+
+            if importlib.util.find_spec("torch") is not None:
+                import torch
+
+                return "torch" if torch.cuda.is_available() else "gensim"
+        return "gensim"
+
+    def _fit_gensim(self, prepared: PreparedCorpus, folder: ModelFolder, progress: bool | None):
+        from gensim.models import Word2Vec as GensimWord2Vec
+
+        params = self._gensim_params()
+        model = GensimWord2Vec(
+            sg=int(self.config.architecture == "skipgram"), epochs=self.config.epochs, **params
+        )
+        result = self._train(model, prepared, folder, with_loss=True, progress=progress)
+        wv = model.wv
+        self.words = Vectors(
+            wv.index_to_key, wv.vectors, [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
+        )
+        return result, {"backend": "gensim", "workers": params["workers"]}
+
+    def _fit_torch(self, prepared: PreparedCorpus, folder: ModelFolder, progress: bool | None):
+        """The PyTorch backend (``torch_w2v``), through the shared training loop."""
+        from textkit.embeddings.torch_w2v import Word2VecTask, build_vocab, encode_corpus
+        from textkit.training.config import TrainConfig
+        from textkit.training.loop import Trainer
+
+        c = self.config
+        words, counts = build_vocab(prepared.path, c.min_count, c.max_vocab)
+        if not words:
+            raise TextkitError(f"{prepared.source}: no word occurs at least {c.min_count} times "
+                               "(min_count); lower --min-count or give more text")  # fmt: skip
+        ids, docs = encode_corpus(prepared.path, words)
+        seed = c.seed if c.seed is not None else 1
+        trainer = Trainer(TrainConfig(optimizer="sgd", lr=c.alpha, schedule="linear", max_steps=1, clip=0.0,
+                                      seed=seed, device=c.device, amp=False, progress=progress), folder)  # fmt: skip
+        task = Word2VecTask(ids, docs, counts, dim=c.vector_size, window=c.window, negative=c.negative,
+                            sample=c.sample, sg=c.architecture == "skipgram", batch_words=c.batch_words,
+                            seed=seed)  # fmt: skip
+        steps = task.steps_per_epoch * c.epochs
+        trainer.cfg = TrainConfig(**{**trainer.cfg.to_dict(), "max_steps": steps,
+                                     "eval_every": task.steps_per_epoch})  # fmt: skip
+
+        def on_best(row: dict) -> None:
+            pass  # the last weights are kept: the learning rate decays to its end
+
+        task.on_best = on_best
+        result = trainer.fit(task)
+        self.words = Vectors(words, task.model.syn0.weight.detach().cpu().numpy(), counts)
+        import torch
+
+        return result, {
+            "backend": "torch",
+            "device": str(trainer.device),
+            "torch": torch.__version__,
+        }
 
     def _headline(self) -> dict:
         """Analogy accuracy and WordSim353 on gensim's test data, for `textkit models`."""

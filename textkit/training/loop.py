@@ -49,6 +49,7 @@ class Task:
     mode: str = "min"  # "min" or "max": which direction is better
     loss_unit: str = "nats"  # the loss's unit, for plots ("nats/char")
     tiebreak: tuple[str, str] | None = None  # (metric, mode) deciding between equal monitors
+    sparse_optimizer: str = "adam"  # for sparse_parameters(): "adam" (SparseAdam) or "sgd"
     fingerprint: str | None = None  # of the training data: resume refuses other data
 
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
@@ -187,7 +188,7 @@ class _Run:
         sparse = {id(p) for p in task.sparse_parameters()}
         dense = [p for p in self.model.parameters() if id(p) not in sparse]
         self.dense = dense
-        self.optimizers = [make_optimizer(cfg, dense)]
+        self.optimizers = [make_optimizer(cfg, dense)] if dense else []
         if sparse:
             self.optimizers.append(
                 torch.optim.SparseAdam(list(task.sparse_parameters()), lr=cfg.lr)
@@ -289,7 +290,7 @@ class _Run:
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
-        if cfg.clip:  # dense gradients only: a sparse one can't be clipped in place
+        if cfg.clip and self.dense:  # dense gradients only: a sparse one can't be clipped in place
             self.scaler.unscale_(self.optimizers[0])
             torch.nn.utils.clip_grad_norm_(self.dense, cfg.clip)
         for optimizer in self.optimizers:
