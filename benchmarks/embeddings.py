@@ -79,6 +79,31 @@ def word2vec(corpus: Path, epochs: int, rounds: int) -> None:
         )
 
 
+def backends(corpus: Path, epochs: int) -> None:
+    """gensim and the torch backend, same corpus and settings (torch on CUDA when present)."""
+    import torch
+
+    from textkit.embeddings import Word2Vec
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    name = (
+        torch.cuda.get_device_name(0)
+        if device == "cuda"
+        else f"CPU, {torch.get_num_threads()} threads"
+    )
+    print(f"\nbackends, {epochs} epochs, skip-gram, 100 dimensions (torch on {name})")
+    print(f"{'backend':10} {'train words/s':>13} {'analogies':>9} {'WordSim353':>10}")
+    with tempfile.TemporaryDirectory() as tmp:
+        speeds = {}
+        for backend in ("gensim", "torch"):
+            m = Word2Vec(epochs=epochs, backend=backend, device=device)
+            result = m.fit(corpus, Path(tmp) / "models" / backend, progress=False)
+            acc, rho = quality(m.words.to_gensim())
+            speeds[backend] = result.units_per_s
+            print(f"{backend:10} {result.units_per_s:13,.0f} {acc:9.2%} {rho:10.3f}", flush=True)
+        print(f"torch / gensim words/s: {speeds['torch'] / speeds['gensim']:.2f}")
+
+
 def doc2vec() -> None:
     from gensim.test.utils import datapath
 
@@ -119,8 +144,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip-doc2vec", action="store_true")
+    ap.add_argument(
+        "--backend-epochs",
+        type=int,
+        default=2,
+        help="epochs of the gensim vs torch comparison (0: skip)",
+    )
     args = ap.parse_args()
     word2vec(args.corpus, args.epochs, args.rounds)
+    if args.backend_epochs:
+        backends(args.corpus, args.backend_epochs)
     if not args.skip_doc2vec:
         doc2vec()
 
