@@ -48,6 +48,7 @@ class _CharTask(Task):
         )
         self._on_best, self.fingerprint = on_best, fingerprint
         self.vocab, self.show_samples = vocab, show_samples
+        self.n_outputs = len(vocab)
         self.state: State | None = None
 
     def report(self, step: int, device: torch.device) -> str | None:

@@ -46,6 +46,7 @@ class ClassifierTask(Task):
                  class_weights: np.ndarray | None, monitor: str, seed: int,
                  on_best: Callable[[dict], None], fingerprint: str) -> None:  # fmt: skip
         self.model, self.n_labels, self.seed = model, n_labels, seed
+        self.n_outputs = n_labels
         self._train_np, self._val_np = train, val
         self.batch_size = min(batch_size, len(train[1]))
         self.steps_per_epoch = -(-len(train[1]) // self.batch_size)

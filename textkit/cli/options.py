@@ -238,6 +238,15 @@ def training_options(
              help="Train in full fp32 precision on CUDA (mixed precision is the default there)."),
         _opt("--progress/--no-progress", default=None,
              help="Progress bar. [default: when stderr is a terminal]"),
+        _opt("--overfit-batch", is_flag=True,
+             help="Debugging: train on one batch only; a healthy model drives its loss near zero."),
+        _opt("--swa", type=Number(0, 1, low_open=True), metavar="FRACTION",
+             help="Stochastic weight averaging over this last fraction of training (e.g. 0.25); "
+                  "the average is kept if it beats the best checkpoint."),
+        _opt("--tensorboard", type=click.Path(file_okay=False), metavar="DIR",
+             help="Also write TensorBoard event files (losses, LR, throughput, samples) to DIR."),
+        _opt("--plateau-evals", type=Number(0, 10**6, integer=True), default=d["plateau_evals"],
+             help="Warn when the monitored metric hasn't moved in this many evaluations (0: off)."),
     )  # fmt: skip
 
 

@@ -36,6 +36,10 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True
     progress: bool | None = None  # None: only when stderr is a terminal
+    overfit_batch: bool = False  # train on one batch only: a healthy setup drives its loss to ~0
+    swa: float | None = None  # average the weights over this last fraction of training
+    tensorboard: str | None = None  # also write TensorBoard event files into this folder
+    plateau_evals: int = 5  # warn when the monitored metric hasn't moved in this many (0: off)
 
     def validate(self) -> None:
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -51,6 +55,8 @@ class TrainConfig:
         check_number("eval_every", self.eval_every, 1, integer=True)
         check_number("patience", self.patience, 1, integer=True, optional=True)
         check_number("seed", self.seed, 0, MAX_SEED, integer=True)
+        check_number("swa", self.swa, 0, 1, low_open=True, optional=True)
+        check_number("plateau_evals", self.plateau_evals, 0, 10**6, integer=True)
         if self.max_steps is None and self.epochs is None and self.time_budget is None:
             raise TextkitError(
                 "give a limit: max_steps, epochs or time_budget (--max-steps, --epochs, --time-budget)"
@@ -72,7 +78,8 @@ class TrainConfig:
         keep = {
             f.name: saved[f.name] for f in fields(self) if f.name in saved and f.name not in typed
         }
-        return replace(self, **{k: v for k, v in keep.items() if k not in ("device", "progress")})
+        local = ("device", "progress", "tensorboard")  # where this run happens, not what it is
+        return replace(self, **{k: v for k, v in keep.items() if k not in local})
 
 
 def lr_factor(cfg: TrainConfig, step: int, progress: float) -> float:

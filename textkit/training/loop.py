@@ -33,6 +33,7 @@ from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder
 from textkit.training.config import TrainConfig, lr_factor
 from textkit.training.runlog import RunLog, TrainResult
+from textkit.training.watch import Sanity, TensorBoard, WeightAverage
 
 CHECK_EVERY = 50  # steps between reads of the running loss when no progress bar asks sooner
 SHOW_EVERY_S = 0.5  # seconds between progress-bar updates
@@ -49,6 +50,7 @@ class Task:
     mode: str = "min"  # "min" or "max": which direction is better
     loss_unit: str = "nats"  # the loss's unit, for plots ("nats/char")
     tiebreak: tuple[str, str] | None = None  # (metric, mode) deciding between equal monitors
+    n_outputs: int | None = None  # classes of a softmax output: the first loss should be ln(n)
     sparse_optimizer: str = "adam"  # for sparse_parameters(): "adam" (SparseAdam) or "sgd"
     fingerprint: str | None = None  # of the training data: resume refuses other data
 
@@ -196,6 +198,9 @@ class _Run:
         self.scaler = grad_scaler(device, cfg.amp)
         self.runlog = RunLog(folder, task.monitor, task.mode, cfg.patience, task.tiebreak)
         self.step, self.elapsed_before = 0, 0.0
+        self.sanity = Sanity(task, cfg)
+        self.swa = WeightAverage(self.model, cfg.swa) if cfg.swa else None
+        self.board = TensorBoard(cfg.tensorboard) if cfg.tensorboard else None
         self.start = time.monotonic()
         self.step_time, self.steps_run = 0.0, 0
         self._reset_window()
@@ -211,7 +216,9 @@ class _Run:
         if not self.loss_count:
             return None
         value = (self.loss_sum / self.loss_count).item()
-        if not math.isfinite(value):
+        if math.isfinite(value):
+            self.sanity.running(value, self.step)
+        else:
             raise TextkitError(
                 f"training diverged before step {self.step} (loss {value}); nothing after the "
                 "last checkpoint was saved. Lower --lr, keep --clip on, or try --no-amp"
@@ -286,7 +293,7 @@ class _Run:
             for group in optimizer.param_groups:
                 group["lr"] = lr
         with autocast(self.device, cfg.amp):
-            loss = self.task.train_loss(self.step, self.device)
+            loss = self.task.train_loss(0 if cfg.overfit_batch else self.step, self.device)
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -298,6 +305,8 @@ class _Run:
         self.scaler.update()
         self.loss_sum += loss.detach().float()
         self.loss_count += 1
+        if self.sanity.first is None:  # one sync, once: the loss at initialisation
+            self.sanity.first_loss(float(loss.detach()))
         self.step += 1
         self.window_units += self.task.units_per_step
         self.step_time += time.monotonic() - t0
@@ -312,6 +321,8 @@ class _Run:
         text = self.task.report(self.step, self.device)
         if text:
             tqdm.write(text, file=sys.stderr)
+            if self.board:
+                self.board.text("sample", text, self.step)
         self.model.train()
         row = {
             "step": self.step,
@@ -324,9 +335,34 @@ class _Run:
         }
         if self.runlog.record(row):
             self.task.on_best(row)
+        self.sanity.evaluated(row[self.runlog.monitor], self.runlog.monitor, self.runlog.mode)
+        if self.board:
+            self.board.row(row, self.step)
         self.checkpoint()
         self._reset_window()
         return row
+
+    def finish_swa(self) -> None:
+        """Evaluate the averaged weights; keep them (on_best) if they beat the best checkpoint,
+        else put the trained weights back.  Recorded as a metrics row with ``"swa": true``."""
+        if not (self.swa and self.swa.ready):
+            return
+        trained = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self.swa.state())
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device, self.cfg.amp):
+            metrics = self.task.evaluate(self.device)
+        self.model.train()
+        row = {"step": self.step, "epoch": round(self.step / self.task.steps_per_epoch, 3), "swa": True,
+               "swa_averaged": int(self.swa.average.n_averaged), **{k: float(v) for k, v in metrics.items()},
+               "elapsed_s": round(self.elapsed(), 2)}  # fmt: skip
+        if self.runlog.record(row):
+            self.task.on_best(row)
+            self.log(f"weight averaging kept: {self.runlog.monitor} {row[self.runlog.monitor]:.4f}")
+        else:
+            self.model.load_state_dict(trained)
+        if self.board:
+            self.board.row({f"swa_{k}": v for k, v in metrics.items()}, self.step)
 
     # ------------------------------------------------------------------ the loop
     def loop(self) -> TrainResult:
@@ -344,6 +380,10 @@ class _Run:
                 self.train_step()
                 bar.update(1)
                 now = time.monotonic()
+                if self.swa and self.swa.started(
+                    self.step, total, now - self.start, cfg.time_budget
+                ):
+                    self.swa.update(self.model, self.step)
                 if (show and now - last_shown >= SHOW_EVERY_S) or self.step % CHECK_EVERY == 0:
                     loss = self.running_loss()
                     if show and loss is not None:
@@ -368,7 +408,15 @@ class _Run:
                         break
             if self.runlog.last is None or self.runlog.last["step"] != self.step:
                 self._evaluate_and_show(bar, postfix)
+            self.finish_swa()
         bar.close()
+        if self.board:
+            self.board.close()
+        report = self.sanity.overfit_report(
+            self.running_loss() if self.loss_count else self.runlog.last.get("train_loss")
+        )
+        if report:
+            self.log(report)
         return self.runlog.result(
             self.step, stopped, elapsed_s=time.monotonic() - self.start,
             units_per_s=self.steps_run * task.units_per_step / max(self.step_time, 1e-9),
