@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from textkit.cli.base import main
-from textkit.cli.options import MODELS_DIR, _opt
+from textkit.cli.options import MODELS_DIR, OUTPUT, Number, _opt
 
 
 @main.command("models", short_help="List trained models.")
@@ -61,3 +61,48 @@ def compare(models, output, models_dir):
     paths = [resolve_model_path(m, models_dir, ()) for m in models]
     out = compare_losses(paths, output or models_dir / "compare.png")
     click.echo(f"wrote {out}", err=True)
+
+
+@main.command(short_help="Train a classic toy problem (xor, or, line) to compare optimisers.")
+@click.argument("problem", type=click.Choice(["xor", "or", "line"]))
+@_opt(
+    "--optimizer",
+    type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
+    default="adam",
+    help="Optimiser.",
+)
+@_opt(
+    "--lr",
+    type=Number(0, 10, low_open=True),
+    help="Learning rate. [default: one that suits the optimiser]",
+)
+@_opt(
+    "--max-steps",
+    type=Number(1, 10**6, integer=True),
+    default=2000,
+    help="Steps (each sees every example).",
+)
+@_opt(
+    "--hidden",
+    type=Number(0, 1024, integer=True),
+    default=4,
+    help="Hidden units for or/xor; 0: a single layer (which cannot learn xor).",
+)
+@_opt("--seed", type=Number(0, 2**31 - 1, integer=True), default=0, help="Random seed.")
+@OUTPUT  # fmt: skip
+def demo(problem, optimizer, lr, max_steps, hidden, seed, name, models_dir, overwrite):
+    """Train PROBLEM with the shared training loop and OPTIMIZER, writing its metrics and loss
+    curve to MODELS_DIR/NAME; `textkit compare` then draws several runs side by side."""
+    from textkit.modelio import fresh_model_dir
+    from textkit.training.classics import run_demo
+
+    out = fresh_model_dir(models_dir, name or f"{problem}-{optimizer}", overwrite)
+    _task, result = run_demo(problem, out, optimizer, lr, max_steps, hidden, seed, overwrite)
+    best = result.best or {}
+    extra = f", accuracy {best['val_accuracy']:.0%}" if "val_accuracy" in best else ""
+    click.echo(
+        f"saved {out}: {problem} with {optimizer}, loss {result.last_val_loss:.4g}{extra} after {result.steps} steps"
+    )
+    if problem == "xor" and not hidden:
+        click.echo("(a single layer can get at most 3 of xor's 4 cases right: try --hidden 4)")
+    click.echo(f"compare runs: textkit compare {out} ...", err=True)
