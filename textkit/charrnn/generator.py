@@ -158,6 +158,23 @@ class CharGenerator(Estimator):
         pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
         return Prompt(self._map(seed_text, "seed text", required=True), pre)
 
+    def suggest(self, text: str, k: int = 3, beam: int = 16) -> list:
+        """The ``k`` most likely next words after ``text``, or completions of its last word when
+        it doesn't end in a space or punctuation: ``Suggestion(word, completion, probability)``."""
+        from textkit.charrnn.suggest import BOUNDARY, beam_search_words
+
+        self._require_trained()
+        check_number("k", k, 1, 100, integer=True)
+        check_number("beam", beam, 1, 1000, integer=True)
+        mapped = self._map(text, "text")
+        cut = len(mapped)
+        while cut > 0 and mapped[cut - 1] not in BOUNDARY:
+            cut -= 1
+        typed = mapped[cut:]
+        context = mapped or ("\n" if "\n" in self.vocab else self.vocab.chars[0])
+        return beam_search_words(self._stepper(self._device()), self.vocab,
+                                 self.vocab.encode(context).tolist(), typed, k, beam)  # fmt: skip
+
     def generate(
         self,
         length: int = 500,

@@ -251,3 +251,7 @@ class _MarkovStepper:
     def step(self, hist: np.ndarray, ids: torch.Tensor):
         hist = np.concatenate([hist[:, 1:], ids.cpu().numpy()[:, None]], axis=1)
         return hist, self._logits(hist)
+
+    @staticmethod
+    def select(hist: np.ndarray, rows: torch.Tensor) -> np.ndarray:
+        return hist[rows.cpu().numpy()]

@@ -120,6 +120,11 @@ class _RNNStepper:
         logits, state = self.net(ids.unsqueeze(1), state)
         return state, logits[:, -1]
 
+    @staticmethod
+    def select(state, rows: torch.Tensor):
+        """The states of streams ``rows`` (beam search keeps some streams, repeats others)."""
+        return tuple(s[:, rows] for s in state) if isinstance(state, tuple) else state[:, rows]
+
 
 class CharRNN(CharGenerator):
     """Character-level LSTM/GRU/RNN text generator.

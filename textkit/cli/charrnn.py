@@ -315,3 +315,94 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
         click.echo(f"wrote {len(samples)} sample(s) to {output}", err=True)
     else:
         click.echo(result, nl=False)
+
+
+# ------------------------------------------------------------------ suggest and inspect
+@main.command(short_help="The most likely next words (predictive text) of a char model.")
+@click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("text")
+@_opt(
+    "--models-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("models"),
+    help="Folder holding one sub-folder per trained model.",
+)
+@_opt("-k", type=Number(1, 100, integer=True), default=3, help="How many suggestions.")
+@_opt("--beam", type=Number(1, 1000, integer=True), default=16, help="Beam width of the search.")
+@_opt("--json", "as_json", is_flag=True, help="Print JSON.")  # fmt: skip
+def suggest(model, text, models_dir, k, beam, as_json):
+    """The K most likely next words after TEXT (or completions of its last word, when it doesn't
+    end in a space or punctuation), with probabilities: the keyboard-suggestion use of MODEL."""
+    import json
+
+    from textkit.loading import load_model
+    from textkit.modelio import resolve_model_path
+
+    m = load_model(
+        resolve_model_path(model, models_dir, CHAR_KINDS), device="cpu", kinds=CHAR_KINDS
+    )
+    found = m.suggest(unescape(text), k=k, beam=beam)
+    if as_json:
+        click.echo(json.dumps([{"word": s.word, "completion": s.completion, "probability": round(s.probability, 6)}
+                               for s in found], ensure_ascii=False))  # fmt: skip
+        return
+    for s in found:
+        click.echo(f"{s.probability:.3f}\t{s.word}")
+
+
+@main.command("inspect", short_help="An HTML page of how a char model reads a text.")
+@click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("text", metavar="TEXT|@FILE")
+@_opt(
+    "--models-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("models"),
+    help="Folder holding one sub-folder per trained model.",
+)
+@_opt(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("inspect.html"),
+    help="The HTML page to write.",
+)
+@_opt(
+    "--units",
+    type=NumberList(Number(0, 10**6, integer=True)),
+    metavar="U1,U2,...",
+    help="Hidden units (of the top layer) to show, e.g. 12,301.",
+)
+@_opt(
+    "--find-units",
+    is_flag=True,
+    help="Rank units by how well they track quotes, brackets, position in the line, word starts.",
+)
+@_opt("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the heatmap as a PNG.")  # fmt: skip
+def inspect_cmd(model, text, models_dir, output, units, find_units, png):
+    """Write a self-contained HTML page showing TEXT (or @FILE) coloured by how surprised MODEL
+    was at each character, its top guesses on hover, and chosen hidden units' activations."""
+    from textkit.charrnn.inspect import find_units as rank_units
+    from textkit.charrnn.inspect import inspect_text, render_html, render_png
+    from textkit.loading import load_model
+    from textkit.modelio import atomic_write_bytes, resolve_model_path
+    from textkit.text.io import read_small_text
+
+    path = resolve_model_path(model, models_dir, CHAR_KINDS)
+    m = load_model(path, device="cpu", kinds=CHAR_KINDS)
+    text = read_small_text(text[1:]) if text.startswith("@") else unescape(text)
+    result = inspect_text(m, text)
+    units = list(units or [])
+    if find_units:
+        found = rank_units(result)
+        for name, best in found.items():
+            click.echo(f"{name}: " + ", ".join(f"unit {u} (r = {r:+.2f})" for u, r in best))
+        units = units or [u for best in found.values() for u, _ in best[:1]]
+    atomic_write_bytes(
+        output, render_html(result, units, f"{Path(path).name}: how it reads the text").encode()
+    )
+    click.echo(
+        f"wrote {output} ({len(result.text)} characters, mean surprise {result.mean_surprise:.2f} nats)",
+        err=True,
+    )
+    if png:
+        click.echo(f"wrote {render_png(result, png, units)}", err=True)
