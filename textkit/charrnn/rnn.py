@@ -111,11 +111,12 @@ class _RNNStepper:
     def start(self, prefix: list[int], batch: int):
         x = torch.tensor(prefix, device=self.device).unsqueeze(0).expand(batch, -1)
         logits, state = self.net(x)
+        self.weights = self.net._step_weights() if self.device.type == "cpu" else None
         return state, logits[:, -1]
 
     def step(self, state, ids: torch.Tensor):
         if self.device.type == "cpu" and len(ids) <= 16:  # measured: faster below ~32 streams
-            logits, state = self.net.step(ids, state)
+            logits, state = self.net.step(ids, state, self.weights)
             return state, logits
         logits, state = self.net(ids.unsqueeze(1), state)
         return state, logits[:, -1]

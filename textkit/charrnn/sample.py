@@ -37,11 +37,16 @@ def check_sampling_options(
 
 
 def next_token_probs(
-    logits: torch.Tensor, temperatures: torch.Tensor, top_k: int | None, top_p: float | None
+    logits: torch.Tensor,
+    temperatures: torch.Tensor,
+    top_k: int | None,
+    top_p: float | None,
+    any_greedy: bool | None = None,
 ) -> torch.Tensor:
     """Probabilities after temperature scaling and top-k / nucleus (top-p) filtering.
 
-    Rows whose temperature is 0 get a one-hot distribution on their argmax (greedy)."""
+    Rows whose temperature is 0 get a one-hot distribution on their argmax (greedy);
+    ``any_greedy`` (known to the caller) saves checking for them at every step."""
     logits = logits.float()
     greedy = temperatures <= 0
     scaled = logits / temperatures.clamp_min(1e-6).unsqueeze(1)
@@ -56,7 +61,7 @@ def next_token_probs(
         drop = torch.zeros_like(drop_sorted).scatter(1, order, drop_sorted)
         scaled = scaled.masked_fill(drop, float("-inf"))
     probs = torch.softmax(scaled, dim=1)
-    if greedy.any():
+    if any_greedy if any_greedy is not None else greedy.any():
         onehot = torch.zeros_like(probs).scatter(1, logits.argmax(1, keepdim=True), 1.0)
         probs = torch.where(greedy.unsqueeze(1), onehot, probs)
     return probs
@@ -111,20 +116,29 @@ def sample_streams(
             on_text(row, texts[row][emitted[row] : end])
             emitted[row] = end
 
+    any_greedy = any(t <= 0 for t in temperatures)
+    per_step = bool(stop_at or on_text)  # else characters are decoded once, at the end
+    drawn = torch.empty((batch, length), dtype=torch.long)
     with torch.inference_mode():
         state, logits = stepper.start(prefix, batch)
-        for _ in range(length):
-            probs = next_token_probs(logits, temps, top_k, top_p)
+        for step in range(length):
+            probs = next_token_probs(logits, temps, top_k, top_p, any_greedy)
+            # inverse-CDF draws: a few microseconds where torch.multinomial takes ~25 for one row
             if shared_noise:
                 u = torch.rand(1, generator=gen, device=device).expand(batch, 1)
-                cdf = probs.cumsum(1)
-                ids = (
-                    torch.searchsorted(cdf, u * cdf[:, -1:], right=True)
-                    .squeeze(1)
-                    .clamp_max(probs.size(1) - 1)
-                )
             else:
-                ids = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+                u = torch.rand(batch, 1, generator=gen, device=device)
+            cdf = probs.cumsum(1)
+            ids = (
+                torch.searchsorted(cdf, u * cdf[:, -1:], right=True)
+                .squeeze(1)
+                .clamp_max(probs.size(1) - 1)
+            )
+            if not per_step:
+                drawn[:, step] = ids
+                if step + 1 < length:
+                    state, logits = stepper.step(state, ids)
+                continue
             for row, idx in enumerate(ids.tolist()):
                 if done[row]:
                     continue
@@ -138,6 +152,8 @@ def sample_streams(
             if all(done):
                 break
             state, logits = stepper.step(state, ids)
+    if not per_step:
+        texts = ["".join(decode(i) for i in row) for row in drawn.tolist()]
     for row in range(batch):
         flush(row, final=True)
     return SampleRun(texts=texts, stopped=done)
