@@ -63,8 +63,8 @@ def main() -> None:
         runs = {
             "generate, 1 stream": lambda r=r: args.length / _timed(lambda: model.generate(args.length, seed=r)),
             "bare steps, 1 stream": lambda: bare(model.net, 1, args.length),
-            "generate, 64 streams": lambda: 64 * (args.length // 4)
-            / _timed(lambda r=r: model.generate(args.length // 4, num_samples=64, seed=r)),
+            "generate, 64 streams": lambda r=r: 64 * (args.length // 4)
+            / _timed(lambda: model.generate(args.length // 4, num_samples=64, seed=r)),
             "bare steps, 64 streams": lambda: bare(model.net, 64, args.length // 4),
         }  # fmt: skip
         for name, run in runs.items():
