@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def peak_rss(code: Path, corpus: Path, workdir: Path) -> int:
     """Peak resident memory (bytes) of one training run using the textkit in ``code``."""
-    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1",
+           "TEXTKIT_CACHE": str(workdir / "cache")}  # fmt: skip
     script = (
         "import resource, sys; from textkit.cli import main\n"
         "try:\n    main(sys.argv[1:], standalone_mode=False)\n"

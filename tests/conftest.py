@@ -9,10 +9,13 @@ the tests start inherit the same limit through the environment.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
+# encoded corpora go to a cache folder of this test session, not the user's ~/.cache
+os.environ["TEXTKIT_CACHE"] = tempfile.mkdtemp(prefix="textkit-test-cache-")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

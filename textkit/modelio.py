@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -457,6 +458,11 @@ def training_run(
     out = Path(out)
     if out.name in ("", ".", ".."):
         raise TextkitError(f"{out} can't hold a model: name a new folder for it")
+    from textkit.training.distributed import context
+
+    if not context().is_main:
+        yield from _scratch_run(out, resume)
+        return
     with FolderLock(out):
         cleanup_stale(out.parent)
         is_model = (out / CONFIG).is_file()
@@ -483,6 +489,24 @@ def training_run(
         except BaseException:
             folder.discard()
             raise
+
+
+def _scratch_run(out: Path, resume: bool) -> Iterator[ModelFolder]:
+    """What a rank other than 0 of a torchrun job trains "into": a private temporary folder
+    (a copy of a resumed model's config and state), removed when the run ends, so estimator
+    code runs unchanged on every rank while only rank 0 writes the real model folder."""
+    if resume and not (out / CONFIG).is_file():
+        raise TextkitError(f"nothing to resume at {out}: it holds no model (every machine of a "
+                           "multi-machine run needs the model folder at the same path)")  # fmt: skip
+    scratch = Path(tempfile.mkdtemp(prefix=".textkit-rank-"))
+    try:
+        if resume:
+            for name in (CONFIG, STATE):
+                if (out / name).is_file():
+                    shutil.copyfile(out / name, scratch / name)
+        yield ModelFolder(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @dataclass

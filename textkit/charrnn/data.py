@@ -71,6 +71,10 @@ class Vocab:
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)
 
+    def decode_array(self, ids: np.ndarray) -> str:
+        """``decode`` for a large id array, vectorised (a corpus slice back to text)."""
+        return self._codes[np.asarray(ids)].tobytes().decode("utf-32-le")
+
     def map_unknown(self, text: str) -> MappedText:
         """Map characters the model doesn't know to ones it does, and drop the rest.
 

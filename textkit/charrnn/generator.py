@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import random
 import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 
 from textkit.charrnn.data import Vocab
+from textkit.charrnn.encoded import EncodedCorpus
 from textkit.charrnn.originality import LineCheck, OriginalityChecker
 from textkit.charrnn.sample import Stepper, check_sampling_options, sample_streams
 from textkit.checks import check_number
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
 from textkit.modelio import ModelFolder, atomic_path
-from textkit.text.io import Corpus, read_small_text
+from textkit.text.io import read_small_text
 
 CORPUS_COPY = "corpus.txt.gz"
 LOSS_UNIT = "nats/char"
@@ -51,23 +51,6 @@ class Sample:
     @property
     def copied_lines(self) -> int:
         return sum(line.copied for line in self.lines or [])
-
-
-def corpus_excerpt(text: str, length: int, seed: int = 0, limit: int | None = None) -> str:
-    """A passage of about ``length`` characters of ``text[:limit]`` that starts at a paragraph
-    (or line) start and ends at a line end: a natural pre-seed that leaves the model ready to
-    begin a new line.  ``limit`` (the training part) avoids copying the text to slice it."""
-    n = len(text) if limit is None else min(limit, len(text))
-    if n <= length:
-        return text[:n]
-    rng = random.Random(seed)
-    start_at = rng.randrange(0, max(1, n - 4 * length))
-    start = text.find("\n\n", start_at, n)
-    start = start + 2 if 0 <= start < n - length else max(text.find("\n", start_at, n) + 1, 0)
-    end = text.rfind("\n", start, min(start + 2 * length, n))
-    if end <= start + length // 2:
-        end = start + length
-    return text[start : end + 1]
 
 
 def resolve_preseed(preseed: str | None, excerpt: str | None) -> str:
@@ -116,48 +99,55 @@ class CharGenerator(Estimator):
         return torch.device("cpu")
 
     # the training corpus, kept beside the weights for originality checks -----------
-    def _store_corpus(self, folder: ModelFolder, text: str) -> None:
-        """gzip the corpus into the folder a slice at a time (no whole-text copy in memory)."""
+    def _remember_corpus(
+        self, folder: ModelFolder, corpus: EncodedCorpus, n_train: int, seq_len: int, seed: int = 0
+    ) -> None:
+        """Keep what generation needs of a new training corpus: a pre-seed excerpt from the
+        training part, and a gzip copy for originality checks (written a slice at a time)."""
+        self.preseed_excerpt = corpus.excerpt(seq_len, seed, limit=n_train)
         with (
             atomic_path(folder.file(CORPUS_COPY)) as tmp,
             gzip.open(tmp, "wb", compresslevel=6) as gz,
         ):
-            for i in range(0, len(text), 1 << 20):
-                gz.write(text[i : i + (1 << 20)].encode("utf-8"))
+            for chunk in corpus.chunks():
+                gz.write(chunk.encode("utf-8"))
 
-    def _remember_corpus(
-        self, folder: ModelFolder, corpus: Corpus, n_train: int, seq_len: int, seed: int = 0
-    ) -> None:
-        """Keep what generation needs of a new training corpus: a pre-seed excerpt from the
-        training part, and a compressed copy for originality checks."""
-        self.preseed_excerpt = corpus_excerpt(corpus.text, seq_len, seed, limit=n_train)
-        self._store_corpus(folder, corpus.text)
-
-    def _corpus_config(self, corpus: Corpus, n_train: int, n_val: int) -> dict:
+    def _corpus_config(self, corpus: EncodedCorpus, n_train: int, n_val: int) -> dict:
         """The config.json entries describing the corpus, the same for every char model."""
         return {
             "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
-                       "chars": len(corpus.text), "train_chars": n_train, "val_chars": n_val},
+                       "chars": len(corpus), "train_chars": n_train, "val_chars": n_val},
             "preseed_excerpt": self.preseed_excerpt,
             "vocab": self.vocab.chars,
             "loss_unit": LOSS_UNIT,
         }  # fmt: skip
 
     def training_corpus(self) -> str:
-        """The training text stored with the model (corpus.txt.gz)."""
+        """The training text stored with the model (corpus.txt.gz), whole."""
+        return "".join(self.training_corpus_chunks()())
+
+    def training_corpus_chunks(self) -> Callable[[], Iterator[str]]:
+        """A function streaming the stored training text in chunks (for the originality check,
+        which never needs it whole); checks the copy is there first."""
         path = None if self.folder is None else self.folder.file(CORPUS_COPY)
         if path is None or not path.is_file():
             raise TextkitError(
                 "this model has no stored copy of its training corpus (corpus.txt.gz), which "
                 "--check-original needs; pass corpus= in Python, or retrain the model"
             )
-        try:
-            return gzip.decompress(path.read_bytes()).decode("utf-8")
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-            raise TextkitError(
-                f"{path} is corrupt or truncated ({exc}); --check-original can't use it. "
-                "Retrain the model, or pass corpus= in Python"
-            ) from exc
+
+        def chunks() -> Iterator[str]:
+            try:
+                with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+                    while chunk := fh.read(1 << 20):
+                        yield chunk
+            except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+                raise TextkitError(
+                    f"{path} is corrupt or truncated ({exc}); --check-original can't use it. "
+                    "Retrain the model, or pass corpus= in Python"
+                ) from exc
+
+        return chunks
 
     def _map(self, text: str, what: str, required: bool = False) -> str:
         mapped = self.vocab.map_unknown(text)
@@ -258,8 +248,8 @@ class CharGenerator(Estimator):
             for t, temp in zip(run.texts, temps, strict=True)
         ]
         if check_original:
-            checker = OriginalityChecker(corpus or self.training_corpus(), check_original)
-            for s in samples:
-                s.novel_fraction = checker.novel_fraction(s.generated)
-                s.lines = checker.check_lines(s.text)
+            checker = OriginalityChecker(corpus or self.training_corpus_chunks(), check_original)
+            found = checker.check([s.generated for s in samples] + [s.text for s in samples])
+            for s, gen, whole in zip(samples, found, found[len(samples) :], strict=False):
+                s.novel_fraction, s.lines = gen.novel_fraction, whole.lines
         return samples

@@ -17,6 +17,7 @@ import torch
 
 from textkit.charrnn.config import CharMarkovConfig
 from textkit.charrnn.data import Vocab, fit_seq_len, split_train_val
+from textkit.charrnn.encoded import EncodedCorpus, as_encoded
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.errors import TextkitError
 from textkit.estimator import settings
@@ -140,19 +141,16 @@ class CharMarkov(CharGenerator):
         return float(-np.log(self._probs(ctx, targets)).mean())
 
     def fit(
-        self, corpus: Corpus | str | Path, out: str | Path, seq_len: int = 100,
+        self, corpus: EncodedCorpus | Corpus | str | Path, out: str | Path, seq_len: int = 100,
         overwrite: bool = False,
     ) -> TrainResult:  # fmt: skip
         """Count n-grams on the training split, score the held-out split, save to ``out``
         (``overwrite=True`` replaces a model there). Returns the same TrainResult a CharRNN
         gives (no steps: counting is one pass)."""
         from textkit.plots import plot_metrics
-        from textkit.text.io import read_corpus
 
-        if not isinstance(corpus, Corpus):
-            corpus = read_corpus([corpus])
-        self.vocab = Vocab.from_text(corpus.text)
-        ids = self.vocab.encode(corpus.text)
+        corpus = as_encoded(corpus)
+        self.vocab, ids = corpus.vocab, corpus.ids
         seq_len = fit_seq_len(len(ids), seq_len)
         train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
         start = time.monotonic()

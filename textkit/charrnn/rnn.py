@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from textkit.charrnn.config import CharRNNConfig, preset_training
 from textkit.charrnn.data import StreamBatches, Vocab, fit_seq_len, split_train_val
+from textkit.charrnn.encoded import EncodedCorpus, as_encoded
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.charrnn.model import CharRNNNet, State, detach_state, state_from_tensors, state_tensors
 from textkit.charrnn.sample import sample_streams
@@ -27,6 +28,7 @@ from textkit.modelio import (
 )
 from textkit.text.io import Corpus
 from textkit.training.config import TrainConfig
+from textkit.training.distributed import Dist
 from textkit.training.loop import Task, Trainer
 from textkit.training.runlog import TrainResult
 
@@ -50,6 +52,18 @@ class _CharTask(Task):
         self.vocab, self.show_samples = vocab, show_samples
         self.n_outputs = len(vocab)
         self.state: State | None = None
+        self.rows = slice(None)  # this process's streams (all of them outside torchrun)
+        self.dist: Dist | None = None
+
+    def shard(self, dist: Dist) -> None:
+        """Each rank carries its own contiguous share of the streams (and their hidden state)."""
+        streams = self.train_b.streams
+        if streams % dist.world:
+            raise TextkitError(
+                f"the training batch has {streams} streams, which {dist.world} processes can't "
+                f"share equally; use a --batch-size that is a multiple of {dist.world}"
+            )
+        self.dist, self.rows = dist, dist.rows(streams)
 
     def report(self, step: int, device: torch.device) -> str | None:
         """A short sample at each evaluation (``show_samples`` characters), so a user watching
@@ -63,8 +77,9 @@ class _CharTask(Task):
                              seed=step, device=device)  # fmt: skip
         return f"--- sample at step {step} (temperature 0.8) ---\n{run.texts[0].strip()}\n"
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor, state: State | None, device, **kw):
-        logits, state = self.model(x.to(device, non_blocking=True), state)
+    def _loss(self, x: torch.Tensor, y: torch.Tensor, state: State | None, device,
+              model=None, **kw):  # fmt: skip
+        logits, state = (model or self.model)(x.to(device, non_blocking=True), state)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)),
                                y.to(device, non_blocking=True).reshape(-1), **kw)  # fmt: skip
         return loss, detach_state(state)
@@ -73,7 +88,9 @@ class _CharTask(Task):
         epoch, index = divmod(step, self.steps_per_epoch)
         if index == 0:
             self.state = None  # streams restart at a new offset each epoch
-        loss, self.state = self._loss(*self.train_b.batch(epoch, index), self.state, device)
+        x, y = self.train_b.batch(epoch, index)
+        loss, self.state = self._loss(x[self.rows], y[self.rows], self.state, device,
+                                      self.train_model)  # fmt: skip
         return loss
 
     def evaluate(self, device: torch.device) -> dict[str, float]:
@@ -89,7 +106,14 @@ class _CharTask(Task):
         self._on_best(row)
 
     def state_dict(self) -> dict:
-        return {"hidden": state_tensors(self.state)}
+        """The carried hidden state of every stream (gathered from all ranks under torchrun),
+        so a run resumes with any number of processes."""
+        state = self.state
+        if self.dist is not None and state is not None:
+            parts = state if isinstance(state, tuple) else (state,)
+            whole = tuple(self.dist.gather_rows(t, 1) for t in parts)
+            state = whole if isinstance(self.state, tuple) else whole[0]
+        return {"hidden": state_tensors(state)}
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
         hidden = state["hidden"]
@@ -101,7 +125,13 @@ class _CharTask(Task):
                 "the saved training state's hidden state does not fit this model and batch "
                 f"shape (expected {count} x {want}); train again without --resume"
             )
-        self.state = state_from_tensors(hidden, device)
+        self.state = state_from_tensors([t[:, self.rows].contiguous() for t in hidden], device)
+
+
+def _fits_on_gpu(n_chars: int, device: torch.device) -> bool:
+    """Is the corpus (int16 ids) small enough to keep on the GPU: a tenth of its memory?"""
+    have = memory_available(device)
+    return bool(have) and n_chars * 2 < have // 10
 
 
 class _RNNStepper:
@@ -150,7 +180,7 @@ class CharRNN(CharGenerator):
     # ----------------------------------------------------------------- training
     def fit(
         self,
-        corpus: Corpus | str | Path,
+        corpus: EncodedCorpus | Corpus | str | Path | list,
         out: str | Path,
         train_config: TrainConfig | None = None,
         resume: bool = False,
@@ -158,41 +188,47 @@ class CharRNN(CharGenerator):
         show_samples: int = 0,
         overwrite: bool = False,
     ) -> TrainResult:
-        """Train on ``corpus`` (a Corpus, or a path), saving everything under ``out``.
+        """Train on ``corpus`` (an EncodedCorpus, a Corpus, or file paths), saving everything
+        under ``out``.  Files are streamed into a memory-mapped cache (``encoded.py``), so a
+        corpus larger than memory trains too.
 
         ``resume=True`` continues the run saved there; ``overwrite=True`` replaces a model
         already there (only once the new run has its first checkpoint); ``show_samples=N``
         prints an N-character sample at every evaluation."""
-        from textkit.text.io import read_corpus
-
         cfg = train_config or TrainConfig(max_steps=preset_training("small")["max_steps"])
         cfg.validate()
-        if not isinstance(corpus, Corpus):
-            corpus = read_corpus([corpus])
         with training_run(out, resume=resume, overwrite=overwrite) as folder:
-            trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
             if resume:  # the saved model decides shape and vocabulary
                 with config_errors(folder):
                     self._restore(folder.read_config((self.KIND,)))
+                saved = self.info.get("corpus")
+                corpus = as_encoded(
+                    corpus,
+                    self.vocab,
+                    saved.get("fingerprint") if isinstance(saved, dict) else None,
+                )
             else:
-                self.vocab = Vocab.from_text(corpus.text)
-            ids = self.vocab.encode(corpus.text)
-            self._fit_shape(len(ids), trainer.device, resume)
+                corpus = as_encoded(corpus)
+            trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
+            self.vocab = corpus.vocab
+            self._fit_shape(len(corpus), trainer.device, resume)
             c = self.config
-            train_ids, val_ids = split_train_val(ids, c.val_fraction, c.seq_len)
+            train_ids, val_ids = split_train_val(corpus.ids, c.val_fraction, c.seq_len)
             train_b = StreamBatches(
                 torch.from_numpy(train_ids), c.batch_size, c.seq_len, seed=cfg.seed
             )
             val_b = StreamBatches(torch.from_numpy(val_ids), c.batch_size, c.seq_len)
             self.folder = folder
-            if trainer.device.type == "cuda":  # the whole corpus on the GPU: no per-step copies
+            if trainer.device.type == "cuda" and _fits_on_gpu(len(corpus), trainer.device):
+                # the whole corpus on the GPU: no per-step copies
                 train_b.ids, val_b.ids = (
                     train_b.ids.to(trainer.device),
                     val_b.ids.to(trainer.device),
                 )
             if not resume:
                 self.net = CharRNNNet(len(self.vocab), c)  # initialised from the trainer's seed
-                self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
+                if trainer.is_main:
+                    self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
                 self.info = {"best_metrics": None}
             self.info.update(
                 **self._corpus_config(corpus, len(train_ids), len(val_ids)),
@@ -200,7 +236,7 @@ class CharRNN(CharGenerator):
                 num_params=sum(p.numel() for p in self.net.parameters()),
                 trained_on=str(trainer.device),
             )  # fmt: skip
-            del ids, train_ids, val_ids
+            del train_ids, val_ids
 
             def on_best(row: dict) -> None:
                 self.info["best_metrics"] = row
@@ -210,8 +246,8 @@ class CharRNN(CharGenerator):
             task = _CharTask(self.net, train_b, val_b, c.eval_chars, on_best, self.vocab,
                              corpus.fingerprint, show_samples)  # fmt: skip
             result = trainer.fit(task)
-            # keep-best: what the trainer leaves in memory is the best checkpoint, as on disk
-            self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
+            if trainer.is_main:  # keep-best: in memory, the best checkpoint, as on disk
+                self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
         self.net.to("cpu").eval()
         self.device = torch.device("cpu")
         return result

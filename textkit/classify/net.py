@@ -30,4 +30,4 @@ class BagMLP(nn.Module):
         return self.out(self.drop(nn.functional.gelu(self.norm(h))))
 
     def sparse_parameters(self) -> list[nn.Parameter]:
-        return [self.bag.weight]
+        return [self.bag.weight] if self.bag.sparse else []

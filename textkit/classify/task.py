@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from textkit.classify.features import SparseRows
+from textkit.training.distributed import Dist
 from textkit.training.loop import Task
 
 
@@ -59,6 +60,7 @@ class ClassifierTask(Task):
         )
         self._on_best, self.fingerprint = on_best, fingerprint
         self._device: torch.device | None = None
+        self.dist: Dist | None = None
 
     def _on(self, device: torch.device) -> None:
         if self._device != device:
@@ -77,8 +79,16 @@ class ClassifierTask(Task):
 
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
         self._on(device)
-        ids, offsets, w, y = self.train_rows.gather(self.batch_rows(step).to(device))
-        return F.cross_entropy(self.model(ids, offsets, w).float(), y, weight=self.weights)
+        rows = self.batch_rows(step)
+        rows = rows[self.dist.rows(len(rows))] if self.dist else rows
+        ids, offsets, w, y = self.train_rows.gather(rows.to(device))
+        return F.cross_entropy(self.train_model(ids, offsets, w).float(), y, weight=self.weights)
+
+    def shard(self, dist: Dist) -> None:
+        """Each rank takes its share of every batch.  The bag's gradient turns dense: NCCL
+        can't all-reduce sparse tensors (gloo can, but one path is simpler)."""
+        self.dist = dist
+        self.model.bag.sparse = False
 
     def logits(self, rows: _Rows, device: torch.device, chunk: int = 4096) -> torch.Tensor:
         out = []

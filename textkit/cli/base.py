@@ -23,10 +23,15 @@ class _Group(click.Group):
             click.echo(f"textkit: warning: {message}", err=True)
 
         warnings.showwarning = show
+        rank = _other_rank()
+        saved = sys.stdout, sys.stderr
+        if rank:  # under torchrun rank 0 speaks for the job; the others say only their errors
+            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
         try:
             return super().invoke(ctx)
         except TextkitError as exc:
-            raise click.ClickException(str(exc)) from None
+            sys.stdout, sys.stderr = saved
+            raise click.ClickException(f"rank {rank}: {exc}" if rank else str(exc)) from None
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
             ctx.exit(130)
@@ -34,6 +39,16 @@ class _Group(click.Group):
             # stdout's reader went away: point stdout at devnull so the exit flush is silent
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+
+def _other_rank() -> int:
+    """This process's rank when torchrun started several (``RANK``), else 0."""
+    try:
+        return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    except ValueError:
+        return 0
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -99,10 +99,14 @@ def train_charrnn(inputs, **o):
     loss.png and train_state.pt (for --resume). Ctrl-C stops cleanly and saves.
     """
     from textkit.charrnn.config import choose_preset, preset_config, preset_training
+    from textkit.charrnn.encoded import encode_files, encode_text
     from textkit.modelio import ModelFolder, find_trained_on, fresh_model_dir
     from textkit.text.io import read_corpus
 
-    corpus = read_corpus(list(inputs), encoding=o["encoding"], max_bytes=o["max_size"])
+    if any(str(item) == "-" for item in inputs):  # a pipe is read once, into memory
+        corpus = encode_text(read_corpus(list(inputs), o["encoding"], max_bytes=o["max_size"]))
+    else:  # files stream into the memory-mapped cache: any size trains in flat memory
+        corpus = encode_files(list(inputs), o["encoding"], max_bytes=o["max_size"])
     first = str(inputs[0])
     default_name = "stdin" if first == "-" else (Path(first).stem or Path(first).name or "corpus")
     models_dir, name = o["models_dir"], o["name"]
@@ -139,7 +143,7 @@ def train_charrnn(inputs, **o):
 
     preset = o["preset"]
     if preset == "auto":
-        preset = choose_preset(len(corpus.text), resolve_device(o["device"]))
+        preset = choose_preset(len(corpus), resolve_device(o["device"]))
     fallbacks = preset_training(preset)
     if o["epochs"] is not None or o["time_budget"] is not None:
         fallbacks.pop("max_steps")  # a limit the user gave replaces the preset's step count
@@ -148,7 +152,7 @@ def train_charrnn(inputs, **o):
         train_cfg = _resumed(train_cfg, ModelFolder(out))
     model = CharRNN(preset_config(preset, cell=o["cell"], **{k: o[k] for k in SHAPE_OPTIONS}))
     click.echo(
-        f"training {o['cell']} ({preset} preset) on {len(corpus.text):,} characters -> {out}",
+        f"training {o['cell']} ({preset} preset) on {len(corpus):,} characters -> {out}",
         err=True,
     )
     result = model.fit(corpus, out, train_cfg, resume=o["resume"], overwrite=o["overwrite"],

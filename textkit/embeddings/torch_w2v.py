@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from textkit.errors import TextkitError
+from textkit.training.distributed import Dist
 from textkit.training.loop import Task
 
 NEG_POWER = 0.75
@@ -90,6 +91,24 @@ class Word2VecNet(nn.Module):
         nn.init.uniform_(self.syn0.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.syn1neg.weight)
 
+    def forward(self, centre: torch.Tensor, ctx: torch.Tensor, negatives: torch.Tensor,
+                sg: bool) -> torch.Tensor:  # fmt: skip
+        """The summed negative-sampling loss of one batch (ctx is -1 where there is none)."""
+        valid = ctx >= 0
+        if sg:  # each (centre, context) pair: the centre's input vector predicts the context
+            rows, cols = torch.nonzero(valid, as_tuple=True)
+            h = self.syn0(centre[rows])
+            target = self.syn1neg(ctx[rows, cols])
+        else:  # CBOW: the mean of the context's input vectors predicts the centre
+            keep = valid.any(1)
+            ctx, valid, centre, negatives = ctx[keep], valid[keep], centre[keep], negatives[keep]
+            vecs = self.syn0(ctx.clamp_min(0)) * valid.unsqueeze(-1)
+            h = vecs.sum(1) / valid.sum(1, keepdim=True)
+            target = self.syn1neg(centre)
+        pos = F.logsigmoid((h * target).sum(-1))
+        neg = F.logsigmoid(-(h.unsqueeze(1) * self.syn1neg(negatives)).sum(-1))
+        return -(pos.sum() + neg.sum())
+
 
 class Word2VecTask(Task):
     """Skip-gram or CBOW with negative sampling over corpus ids held on the device."""
@@ -110,6 +129,7 @@ class Word2VecTask(Task):
         self.units_per_step = self.batch_words
         self._device: torch.device | None = None
         self._epoch: int | None = None
+        self.dist: Dist | None = None
 
     def _on(self, device: torch.device) -> None:
         if self._device != device:
@@ -133,13 +153,16 @@ class Word2VecTask(Task):
             self._epoch = epoch
         return self.kept_pos
 
-    def _pairs(self, step: int, device: torch.device):
-        """(centre ids, context ids (B, 2W) with -1 where none, negatives) of one step."""
+    def _pairs(self, step: int, device: torch.device, dist: Dist | None = None):
+        """(centre ids, context ids (B, 2W) with -1 where none, negatives) of one step (of
+        ``dist``'s share of its centre words, under torchrun)."""
         epoch, index = divmod(step, self.steps_per_epoch)
         kept = self._kept(epoch, device)
         gen = self._generator(device, epoch, index)
         start = (index * self.batch_words) % max(len(kept), 1)
         centre_k = torch.arange(start, min(start + self.batch_words, len(kept)), device=device)
+        if dist is not None:
+            centre_k = centre_k[dist.rows(len(centre_k))]
         w = self.window
         offsets = torch.cat(
             [torch.arange(-w, 0, device=device), torch.arange(1, w + 1, device=device)]
@@ -158,26 +181,15 @@ class Word2VecTask(Task):
         negatives = torch.searchsorted(self.cdf, draw).clamp_max(len(self.cdf) - 1)
         return centre, ctx, negatives
 
-    def _loss(self, centre, ctx, negatives) -> torch.Tensor:
-        syn0, syn1 = self.model.syn0, self.model.syn1neg
-        valid = ctx >= 0
-        if self.sg:  # each (centre, context) pair: the centre's input vector predicts the context
-            rows, cols = torch.nonzero(valid, as_tuple=True)
-            h = syn0(centre[rows])
-            target = syn1(ctx[rows, cols])
-        else:  # CBOW: the mean of the context's input vectors predicts the centre
-            keep = valid.any(1)
-            ctx, valid, centre, negatives = ctx[keep], valid[keep], centre[keep], negatives[keep]
-            vecs = syn0(ctx.clamp_min(0)) * valid.unsqueeze(-1)
-            h = vecs.sum(1) / valid.sum(1, keepdim=True)
-            target = syn1(centre)
-        pos = F.logsigmoid((h * target).sum(-1))
-        neg = F.logsigmoid(-(h.unsqueeze(1) * syn1(negatives)).sum(-1))
-        return -(pos.sum() + neg.sum())
-
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
         self._on(device)
-        return self._loss(*self._pairs(step, device))
+        loss = self.train_model(*self._pairs(step, device, self.dist), self.sg)
+        # a summed loss: DDP averages the ranks' gradients, so scale back up to the sum
+        return loss * self.dist.world if self.dist else loss
+
+    def shard(self, dist: Dist) -> None:
+        """Each rank takes its share of every step's centre words."""
+        self.dist = dist
 
     def evaluate(self, device: torch.device) -> dict[str, float]:
         """The loss per pair on a fixed sample of steps (word2vec has no validation split; this
@@ -187,7 +199,7 @@ class Word2VecTask(Task):
         for step in range(0, self.steps_per_epoch, max(1, self.steps_per_epoch // 4))[:4]:
             centre, ctx, negatives = self._pairs(step, device)
             n = int((ctx >= 0).sum()) if self.sg else int((ctx >= 0).any(1).sum())
-            total += float(self._loss(centre, ctx, negatives))
+            total += float(self.model(centre, ctx, negatives, self.sg))
             pairs += max(n, 1) * (1 + self.negative)
         self._epoch = None  # the sample used epoch 0's subsampling: recompute for training
         return {"val_loss": total / max(pairs, 1)}

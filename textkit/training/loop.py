@@ -32,6 +32,7 @@ from textkit.device import (
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder
 from textkit.training.config import TrainConfig, lr_factor
+from textkit.training.distributed import Dist, context
 from textkit.training.runlog import RunLog, TrainResult
 from textkit.training.watch import Sanity, TensorBoard, WeightAverage
 
@@ -79,6 +80,16 @@ class Task:
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
         pass
+
+    # train_loss calls train_model (the loop sets it: the model itself, or its
+    # DistributedDataParallel wrapper under torchrun, whose backward all-reduces gradients)
+    train_model: Callable = None  # type: ignore[assignment]
+
+    def shard(self, dist: Dist) -> None:
+        """Under torchrun: from now on train on this rank's share (``dist.rows``) of every
+        batch, so the ranks together see the same batches as one process would.  ``state_dict``
+        must then gather what is kept per row, and ``load_state_dict`` take this rank's rows."""
+        raise TextkitError(f"{type(self).__name__} can't train on several processes")
 
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
@@ -141,7 +152,10 @@ class Trainer:
     ) -> None:
         cfg.validate()
         self.cfg, self.folder, self.plot = cfg, folder, plot
+        self.dist = context()
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
+        if not self.dist.is_main:
+            self.log = lambda msg: None
         self.saved_state: dict | None = None
         if resume:
             self.saved_state = folder.load_state()
@@ -151,15 +165,21 @@ class Trainer:
                     f"{folder.path} was trained on a different corpus; resume needs the same data"
                 )
         self.fingerprint = fingerprint
-        self.device = resolve_device(cfg.device)
+        self.device = self.dist.device(resolve_device(cfg.device))
         seed_everything(cfg.seed)
 
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes the model folder (always, outside torchrun)."""
+        return self.dist.is_main
+
     def fit(self, task: Task) -> TrainResult:
-        run = _Run(task, self.cfg, self.folder, self.device, self.log, self.fingerprint)
+        run = _Run(task, self.cfg, self.folder, self.device, self.log, self.fingerprint, self.dist)
         if self.saved_state is not None:
             run.restore(self.saved_state)
+        run.seed_rank()
         result = run.loop()
-        if self.plot:  # a throw-away run (e.g. one fold of a cross-fit) needs no picture
+        if self.plot and self.is_main:  # a throw-away run (one fold of a cross-fit) needs none
             from textkit.plots import plot_metrics
 
             plot_metrics(self.folder, task.loss_unit)
@@ -183,10 +203,19 @@ class _Run:
 
     def __init__(self, task: Task, cfg: TrainConfig, folder: ModelFolder,
                  device: torch.device, log: Callable[[str], None],
-                 fingerprint: str | None) -> None:  # fmt: skip
+                 fingerprint: str | None, dist: Dist) -> None:  # fmt: skip
         self.task, self.cfg, self.folder, self.device, self.log = task, cfg, folder, device, log
-        self.fingerprint = fingerprint
+        self.fingerprint, self.dist = fingerprint, dist
         self.model = task.model.to(device)
+        task.train_model = self.model
+        if dist.enabled:  # before the optimisers: a task may give up sparse gradients
+            from torch.nn.parallel import DistributedDataParallel
+
+            task.shard(dist)
+            task.train_model = DistributedDataParallel(
+                self.model, device_ids=[device.index] if device.type == "cuda" else None,
+                broadcast_buffers=False,
+            )  # fmt: skip
         sparse = {id(p) for p in task.sparse_parameters()}
         dense = [p for p in self.model.parameters() if id(p) not in sparse]
         self.dense = dense
@@ -196,11 +225,12 @@ class _Run:
                 torch.optim.SparseAdam(list(task.sparse_parameters()), lr=cfg.lr)
             )
         self.scaler = grad_scaler(device, cfg.amp)
-        self.runlog = RunLog(folder, task.monitor, task.mode, cfg.patience, task.tiebreak)
+        self.runlog = RunLog(folder if dist.is_main else None, task.monitor, task.mode,
+                             cfg.patience, task.tiebreak)  # fmt: skip
         self.step, self.elapsed_before = 0, 0.0
         self.sanity = Sanity(task, cfg)
         self.swa = WeightAverage(self.model, cfg.swa) if cfg.swa else None
-        self.board = TensorBoard(cfg.tensorboard) if cfg.tensorboard else None
+        self.board = TensorBoard(cfg.tensorboard) if cfg.tensorboard and dist.is_main else None
         self.start = time.monotonic()
         self.step_time, self.steps_run = 0.0, 0
         self._reset_window()
@@ -212,10 +242,11 @@ class _Run:
         self.window_start = time.monotonic()
 
     def running_loss(self) -> float | None:
-        """Mean training loss since the last evaluation: one host-device sync."""
+        """Mean training loss since the last evaluation (over all ranks: every rank must call
+        this at the same step): one host-device sync."""
         if not self.loss_count:
             return None
-        value = (self.loss_sum / self.loss_count).item()
+        value = self.dist.mean(self.loss_sum / self.loss_count).item()
         if math.isfinite(value):
             self.sanity.running(value, self.step)
         else:
@@ -238,9 +269,12 @@ class _Run:
 
     # ------------------------------------------------------------------ checkpoints
     def checkpoint(self) -> None:
+        task_state = self.task.state_dict()  # on every rank: it may gather rows from all
+        if not self.dist.is_main:
+            return
         self.folder.save_state({
             "model": self.model.state_dict(), "optimizer": [o.state_dict() for o in self.optimizers],
-            "scaler": self.scaler.state_dict(), "task": self.task.state_dict(),
+            "scaler": self.scaler.state_dict(), "task": task_state,
             "rng": rng_state(), "step": self.step, "runlog": self.runlog.state_dict(),
             "elapsed": self.elapsed(), "config": self.cfg.to_dict(),
             "fingerprint": self.fingerprint,
@@ -276,10 +310,17 @@ class _Run:
                 f"{self.folder.path} already trained {self.step} steps; "
                 "raise max_steps/epochs (--max-steps/--epochs) to go on"
             )
-        self.folder.truncate_metrics(self.step)
+        if self.dist.is_main:
+            self.folder.truncate_metrics(self.step)
         best = self.runlog.best
         shown = f"best {self.runlog.monitor} {best[self.runlog.monitor]:.4f}" if best else "no best"
         self.log(f"resuming {self.folder.path} from step {self.step} ({shown})")
+
+    def seed_rank(self) -> None:
+        """Under torchrun each rank draws its own dropout masks: a seed from (seed, rank, step),
+        so a resumed run draws the same ones again."""
+        if self.dist.enabled:
+            torch.manual_seed(self.cfg.seed * 1_000_003 + self.dist.rank * 7_919 + self.step)
 
     # ------------------------------------------------------------------ the steps
     def train_step(self) -> None:
@@ -308,22 +349,14 @@ class _Run:
         if self.sanity.first is None:  # one sync, once: the loss at initialisation
             self.sanity.first_loss(float(loss.detach()))
         self.step += 1
-        self.window_units += self.task.units_per_step
+        self.window_units += self.task.units_per_step  # the whole batch: all ranks together
         self.step_time += time.monotonic() - t0
         self.steps_run += 1
 
     def evaluate(self) -> dict:
         train_loss = self.running_loss()  # raises on divergence, before anything is saved
         units_per_s = self.window_units / max(time.monotonic() - self.window_start, 1e-9)
-        self.model.eval()
-        with torch.no_grad(), autocast(self.device, self.cfg.amp):
-            metrics = self.task.evaluate(self.device)
-        text = self.task.report(self.step, self.device)
-        if text:
-            tqdm.write(text, file=sys.stderr)
-            if self.board:
-                self.board.text("sample", text, self.step)
-        self.model.train()
+        metrics = self._validate(report=True)
         row = {
             "step": self.step,
             "epoch": round(self.step / self.task.steps_per_epoch, 3),
@@ -342,17 +375,33 @@ class _Run:
         self._reset_window()
         return row
 
+    def _validate(self, report: bool = False) -> dict:
+        """The task's validation metrics (and, with ``report``, its text shown), computed once:
+        on rank 0, shared with the others, so every rank makes the same keep-best and
+        early-stopping decisions."""
+        metrics = None
+        if self.dist.is_main:
+            self.model.eval()
+            with torch.no_grad(), autocast(self.device, self.cfg.amp):
+                metrics = self.task.evaluate(self.device)
+            text = self.task.report(self.step, self.device) if report else None
+            if text:
+                tqdm.write(text, file=sys.stderr)
+                if self.board:
+                    self.board.text("sample", text, self.step)
+            self.model.train()
+        return self.dist.share(metrics)
+
     def finish_swa(self) -> None:
         """Evaluate the averaged weights; keep them (on_best) if they beat the best checkpoint,
         else put the trained weights back.  Recorded as a metrics row with ``"swa": true``."""
-        if not (self.swa and self.swa.ready):
+        # rank 0's average decides (a time-budgeted average may start a step apart per rank)
+        if not (self.swa and self.dist.share(self.swa.ready)):
             return
         trained = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.model.load_state_dict(self.swa.state())
-        self.model.eval()
-        with torch.no_grad(), autocast(self.device, self.cfg.amp):
-            metrics = self.task.evaluate(self.device)
-        self.model.train()
+        if self.swa.ready:
+            self.model.load_state_dict(self.swa.state())
+        metrics = self._validate()
         row = {"step": self.step, "epoch": round(self.step / self.task.steps_per_epoch, 3), "swa": True,
                "swa_averaged": int(self.swa.average.n_averaged), **{k: float(v) for k, v in metrics.items()},
                "elapsed_s": round(self.elapsed(), 2)}  # fmt: skip
@@ -369,6 +418,7 @@ class _Run:
         cfg, task = self.cfg, self.task
         total = self.total_steps
         show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
+        show = show and self.dist.is_main
         bar = tqdm(total=total, initial=self.step, disable=not show, unit="step",
                    dynamic_ncols=True)  # fmt: skip
         postfix: dict[str, str] = {}
@@ -384,7 +434,9 @@ class _Run:
                     self.step, total, now - self.start, cfg.time_budget
                 ):
                     self.swa.update(self.model, self.step)
-                if (show and now - last_shown >= SHOW_EVERY_S) or self.step % CHECK_EVERY == 0:
+                if self.step % CHECK_EVERY == 0 or (
+                    show and not self.dist.enabled and now - last_shown >= SHOW_EVERY_S
+                ):
                     loss = self.running_loss()
                     if show and loss is not None:
                         last_shown = now
@@ -395,10 +447,15 @@ class _Run:
                 if total is not None and self.step >= total:
                     stopped = "max steps" if cfg.epochs is None else "epochs"
                     break
-                if cfg.time_budget and now - self.start >= cfg.time_budget:
+                # clocks and signals differ between ranks: stop when any rank says so
+                time_up, interrupted = self.dist.any(
+                    [bool(cfg.time_budget) and now - self.start >= cfg.time_budget,
+                     flag.requested is not None]
+                )  # fmt: skip
+                if time_up:
                     stopped = "time budget"
                     break
-                if flag.requested:
+                if interrupted:
                     stopped = "interrupted"
                     break
                 if self.step % cfg.eval_every == 0:

@@ -1,0 +1,112 @@
+"""Training under torchrun: two CPU processes (gloo) train one model through the shared loop.
+
+Each test launches real processes with ``python -m torch.distributed.run``, as a user would
+with ``torchrun``; the corpus is the shipped sonnets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from textkit.charrnn import CharRNN
+
+TINY = ["--hidden", "32", "--layers", "1", "--batch-size", "8", "--seq-len", "32",
+        "--dropout", "0", "--device", "cpu", "--eval-every", "20"]  # fmt: skip
+
+
+def _launch(procs: int, *args, cwd: Path, wait: bool = True):
+    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                 f"--nproc_per_node={procs}", "-m", "textkit"] if procs > 1
+                else [sys.executable, "-m", "textkit"])  # fmt: skip
+    cmd = [*launcher, *map(str, args)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if not wait:
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def _metrics(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+def _train(procs: int, workdir: Path, steps: int, *extra) -> list[dict]:
+    _launch(procs, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", steps, *TINY,
+            *extra, cwd=workdir)  # fmt: skip
+    return _metrics(workdir / "models" / "m")
+
+
+def test_two_processes_train_one_model_that_loads_and_resumes_in_one(workdir):
+    rows = _train(2, workdir, 40)
+    # one model folder, nothing staged or left behind by the second rank
+    assert sorted(p.name for p in (workdir / "models").iterdir()) == ["m"]
+    assert [r["step"] for r in rows] == [20, 40]  # one metrics file, one row per evaluation
+    assert rows[-1]["val_loss"] < rows[0]["val_loss"] < math.log(60)  # loss decreases
+    state = json.loads((workdir / "models" / "m" / "config.json").read_text())
+    assert state["streams"] == 8  # the whole batch: each rank carried half of the streams
+
+    model = CharRNN.load(workdir / "models" / "m")  # a single process loads and samples it
+    text = model.generate(60, temperature=0.5, seed=0)[0].text
+    assert len(text) == 60 and set(text) <= set(model.vocab.chars)
+
+    # resume in one process from the two-process checkpoint (its hidden state has every stream)
+    rows = _train(1, workdir, 60, "--resume")
+    assert [r["step"] for r in rows] == [20, 40, 60]
+    # ...and in two processes again from the one-process checkpoint
+    rows = _train(2, workdir, 80, "--resume")
+    assert [r["step"] for r in rows] == [20, 40, 60, 80]
+    assert rows[-1]["val_loss"] < rows[1]["val_loss"]
+
+
+def test_two_processes_follow_the_one_process_run(workdir, tmp_path):
+    """The same global batch split over two ranks, gradients averaged: the validation loss
+    matches one process's to float precision (it is computed once, on rank 0)."""
+    two = _train(2, workdir, 20)
+    (workdir / "models" / "m").rename(tmp_path / "two")
+    one = _train(1, workdir, 20)
+    assert one[-1]["val_loss"] == pytest.approx(two[-1]["val_loss"], abs=2e-3)
+    assert one[-1]["train_loss"] == pytest.approx(two[-1]["train_loss"], abs=2e-3)
+
+
+def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
+    proc = _launch(2, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 100000,
+                   *TINY, cwd=workdir, wait=False)  # fmt: skip
+    folder = workdir / "models" / "m"
+    deadline = time.monotonic() + 120
+    while not (folder / "metrics.jsonl").is_file():  # the first checkpoint is written
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGTERM)  # as a scheduler (or Ctrl-C on the group) would
+    out = proc.communicate(timeout=120)[0]
+    rows = _metrics(folder)
+    assert rows[-1]["step"] > 20 and rows[-1]["step"] % 20 != 0, out  # saved where it stopped
+    import torch
+
+    state = torch.load(folder / "train_state.pt", weights_only=True)
+    assert state["step"] == rows[-1]["step"]
+    assert [len(t.shape) and t.shape[1] for t in state["task"]["hidden"]] == [8, 8]
+
+
+@pytest.mark.parametrize("kind", ["intent", "word2vec"])
+def test_other_trainers_run_under_torchrun(kind, workdir, repo):
+    if kind == "intent":
+        _launch(2, "train-intent", repo / "corpora" / "intents.json", "--name", "m",
+                "--device", "cpu", "--epochs", "3", cwd=workdir)  # fmt: skip
+    else:
+        _launch(2, "train-word2vec", "poems.txt", "--name", "m", "--backend", "torch",
+                "--epochs", "1", "--vector-size", "16", "--min-count", "2", cwd=workdir)  # fmt: skip
+    # (word2vec keeps its prepared corpus in models/.cache)
+    assert sorted(p.name for p in (workdir / "models").iterdir()) in (["m"], [".cache", "m"])
+    rows = _metrics(workdir / "models" / "m")
+    assert rows and all(math.isfinite(r["val_loss"]) for r in rows)

@@ -1,0 +1,122 @@
+"""Training on several processes (GPUs or machines) under ``torchrun``, with torch.distributed.
+
+torchrun starts one process per GPU (or per CPU worker) and tells each its place through the
+environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``...).  ``context()`` reads
+that once and joins the process group: NCCL for CUDA tensors, gloo for CPU ones.  Outside
+torchrun it is rank 0 of 1 and every helper here is a no-op, so the training loop has one code
+path.  The loop decides everything that must agree across ranks (when to stop, the validation
+metrics, keep-best) on rank 0 or by a reduction, so no rank can wait for a collective that the
+others skip.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Dist:
+    """This process's place in the job."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the one process that writes files, logs and shows progress."""
+        return self.rank == 0
+
+    def device(self, device: torch.device) -> torch.device:
+        """A CUDA device becomes this process's own GPU (``cuda:LOCAL_RANK``)."""
+        if self.enabled and device.type == "cuda":
+            return torch.device("cuda", self.local_rank)
+        return device
+
+    # collectives: every rank must call them at the same point -------------------------
+    def any(self, flags: list[bool]) -> list[bool]:
+        """Each flag, true if it is true on any rank (e.g. "stop": Ctrl-C reached one rank).
+        A CPU tensor over gloo: asking every step never makes a GPU wait for the host."""
+        if not self.enabled:
+            return flags
+        t = torch.tensor([float(f) for f in flags])
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+        return [bool(v) for v in t.tolist()]
+
+    def mean(self, t: torch.Tensor) -> torch.Tensor:
+        """``t`` averaged over ranks (a running loss, so every rank reports the same)."""
+        if not self.enabled:
+            return t
+        t = t.detach().clone()
+        torch.distributed.all_reduce(t)
+        return t / self.world
+
+    def share(self, obj):
+        """Rank 0's ``obj`` on every rank (validation metrics computed once), over gloo."""
+        if not self.enabled:
+            return obj
+        box = [obj if self.is_main else None]
+        torch.distributed.broadcast_object_list(box, src=0, device=torch.device("cpu"))
+        return box[0]
+
+    def gather_rows(self, t: torch.Tensor, dim: int) -> torch.Tensor:
+        """Every rank's ``t`` joined along ``dim`` in rank order (each rank holds its share of
+        the batch rows; a checkpoint stores all of them)."""
+        if not self.enabled:
+            return t
+        parts = [torch.empty_like(t) for _ in range(self.world)]
+        torch.distributed.all_gather(parts, t.contiguous())
+        return torch.cat(parts, dim)
+
+    def rows(self, n: int) -> slice:
+        """This rank's share of ``n`` batch rows: contiguous, all rows covered, equal shares
+        when ``world`` divides ``n``."""
+        return slice(self.rank * n // self.world, (self.rank + 1) * n // self.world)
+
+    def barrier(self) -> None:
+        if self.enabled:
+            torch.distributed.barrier()
+
+
+_CONTEXT: Dist | None = None
+
+
+def context() -> Dist:
+    """This process's place, joining the process group on first call when torchrun started
+    it (``WORLD_SIZE`` > 1).  Other ranks than 0 stay quiet: no warnings, no logs."""
+    global _CONTEXT
+    if _CONTEXT is not None:
+        return _CONTEXT
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        _CONTEXT = Dist()
+        return _CONTEXT
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(local_rank)
+            backend = "cpu:gloo,cuda:nccl"  # CUDA tensors over NCCL, CPU ones over gloo
+        else:
+            backend = "gloo"
+        dist.init_process_group(backend)
+        atexit.register(_leave)
+    _CONTEXT = Dist(dist.get_rank(), dist.get_world_size(), local_rank)
+    if not _CONTEXT.is_main:
+        warnings.simplefilter("ignore")
+    return _CONTEXT
+
+
+def _leave() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
