@@ -33,3 +33,17 @@ def test_shared_whitespace_or_punctuation_is_not_copying():
     text = " " * 30 + "brand new words here\n" + "-" * 25
     assert not checker.copied_mask(text).any()
     assert not any(ln.copied for ln in checker.check_lines(text))
+
+
+def test_streamed_corpus_finds_runs_across_chunk_boundaries(sonnets, monkeypatch):
+    """The corpus passes in chunks: a run cut by a chunk boundary is still found, and the
+    result equals the one-chunk result."""
+    import textkit.charrnn.originality as originality
+
+    text = sonnets[5000:5400] + "\nnothing like this line is in the corpus at all\n"
+    whole = OriginalityChecker(sonnets, n=20).check([text])[0]
+    monkeypatch.setattr(originality, "SCAN_CHUNK", 37)
+    chunked = OriginalityChecker(sonnets, n=20).check([text])[0]
+    assert whole.mask[:400].all() and not whole.mask[-40:].any()
+    assert (chunked.mask == whole.mask).all()
+    assert [ln.copied for ln in chunked.lines] == [ln.copied for ln in whole.lines]
