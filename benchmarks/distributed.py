@@ -62,8 +62,13 @@ def main() -> None:
             for name, (procs, threads) in setups.items():
                 results[name].append(run(args.corpus.resolve(), Path(tmp), procs, threads, args))
     base = statistics.median(next(iter(results.values())))
+    device = args.device
+    if device.startswith("cuda"):
+        import torch
+
+        device = f"{device} ({torch.cuda.get_device_name()})"
     print(f"train-charrnn --preset {args.preset} on {args.corpus.name}, {args.steps} steps, "
-          f"device {args.device}, median of {args.rounds} interleaved rounds")  # fmt: skip
+          f"device {device}, median of {args.rounds} interleaved rounds")  # fmt: skip
     print(f"{'setup':40} {'chars/s':>10} {'ratio':>7}")
     for name, values in results.items():
         med = statistics.median(values)
