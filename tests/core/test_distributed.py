@@ -98,11 +98,42 @@ def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
     assert [len(t.shape) and t.shape[1] for t in state["task"]["hidden"]] == [8, 8]
 
 
-@pytest.mark.parametrize("kind", ["intent", "word2vec"])
+def _ranks(torchrun_pid: int) -> dict[int, int]:
+    """rank -> pid of the workers torchrun started (its children, by their RANK variable)."""
+    found = {}
+    for child in Path(f"/proc/{torchrun_pid}/task/{torchrun_pid}/children").read_text().split():
+        env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        rank = next((int(v[5:]) for v in env if v.startswith(b"RANK=")), None)
+        if rank is not None:
+            found[rank] = int(child)
+    return found
+
+
+def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
+    proc = _launch(2, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 100000,
+                   *TINY, cwd=workdir, wait=False)  # fmt: skip
+    folder = workdir / "models" / "m"
+    deadline = time.monotonic() + 120
+    while not (folder / "metrics.jsonl").is_file():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.5)
+    os.kill(_ranks(proc.pid)[1], signal.SIGTERM)  # not rank 0: the one that writes
+    out = proc.communicate(timeout=120)[0]
+    rows = _metrics(folder)
+    assert rows[-1]["step"] % 20 != 0, out  # rank 0 stopped too, evaluated and saved there
+    import torch
+
+    assert torch.load(folder / "train_state.pt", weights_only=True)["step"] == rows[-1]["step"]
+
+
+@pytest.mark.parametrize("kind", ["intent", "author", "word2vec"])
 def test_other_trainers_run_under_torchrun(kind, workdir, repo):
     if kind == "intent":
         _launch(2, "train-intent", repo / "corpora" / "intents.json", "--name", "m",
                 "--device", "cpu", "--epochs", "3", cwd=workdir)  # fmt: skip
+    elif kind == "author":
+        _launch(2, "train-author", repo / "corpora" / "presidents.csv", "--name", "m",
+                "--device", "cpu", "--epochs", "2", cwd=workdir)  # fmt: skip
     else:
         _launch(2, "train-word2vec", "poems.txt", "--name", "m", "--backend", "torch",
                 "--epochs", "1", "--vector-size", "16", "--min-count", "2", cwd=workdir)  # fmt: skip

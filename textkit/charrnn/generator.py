@@ -53,15 +53,16 @@ class Sample:
         return sum(line.copied for line in self.lines or [])
 
 
-def resolve_preseed(preseed: str | None, excerpt: str | None) -> str:
-    """``None``/"" -> none; "auto" -> the stored corpus excerpt; "@FILE" -> the file's text."""
+def resolve_preseed(preseed: str | None, excerpt: str | None, files: bool = True) -> str:
+    """``None``/"" -> none; "auto" -> the stored corpus excerpt; "@FILE" -> the file's text
+    (unless ``files`` is false: a server never reads a path a request names)."""
     if not preseed:
         return ""
     if preseed == "auto":
         if not excerpt:
             raise TextkitError("this model has no stored corpus excerpt for --preseed auto")
         return excerpt
-    if preseed.startswith("@"):
+    if files and preseed.startswith("@"):
         return read_small_text(preseed[1:])
     return preseed
 
@@ -160,12 +161,15 @@ class CharGenerator(Estimator):
             warnings.warn(note, TextkitWarning, stacklevel=3)
         return mapped.text
 
-    def prepare_prompt(self, seed_text: str = "", preseed: str | None = None) -> Prompt:
+    def prepare_prompt(
+        self, seed_text: str = "", preseed: str | None = None, files: bool = True
+    ) -> Prompt:
         """The seed text and pre-seed as the model will read them (pre-seed "auto" or "@FILE"
         resolved, unknown characters mapped or dropped, with a warning for each kind of
-        change).  The CLI calls this before streaming, so warnings come before the text."""
+        change).  The CLI calls this before streaming, so warnings come before the text.
+        ``files=False`` takes an "@..." pre-seed as text, never as a path."""
         self._require_trained()
-        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt), "pre-seed")
+        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt, files), "pre-seed")
         return Prompt(self._map(seed_text, "seed text", required=True), pre)
 
     def suggest(self, text: str, k: int = 3, beam: int = 16) -> list:
