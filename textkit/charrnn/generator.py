@@ -150,7 +150,8 @@ class CharGenerator(Estimator):
 
         return chunks
 
-    def _map(self, text: str, what: str, required: bool = False) -> str:
+    def _map(self, text: str, what: str, required: bool = False,
+             notes: list[str] | None = None) -> str:  # fmt: skip
         mapped = self.vocab.map_unknown(text)
         if required and text and not mapped.text:
             raise TextkitError(
@@ -158,19 +159,28 @@ class CharGenerator(Estimator):
                 f"its vocabulary is {''.join(self.vocab.chars)!r}"
             )
         for note in mapped.describe(what):
-            warnings.warn(note, TextkitWarning, stacklevel=3)
+            if notes is None:
+                warnings.warn(note, TextkitWarning, stacklevel=3)
+            else:
+                notes.append(note)
         return mapped.text
 
     def prepare_prompt(
-        self, seed_text: str = "", preseed: str | None = None, files: bool = True
+        self,
+        seed_text: str = "",
+        preseed: str | None = None,
+        files: bool = True,
+        notes: list[str] | None = None,
     ) -> Prompt:
         """The seed text and pre-seed as the model will read them (pre-seed "auto" or "@FILE"
         resolved, unknown characters mapped or dropped, with a warning for each kind of
         change).  The CLI calls this before streaming, so warnings come before the text.
-        ``files=False`` takes an "@..." pre-seed as text, never as a path."""
+        ``files=False`` takes an "@..." pre-seed as text, never as a path; with a ``notes`` list
+        the changes are appended to it instead of warned (a server returns them)."""
         self._require_trained()
-        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt, files), "pre-seed")
-        return Prompt(self._map(seed_text, "seed text", required=True), pre)
+        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt, files), "pre-seed",
+                        notes=notes)  # fmt: skip
+        return Prompt(self._map(seed_text, "seed text", required=True, notes=notes), pre)
 
     def suggest(self, text: str, k: int = 3, beam: int = 16) -> list:
         """The ``k`` most likely next words after ``text``, or completions of its last word when

@@ -1,6 +1,6 @@
 """The `textkit` command line (``textkit.cli:main``)."""
 
-from textkit.cli import author, charrnn, classify, embeddings, intent, models, text  # noqa: F401 (registers)
+from textkit.cli import author, charrnn, classify, embeddings, intent, models, serve, text  # noqa: F401 (registers)
 from textkit.cli.base import main
 from textkit.cli.options import parse_duration, unescape
 

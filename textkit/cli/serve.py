@@ -1,0 +1,140 @@
+"""`textkit serve`: the trained models over HTTP, with a page to try them in a browser."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from textkit.cli.base import main
+from textkit.cli.options import DEVICE, MODELS_DIR, Number, _opt
+from textkit.errors import TextkitError
+
+TOKEN_ENV = "TEXTKIT_TOKEN"
+
+
+@main.command(short_help="Serve models over HTTP (JSON API and a web page).")
+@click.argument("models", metavar="[MODEL]...", nargs=-1, type=click.Path(path_type=Path))
+@MODELS_DIR
+@_opt("--host", default="127.0.0.1",
+      help="Address to listen on. Anything but loopback needs --token.")  # fmt: skip
+@_opt("--port", type=Number(0, 65535, integer=True), default=8000,
+      help="Port to listen on (0: any free port).")  # fmt: skip
+@_opt("--token", envvar=TOKEN_ENV, metavar="TOKEN",
+      help=f"Require 'Authorization: Bearer TOKEN' on the API (not on the page or /health). "
+           f"Prefer the {TOKEN_ENV} environment variable: a command line is visible to other "
+           "users of the machine.")  # fmt: skip
+@_opt("--cors-origin", "cors_origins", multiple=True, metavar="URL",
+      help="Let pages from this origin (e.g. https://example.com) call the API; repeatable. "
+           "[default: no cross-origin calls]")  # fmt: skip
+@_opt("--max-concurrency", type=Number(1, 10_000, integer=True), metavar="N",
+      help="Requests one model runs at once; more get 429. [default: 4 per generator, "
+           "64 per classifier]")  # fmt: skip
+@_opt(
+    "--time-limit",
+    type=Number(0.1, 3600),
+    default=60.0,
+    metavar="SECONDS",
+    help="Longest one generation may run; it then ends with finish_reason 'time_limit'.",
+)
+@_opt("--log-requests/--no-log-requests", default=True,
+      help="Log each request's method, path, status and time (never its text).")  # fmt: skip
+@DEVICE
+def serve(models, models_dir, host, port, token, cors_origins, max_concurrency, time_limit,
+          log_requests, device):  # fmt: skip
+    """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
+    http://HOST:PORT/ until Ctrl-C: a JSON API and a page to try them.  Without MODEL, the
+    newest model of each kind under --models-dir.
+
+    \b
+    Endpoints (README, "Serve"): GET / (the page), GET /health, GET /v1/models,
+    POST /v1/intent (alias /model/parse), /v1/chat (alias /webhooks/rest/webhook),
+    /v1/classify, /v1/generate (stream with "stream": true), /v1/completions.
+    """
+    from textkit.serve import Registry, Settings, create_app
+    from textkit.serve.security import is_loopback
+
+    loopback = is_loopback(host)
+    if not loopback and not token:
+        raise click.UsageError(f"--host {host} lets other machines reach the server: give "
+                               f"--token (or set {TOKEN_ENV}) so that only clients with it get "
+                               "in, or keep the default --host 127.0.0.1")  # fmt: skip
+    folders = _folders(models, models_dir)
+    sock = _listen(host, port)
+    registry = Registry()
+    settings = Settings(token=token or None, loopback_only=loopback,
+                        cors_origins=tuple(cors_origins), time_limit=time_limit,
+                        log_requests=log_requests)  # fmt: skip
+    _run(create_app(registry, settings), sock, registry, folders, max_concurrency, device)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now so that a busy port is a clear error (and port 0 gets
+    its real number before the URL is printed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise TextkitError(f"can't listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrency: int | None,
+         device: str) -> None:  # fmt: skip
+    """uvicorn on ``sock`` while the models load in a thread (``/health`` says 503 until
+    they are in); a model that fails to load stops the server with its error."""
+    import uvicorn
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("textkit: %(message)s"))
+    logger = logging.getLogger("textkit.serve")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           lifespan="off", timeout_graceful_shutdown=3))  # fmt: skip
+    host, port = sock.getsockname()[:2]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    click.echo(f"textkit: listening at {url}; loading {len(folders)} model(s)...", err=True)
+    started = time.perf_counter()
+
+    def load() -> None:
+        try:
+            registry.load(folders, max_concurrency, device)
+        except Exception as exc:  # reported below, then the server stops
+            registry.failed = str(exc)
+            server.should_exit = True
+            return
+        ids = ", ".join(registry.models)
+        click.echo(f"Serving {ids} at {url} (ready in {time.perf_counter() - started:.1f} s; "
+                   "Ctrl-C stops)")  # fmt: skip
+
+    threading.Thread(target=load, name="textkit-load", daemon=True).start()
+    server.run(sockets=[sock])
+    if registry.failed:
+        raise TextkitError(f"the models failed to load: {registry.failed}")
+
+
+def _folders(models: tuple[Path, ...], models_dir: Path) -> list[Path]:
+    """The folders to serve, each checked now (a typo fails before the server starts)."""
+    from textkit.modelio import ModelFolder, latest_model, resolve_model_path
+    from textkit.serve.registry import SERVABLE
+
+    if not models:
+        found = []
+        for kinds in (("charrnn", "charmarkov"), ("intent",), ("author",)):
+            try:
+                found.append(latest_model(models_dir, kinds))
+            except TextkitError:
+                continue
+        if not found:
+            raise TextkitError(f"no model to serve under {models_dir}/; train one first, e.g. "
+                               "`textkit train-charrnn corpora/poems.txt`, or name MODEL folders")  # fmt: skip
+        return found
+    folders = [resolve_model_path(m, models_dir, SERVABLE) for m in models]
+    for folder in folders:
+        ModelFolder(folder).read_config(SERVABLE)
+    return folders

@@ -1,0 +1,11 @@
+"""``textkit serve``: the trained models over HTTP (JSON, Server-Sent Events, Rasa- and
+OpenAI-compatible routes) and a web page to try them, safe by default (loopback, token, caps).
+
+>>> registry = Registry(); registry.load([Path("models/bot")])
+>>> app = create_app(registry, Settings(token="s3cret"))   # any ASGI server runs it
+"""
+
+from textkit.serve.app import Settings, create_app
+from textkit.serve.registry import Registry
+
+__all__ = ["Registry", "Settings", "create_app"]

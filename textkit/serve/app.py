@@ -1,0 +1,300 @@
+"""The HTTP API over the served models (Starlette).  Model work runs in worker threads, so a
+slow request never holds up ``/health`` or another request; every refusal has the one error
+shape of ``textkit.serve.errors``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from base64 import b64encode
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from textkit.errors import TextkitError
+from textkit.serve.errors import ApiError, error_body, error_response
+from textkit.serve.fields import read_json
+from textkit.serve.generation import GenerateRequest, Generation, prepare
+from textkit.serve.registry import CLASSIFIERS, GENERATORS, Registry, ServedModel
+from textkit.serve.security import Guard
+
+log = logging.getLogger("textkit.serve")
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    loopback_only: bool = True  # Host allow-list (DNS-rebinding guard) when bound to loopback
+    cors_origins: tuple[str, ...] = ()
+    time_limit: float = 60.0  # seconds one generation may run
+    log_requests: bool = True
+
+
+def create_app(registry: Registry, settings: Settings = Settings()) -> Starlette:
+    """The ASGI app answering with ``registry``'s models (which may still be loading)."""
+    api = Api(registry, settings)
+    routes = [
+        Route("/", api.page, methods=["GET"]),
+        Route("/health", api.health, methods=["GET"]),
+        Route("/v1/models", api.models, methods=["GET"]),
+        Route("/v1/intent", api.intent, methods=["POST"]),
+        Route("/model/parse", api.intent, methods=["POST"]),  # Rasa's NLU endpoint
+        Route("/v1/chat", api.chat, methods=["POST"]),
+        Route("/webhooks/rest/webhook", api.rasa_webhook, methods=["POST"]),  # Rasa REST channel
+        Route("/v1/classify", api.classify, methods=["POST"]),
+        Route("/v1/generate", api.generate, methods=["POST"]),
+        Route("/v1/completions", api.completions, methods=["POST"]),  # OpenAI's shape
+    ]
+    middleware = []
+    if settings.cors_origins:  # outermost, so a preflight is answered before the token check
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                                     allow_methods=["GET", "POST"],
+                                     allow_headers=["Authorization", "Content-Type"]))  # fmt: skip
+    middleware.append(Middleware(Guard, token=settings.token,
+                                 loopback_only=settings.loopback_only,
+                                 log_requests=settings.log_requests))  # fmt: skip
+    handlers = {ApiError: _api_error, TextkitError: _textkit_error,
+                HTTPException: _http_error}  # fmt: skip
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+    app.state.api = api
+    return app
+
+
+# ---------------------------------------------------------------------- errors
+async def _api_error(_request: Request, exc: ApiError) -> Response:
+    return exc.response()
+
+
+async def _textkit_error(_request: Request, exc: TextkitError) -> Response:
+    return error_response(400, str(exc))
+
+
+async def _http_error(_request: Request, exc: HTTPException) -> Response:
+    messages = {404: "no such endpoint; GET / shows the page, GET /v1/models the models",
+                405: "this endpoint does not take that method"}  # fmt: skip
+    return error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)),
+                          headers=exc.headers)  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the page
+@cache
+def page() -> tuple[bytes, str]:
+    """The page and its Content-Security-Policy, allowing exactly its own inline script and
+    style (by hash) and requests to this server only."""
+    html = files("textkit.serve").joinpath("page.html").read_text(encoding="utf-8")
+
+    def hashes(tag: str) -> str:
+        blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)
+        return " ".join(f"'sha256-{b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
+                        for b in blocks)  # fmt: skip
+
+    csp = (f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
+           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+           "frame-ancestors 'none'")  # fmt: skip
+    return html.encode(), csp
+
+
+# ---------------------------------------------------------------------- endpoints
+class Api:
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self.registry, self.settings = registry, settings
+        self.finished: list[Generation] = []  # the last few generations (tests, operators)
+
+    async def page(self, _request: Request) -> Response:
+        body, csp = page()
+        return HTMLResponse(body, headers={"Content-Security-Policy": csp,
+                                           "X-Content-Type-Options": "nosniff",
+                                           "Referrer-Policy": "no-referrer",
+                                           "Cache-Control": "no-store"})  # fmt: skip
+
+    async def health(self, _request: Request) -> Response:
+        registry = self.registry
+        if registry.failed:
+            return error_response(503, f"the models failed to load: {registry.failed}")
+        if not registry.ready:
+            return error_response(503, "the models are still loading")
+        busy = {m.id: m.running for m in registry.models.values()}
+        return JSONResponse({"status": "ok", "models": len(registry.models), "running": busy})
+
+    async def models(self, _request: Request) -> Response:
+        data = [m.describe() for m in self.registry.models.values()]
+        return JSONResponse({"object": "list", "ready": self.registry.ready, "data": data})
+
+    # ------------------------------------------------------------------ classifiers
+    async def intent(self, request: Request) -> Response:
+        fields = await read_json(request)
+        served = self.registry.pick(fields.text("model", required=False), ("intent",), "intent")
+        text = fields.text("text")
+        pred = await self._run(served, lambda: served.model.predict(text, k=10))
+        ranking = [{"name": name, "confidence": round(c, 6)} for name, c in pred.ranking]
+        return JSONResponse({"text": text, "model": served.id,
+                             "intent": {"name": pred.label, "confidence": round(pred.confidence, 6)},
+                             "intent_ranking": ranking, "entities": [],
+                             "out_of_scope": pred.out_of_scope, "reason": pred.reason})  # fmt: skip
+
+    async def chat(self, request: Request) -> Response:
+        served, sender, message = await self._chat_request(request, default_sender="default")
+        reply = await self._run(served, lambda: served.chatbot().reply(message, user_id=sender))
+        return JSONResponse({"model": served.id, "sender": sender, **reply.to_dict()})
+
+    async def rasa_webhook(self, request: Request) -> Response:
+        served, sender, message = await self._chat_request(request, default_sender=None)
+        reply = await self._run(served, lambda: served.chatbot().reply(message, user_id=sender))
+        return JSONResponse([{"recipient_id": sender, "text": reply.text}])
+
+    async def _chat_request(self, request: Request,
+                            default_sender: str | None) -> tuple[ServedModel, str, str]:  # fmt: skip
+        fields = await read_json(request)
+        served = self.registry.pick(fields.text("model", required=False), ("intent",), "chat")
+        sender = fields.text("sender", required=default_sender is None, max_len=200,
+                             default=default_sender)  # fmt: skip
+        return served, sender, fields.text("message")
+
+    async def classify(self, request: Request) -> Response:
+        fields = await read_json(request)
+        served = self.registry.pick(fields.text("model", required=False), CLASSIFIERS,
+                                    "classify")  # fmt: skip
+        k = fields.number("k", 1, 100, 5, integer=True)
+        if fields.has("texts") == fields.has("text"):
+            raise ApiError(400, "send either 'text' (one text) or 'texts' (a list)", "text")
+        if fields.has("text"):
+            text = fields.text("text")
+            pred = await self._run(served, lambda: served.model.predict(text, k=k))
+            return JSONResponse({"model": served.id, **_prediction(pred)})
+        texts = fields.texts("texts")
+        combine = fields.boolean("combine", default=served.kind == "author")
+        if combine and served.kind != "author":
+            raise ApiError(400, "'combine' needs an author model (texts by one author)", "combine")
+        if combine:
+            pred = await self._run(served, lambda: served.model.predict_many(texts, k=k,
+                                                                              combine=True))  # fmt: skip
+            return JSONResponse({"model": served.id, "texts": len(texts), **_prediction(pred)})
+        preds = await self._run(served, lambda: served.model.predict_many(texts, k=k))
+        return JSONResponse({"model": served.id,
+                             "predictions": [{"text": p.text, **_prediction(p)} for p in preds]})  # fmt: skip
+
+    # ------------------------------------------------------------------ generators
+    async def generate(self, request: Request) -> Response:
+        fields = await read_json(request)
+        served = self.registry.pick(fields.text("model", required=False), GENERATORS,
+                                    "generate")  # fmt: skip
+        gen = prepare(served, GenerateRequest.read(fields), self.settings.time_limit)
+
+        def final(text: str) -> dict:
+            return {"model": served.id, "text": text, "finish_reason": gen.finish_reason,
+                    "seed": gen.request.seed, "warnings": gen.notes}  # fmt: skip
+
+        if gen.request.stream:
+            return self._stream(gen, lambda piece: {"text": piece},
+                                lambda: {**final(""), "text": ""})  # fmt: skip
+        text = await self._generate(gen)
+        return JSONResponse(final(text))
+
+    async def completions(self, request: Request) -> Response:
+        fields = await read_json(request)
+        served = self.registry.pick(fields.text("model", required=False), GENERATORS,
+                                    "completions")  # fmt: skip
+        if fields.number("n", 1, 1, 1, integer=True) != 1:  # checked: only n=1
+            raise ApiError(400, "'n' must be 1", "n")
+        gen = prepare(served, GenerateRequest.read(fields), self.settings.time_limit)
+        ident, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+
+        def body(text: str, finish: str | None) -> dict:
+            return {"id": ident, "object": "text_completion", "created": created,
+                    "model": served.id, "system_fingerprint": None,
+                    "choices": [{"text": text, "index": 0, "logprobs": None,
+                                 "finish_reason": finish}]}  # fmt: skip
+
+        if gen.request.stream:
+            return self._stream(gen, lambda piece: body(piece, None),
+                                lambda: body("", _openai_finish(gen.finish_reason)))  # fmt: skip
+        text = await self._generate(gen)
+        usage = {"prompt_tokens": len(gen.prompt.seed), "completion_tokens": len(text),
+                 "total_tokens": len(gen.prompt.seed) + len(text)}  # fmt: skip
+        return JSONResponse({**body(text, _openai_finish(gen.finish_reason)), "usage": usage})
+
+    async def _generate(self, gen: Generation) -> str:
+        with gen.served.slot():
+            try:
+                return await gen.complete()
+            finally:
+                self._finished(gen)
+
+    def _stream(self, gen: Generation, chunk: Callable[[str], dict],
+                last: Callable[[], dict]) -> Response:  # fmt: skip
+        """Server-Sent Events: a ``data:`` line per piece of text, one with the finish reason,
+        then ``data: [DONE]``.  The model's slot is taken now (429 before any stream starts)
+        and given back when the response ends, however it ends."""
+        gen.served.acquire()
+
+        async def events() -> AsyncIterator[str]:
+            try:
+                async for piece in gen.pieces():
+                    yield _sse(chunk(piece))
+                yield _sse(last())
+            except TextkitError as exc:
+                yield _sse(error_body(400, str(exc)))
+            except Exception as exc:  # the stream has started: report in it, never a traceback
+                log.error("generation failed: %s", type(exc).__name__)
+                yield _sse(error_body(500, "the generation failed (see the server's log)"))
+            yield "data: [DONE]\n\n"
+
+        def done() -> None:
+            gen.served.release()
+            self._finished(gen)
+
+        return EventStream(events(), done)
+
+    def _finished(self, gen: Generation) -> None:
+        if gen.finish_reason is None:
+            gen.finish_reason = "cancelled"
+        self.finished = [*self.finished[-15:], gen]
+
+    async def _run(self, served: ServedModel, work: Callable):
+        """``work`` in a worker thread, inside one of the model's slots."""
+        with served.slot():
+            return await run_in_threadpool(work)
+
+
+class EventStream(StreamingResponse):
+    """An SSE response that runs ``done`` once when it ends: finished, failed, or the client
+    went away before the first byte."""
+
+    def __init__(self, events: AsyncIterator[str], done: Callable[[], None]) -> None:
+        super().__init__(events, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+        self.done = done
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.done()
+
+
+def _prediction(pred) -> dict:
+    out = pred.to_dict()
+    out.pop("text")
+    return out
+
+
+def _openai_finish(reason: str | None) -> str:
+    return {"stop": "stop", "length": "length"}.get(reason or "", "length")
+
+
+def _sse(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"

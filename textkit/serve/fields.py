@@ -1,0 +1,112 @@
+"""Reading a JSON request body: size-capped, JSON only, and each field checked for its type and
+range, so a bad request is a 400 naming the field (never a 500 from deep inside a model)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from starlette.requests import Request
+
+from textkit.serve.errors import ApiError
+
+MAX_BODY = 256 << 10  # bytes of one request body
+MAX_TEXT = 10_000  # characters of one text
+MAX_TEXTS = 100  # texts in one request
+
+
+async def read_json(request: Request, max_body: int = MAX_BODY) -> Fields:
+    """The body as fields: 415 unless it is declared JSON, 413 above ``max_body`` bytes (checked
+    while reading, whatever Content-Length says), 400 unless it is one JSON object."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise ApiError(415, "the body must be JSON (Content-Type: application/json)")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_body:
+        raise ApiError(413, f"the body is larger than {max_body} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_body:
+            raise ApiError(413, f"the body is larger than {max_body} bytes")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"the body is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return Fields(data)
+
+
+class Fields:
+    """Typed access to a request object's fields; unknown fields are ignored (OpenAI-style
+    clients send more than a server uses)."""
+
+    def __init__(self, data: dict) -> None:
+        self.data = data
+
+    def has(self, name: str) -> bool:
+        return self.data.get(name) is not None
+
+    def text(self, name: str, *, required: bool = True, max_len: int = MAX_TEXT,
+             default: str | None = None) -> str | None:  # fmt: skip
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise ApiError(400, f"'{name}' is required", name)
+            return default
+        if not isinstance(value, str):
+            raise ApiError(400, f"'{name}' must be a string", name)
+        if len(value) > max_len:
+            raise ApiError(400, f"'{name}' is longer than {max_len} characters", name)
+        return value
+
+    def texts(self, name: str, max_items: int = MAX_TEXTS, max_len: int = MAX_TEXT) -> list[str]:
+        value = self.data.get(name)
+        if not isinstance(value, list) or not value:
+            raise ApiError(400, f"'{name}' must be a non-empty list of strings", name)
+        if len(value) > max_items:
+            raise ApiError(400, f"'{name}' holds more than {max_items} texts", name)
+        for item in value:
+            if not isinstance(item, str):
+                raise ApiError(400, f"'{name}' must be a list of strings", name)
+            if len(item) > max_len:
+                raise ApiError(400, f"a text in '{name}' is longer than {max_len} characters", name)
+        return value
+
+    def number(self, name: str, lo: float, hi: float, default: float | None, *,
+               integer: bool = False) -> float | int | None:  # fmt: skip
+        value = self.data.get(name)
+        if value is None:
+            return default
+        kind = "an integer" if integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ApiError(400, f"'{name}' must be {kind}", name)
+        if integer and isinstance(value, float):
+            if not value.is_integer():
+                raise ApiError(400, f"'{name}' must be {kind}", name)
+            value = int(value)
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise ApiError(400, f"'{name}' must be between {lo} and {hi}", name)
+        return value
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ApiError(400, f"'{name}' must be true or false", name)
+        return value
+
+    def stop(self, name: str = "stop") -> str | None:
+        """A stop string, or a list of one (the OpenAI shape)."""
+        value = self.data.get(name)
+        if isinstance(value, list):
+            if len(value) > 1:
+                raise ApiError(400, f"'{name}' supports one stop string", name)
+            value = value[0] if value else None
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value or len(value) > 100:
+            raise ApiError(400, f"'{name}' must be a string of 1 to 100 characters", name)
+        return value
