@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -16,10 +19,11 @@ from textkit.cli.options import DEVICE, MODELS_DIR, Number, _opt
 from textkit.errors import TextkitError
 
 TOKEN_ENV = "TEXTKIT_TOKEN"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @main.command(short_help="Serve models over HTTP (JSON API and a web page).")
-@click.argument("models", metavar="[MODEL]...", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("models", metavar="MODEL...", nargs=-1, type=click.Path(path_type=Path))
 @MODELS_DIR
 @_opt("--host", default="127.0.0.1",
       help="Address to listen on. Anything but loopback needs --token.")  # fmt: skip
@@ -94,8 +98,20 @@ def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrenc
     logger = logging.getLogger("textkit.serve")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="off", timeout_graceful_shutdown=3))  # fmt: skip
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """Ctrl-C or SIGTERM shut the server down and the command ends normally (exit 0);
+            uvicorn's own handler re-raises the signal afterwards.  A second Ctrl-C forces."""
+            old = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in old.items():
+                    signal.signal(sig, handler)
+
+    server = Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                   timeout_graceful_shutdown=3))  # fmt: skip
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
     click.echo(f"textkit: listening at {url}; loading {len(folders)} model(s)...", err=True)
@@ -116,6 +132,7 @@ def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrenc
     server.run(sockets=[sock])
     if registry.failed:
         raise TextkitError(f"the models failed to load: {registry.failed}")
+    click.echo("textkit: stopped", err=True)
 
 
 def _folders(models: tuple[Path, ...], models_dir: Path) -> list[Path]:

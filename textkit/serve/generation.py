@@ -79,7 +79,9 @@ class Generation:
     notes: list[str] = field(default_factory=list)
     text: str = ""
     finish_reason: str | None = None
+    produced: int = 0  # characters the worker made (some may not have been sent)
     cancel: threading.Event = field(default_factory=threading.Event)
+    worker_done: threading.Event = field(default_factory=threading.Event)
     _pending: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -92,6 +94,7 @@ class Generation:
         deadline = time.monotonic() + self.time_limit
 
         def on_text(_row: int, chunk: str) -> None:
+            self.produced += len(chunk)
             if self.cancel.is_set():
                 raise Cancelled("cancelled")
             if time.monotonic() > deadline:
@@ -106,6 +109,7 @@ class Generation:
         except Cancelled as why:
             self.finish_reason = str(why)
         finally:
+            self.worker_done.set()
             self._push("")  # wake the reader for the end
 
     def _push(self, chunk: str) -> None:
