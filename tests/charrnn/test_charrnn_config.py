@@ -48,3 +48,13 @@ def test_cli_defaults_come_from_the_config():
     d = CharRNNConfig()
     assert f"Dropout between layers and before the output. [default: {d.dropout}]" in help_text
     assert f"[default: {d.val_fraction}]" in help_text and "[default: adam]" in help_text
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("layers", [1, 3])
+def test_state_shapes_match_the_network_without_building_it(cell, layers):
+    from textkit.charrnn.model import CharRNNNet
+
+    config = CharRNNConfig(cell=cell, layers=layers, hidden=24, embedding=7)
+    built = {k: list(v.shape) for k, v in CharRNNNet(11, config).state_dict().items()}
+    assert CharRNNNet.state_shapes(11, config) == built

@@ -3,7 +3,6 @@ models trained once (the shipped chatbot, the shipped presidents, an LSTM on the
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -18,8 +17,10 @@ class LiveServer:
     def __init__(self, app) -> None:
         import uvicorn
 
+        from textkit.serve.security import listen_socket
+
         self.app = app
-        sock = socket.create_server(("127.0.0.1", 0))
+        sock = listen_socket("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",

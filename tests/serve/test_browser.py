@@ -130,7 +130,7 @@ def test_user_text_is_shown_as_text_never_as_markup(server, page):
 
     page.goto(server.url + "/")
     expect(page.locator("#status")).to_contain_text("models served")
-    attack = '<img src=x onerror="document.title=\'pwned\'"><b>bold</b>'
+    attack = "<img src=x onerror=\"document.title='pwned'\"><b>bold</b>"
     page.fill("#chat-input", attack)
     page.click("#chat-send")
     page.locator(".msg.bot").first.wait_for()

@@ -20,7 +20,8 @@ class RawStream:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.sock.sendall(
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json"
-            f"\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload
+            f"\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
         )
         self.buffer = b""
         head = self._until(b"\r\n\r\n")

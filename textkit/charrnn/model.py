@@ -8,6 +8,7 @@ from torch import nn
 from textkit.charrnn.config import CharRNNConfig
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
@@ -28,6 +29,19 @@ class CharRNNNet(nn.Module):
         )  # fmt: skip
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, vocab_size)
+
+    @staticmethod
+    def state_shapes(vocab_size: int, config: CharRNNConfig) -> dict[str, list[int]]:
+        """The shape of every array in the state dict, without building the network (building
+        even on the meta device costs ~1 s: its random init imports torch._dynamo).  A test
+        checks this against the network itself."""
+        c, rows = config, _GATES[config.cell] * config.hidden
+        shapes = {"embed.weight": [vocab_size, c.embedding]}
+        for k in range(c.layers):
+            shapes[f"rnn.weight_ih_l{k}"] = [rows, c.embedding if k == 0 else c.hidden]
+            shapes[f"rnn.weight_hh_l{k}"] = [rows, c.hidden]
+            shapes[f"rnn.bias_ih_l{k}"] = shapes[f"rnn.bias_hh_l{k}"] = [rows]
+        return {**shapes, "head.weight": [vocab_size, c.hidden], "head.bias": [vocab_size]}
 
     def init_state(self, batch: int, device: torch.device) -> State:
         zeros = torch.zeros(self.layers, batch, self.hidden, device=device)

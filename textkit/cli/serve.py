@@ -80,9 +80,10 @@ def serve(models, models_dir, host, port, token, cors_origins, max_concurrency, 
 def _listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound now so that a busy port is a clear error (and port 0 gets
     its real number before the URL is printed)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    from textkit.serve.security import listen_socket
+
     try:
-        return socket.create_server((host, port), family=family)
+        return listen_socket(host, port)
     except OSError as exc:
         raise TextkitError(f"can't listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -98,6 +99,7 @@ def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrenc
     logger = logging.getLogger("textkit.serve")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:

@@ -1,0 +1,202 @@
+"""`textkit serve` under load, as a user runs it (a separate server process on loopback).
+
+    python benchmarks/serve.py [--models BOT AUTHOR GENERATOR] [--requests 2000]
+
+Without --models, three small models are trained into a temporary folder first (the shipped
+chatbot, the shipped presidents, a small LSTM on the shipped poems).  Printed:
+
+- start-up: from starting `textkit serve` with the three models to the first 200 on /health,
+  beside `python -c "import torch"` timed in the same run (median of 3);
+- /v1/intent requests/s and p50/p99 latency with 1, 8 and 32 concurrent clients (each client
+  keeps one connection and sends requests back to back; the load stops after --requests), and
+  the in-process `predict` time of the same model, so the ratio shows what HTTP adds;
+- time to the first streamed character of /v1/generate, beside the time of the whole
+  200-character generation without streaming.
+
+The load generator is a small asyncio HTTP/1.1 client (keep-alive, Content-Length bodies) so
+that the client costs little of the 2 cores it shares with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def train_models(root: Path) -> list[Path]:
+    from textkit.authorship import AuthorClassifier
+    from textkit.charrnn import CharRNN
+    from textkit.intent import IntentClassifier
+    from textkit.training.config import TrainConfig
+
+    IntentClassifier().fit(REPO / "corpora" / "intents.json", root / "bot")
+    AuthorClassifier().fit(REPO / "corpora" / "presidents.csv", root / "presidents")
+    from textkit.charrnn.config import preset_config
+
+    CharRNN(preset_config("small")).fit(REPO / "corpora" / "poems.txt", root / "poems",
+                                TrainConfig(max_steps=300, progress=False, device="cpu"))  # fmt: skip
+    return [root / "bot", root / "presidents", root / "poems"]
+
+
+def start_server(models: list[Path]) -> tuple[subprocess.Popen, int, float]:
+    """A server process; its port and the seconds until /health said 200."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textkit", "serve", *map(str, models), "--port", "0",
+         "--no-log-requests", "--device", "cpu"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    first = proc.stderr.readline()  # "textkit: listening at http://127.0.0.1:PORT/; ..."
+    port = int(first.split("127.0.0.1:")[1].split("/")[0])
+    while True:
+        status = asyncio.run(one_request(port, "GET", "/health"))[0]
+        if status == 200:
+            return proc, port, time.perf_counter() - started
+        if proc.poll() is not None:
+            raise SystemExit(proc.stderr.read())
+        time.sleep(0.005)
+
+
+async def one_request(port: int, method: str, path: str, body: dict | None = None):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        return await exchange(reader, writer, port, method, path, body)
+    finally:
+        writer.close()
+
+
+async def exchange(reader, writer, port: int, method: str, path: str, body: dict | None):
+    payload = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+    writer.write(head.encode() + b"\r\n" + payload)
+    await writer.drain()
+    status_line = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    data = await reader.readexactly(length)
+    return int(status_line.split()[1]), data
+
+
+async def load(port: int, clients: int, requests: int, texts: list[str]) -> tuple[float, list]:
+    """``clients`` connections sending /v1/intent back to back until ``requests`` are done."""
+    latencies: list[float] = []
+    remaining = [requests]
+
+    async def client(i: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        n = i
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            start = time.perf_counter()
+            status, _ = await exchange(reader, writer, port, "POST", "/v1/intent",
+                                       {"text": texts[n % len(texts)]})  # fmt: skip
+            latencies.append(time.perf_counter() - start)
+            assert status == 200, status
+            n += clients
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return time.perf_counter() - started, latencies
+
+
+async def first_streamed_char(port: int, body: dict) -> tuple[float, float]:
+    """Seconds to the first text event, and to the end of the stream."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    payload = json.dumps({**body, "stream": True}).encode()
+    start = time.perf_counter()
+    writer.write(f"POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: "
+                 f"application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+                 + payload)  # fmt: skip
+    await writer.drain()
+    first = None
+    while True:
+        line = await reader.readline()
+        if first is None and line.startswith(b'data: {"text"'):
+            first = time.perf_counter() - start
+        if line.startswith(b"data: [DONE]"):
+            break
+    writer.close()
+    return first, time.perf_counter() - start
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--models", nargs=3, type=Path, metavar=("BOT", "AUTHOR", "GENERATOR"))
+    ap.add_argument("--requests", type=int, default=2000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        models = args.models or train_models(Path(tmp))
+
+        torch_s, startups = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "import torch"], check=True)
+            torch_s.append(time.perf_counter() - t)
+            proc, port, seconds = start_server(models)
+            startups.append(seconds)
+            proc.terminate()
+            proc.wait()
+        print(
+            f"start-up, 3 models:  {statistics.median(startups):.2f} s  "
+            f"(import torch alone: {statistics.median(torch_s):.2f} s)"
+        )
+
+        from textkit.intent import IntentClassifier
+
+        bot = IntentClassifier.load(models[0])
+        texts = [p for it in bot.intents for p in it.patterns]
+        t = time.perf_counter()
+        for text in texts * 5:
+            bot.predict(text, k=10)
+        direct_ms = (time.perf_counter() - t) / (len(texts) * 5) * 1000
+        print(f"in-process predict:  {direct_ms:.2f} ms per text")
+
+        proc, port, _ = start_server(models)
+        try:
+            asyncio.run(load(port, 8, 200, texts))  # warm up
+            print(f"{'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'p50/predict':>12}")
+            for clients in (1, 8, 32):
+                seconds, lat = asyncio.run(load(port, clients, args.requests, texts))
+                p50, p99 = pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000
+                print(f"{clients:7d} {len(lat) / seconds:8.0f} {p50:7.2f} {p99:7.2f} "
+                      f"{p50 / direct_ms:12.1f}")  # fmt: skip
+            body = {"model": models[2].name, "prompt": "Shall I ", "max_tokens": 200, "seed": 1}
+            firsts, wholes = [], []
+            for _ in range(10):
+                first, whole = asyncio.run(first_streamed_char(port, body))
+                firsts.append(first)
+                wholes.append(whole)
+            print(
+                f"/v1/generate 200 chars: first streamed char "
+                f"{statistics.median(firsts) * 1000:.1f} ms, whole text "
+                f"{statistics.median(wholes) * 1000:.0f} ms (median of 10)"
+            )
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"({os.cpu_count()} CPUs; server and load generator share them)")
+
+
+if __name__ == "__main__":
+    main()
