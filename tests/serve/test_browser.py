@@ -137,3 +137,29 @@ def test_user_text_is_shown_as_text_never_as_markup(server, page):
     assert page.locator(".msg.user").first.text_content() == attack
     assert page.locator(".msg img, .msg b").count() == 0 and page.title() == "textkit"
     assert page.problems == []
+
+
+@pytest.fixture
+def token_server(start_server, serve_folders):
+    return start_server([serve_folders["bot"]], token="page-t0ken")
+
+
+def test_the_page_asks_for_the_token(token_server, serve_folders, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(),
+                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        try:
+            page = browser.new_page()
+            page.goto(token_server.url + "/")
+            expect(page.locator("#token-box")).to_be_visible()
+            expect(page.locator("#chat-panel")).to_be_hidden()
+            page.fill("#token", "page-t0ken")
+            page.click("#token-form button")
+            expect(page.locator("#status")).to_contain_text("1 model served")
+            page.fill("#chat-input", "hello there")
+            page.click("#chat-send")
+            expect(page.locator(".msg.bot .meta")).to_contain_text("greeting")
+        finally:
+            browser.close()
