@@ -142,7 +142,7 @@ def main() -> None:
         cfg = TrainConfig(
             max_steps=None,
             time_budget=args.budget,
-            eval_every=200,
+            eval_every=p["eval_every"],
             lr=args.lr,
             device=args.device,
             progress=False,

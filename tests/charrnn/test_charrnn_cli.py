@@ -223,6 +223,20 @@ def test_auto_preset_follows_corpus_size_and_device(workdir, run):
     )
 
 
+def test_a_preset_sets_the_evaluation_interval_unless_it_is_typed(workdir, run):
+    from textkit.charrnn import PRESETS
+
+    r = run("train-charrnn", "poems.txt", "--preset", "wide", "--max-steps", "3", "--no-progress")
+    assert r.exit_code == 0, r.stderr
+    cfg = json.loads(Path("models/poems/config.json").read_text())
+    assert cfg["training"]["eval_every"] == PRESETS["wide"]["eval_every"] == 400
+    assert cfg["model"]["batch_size"] == PRESETS["wide"]["batch_size"]
+    run("train-charrnn", "poems.txt", "--preset", "wide", "--max-steps", "3", "--eval-every", "2",
+        "--no-progress", "--name", "typed")  # fmt: skip
+    typed = json.loads(Path("models/typed/config.json").read_text())
+    assert typed["training"]["eval_every"] == 2
+
+
 def test_resume_keeps_the_saved_settings_unless_typed_again(workdir, run):
     assert (
         run("train-charrnn", "poems.txt", *TINY, "--schedule", "constant", "--seed", "5").exit_code

@@ -77,20 +77,23 @@ class CharMarkovConfig:
         return asdict(self)
 
 
-# Model, data and LR defaults by use. "small" trains a verse-shaped sonnet model in ~2 minutes
-# on a 2-core CPU; "wide" is for corpora of a million characters and more on a CPU (in a 5-minute
-# budget on 3.3M characters of poems a 1x512 LSTM at LR 5e-3 beat 2x256 at 2e-3: 1.648 vs 1.807
-# nats/char, benchmarks/README.md); "medium"/"large" are for GPUs (char-rnn / torch-rnn sizes).
-# Keys are CharRNNConfig fields, plus the training settings max_steps and lr.
+# Model, data and training defaults by use. "small" trains a verse-shaped sonnet model in ~2
+# minutes on a 2-core CPU; "wide" is for corpora of a million characters and more on a CPU: on
+# 3.3M characters of poems in 5 CPU minutes a 1x512 LSTM at LR 5e-3 beat 2x256 at 2e-3 (1.648 vs
+# 1.807 nats/char), and 16 streams of 50 characters per step beat 32 of 100 (1.620 vs 1.651:
+# four times the updates for the same characters; benchmarks/README.md); "medium"/"large" are
+# for GPUs (char-rnn / torch-rnn sizes).  Keys are CharRNNConfig fields, plus the training
+# settings max_steps, lr and eval_every (steps between evaluations: each costs the same
+# whatever the step size, so small steps evaluate less often).
 PRESETS: dict[str, dict] = {
-    "tiny": dict(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, max_steps=200, lr=5e-3),
-    "small": dict(embedding=48, hidden=256, layers=2, seq_len=100, batch_size=32, max_steps=800, lr=2e-3),
-    "wide": dict(embedding=48, hidden=512, layers=1, seq_len=100, batch_size=32, max_steps=2000, lr=5e-3),
-    "medium": dict(embedding=64, hidden=512, layers=3, seq_len=200, batch_size=64, max_steps=5000, lr=2e-3),
-    "large": dict(embedding=128, hidden=1024, layers=3, seq_len=256, batch_size=128, max_steps=20000, lr=2e-3),
+    "tiny": dict(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, max_steps=200, lr=5e-3, eval_every=100),
+    "small": dict(embedding=48, hidden=256, layers=2, seq_len=100, batch_size=32, max_steps=800, lr=2e-3, eval_every=100),
+    "wide": dict(embedding=48, hidden=512, layers=1, seq_len=50, batch_size=16, max_steps=8000, lr=5e-3, eval_every=400),
+    "medium": dict(embedding=64, hidden=512, layers=3, seq_len=200, batch_size=64, max_steps=5000, lr=2e-3, eval_every=100),
+    "large": dict(embedding=128, hidden=1024, layers=3, seq_len=256, batch_size=128, max_steps=20000, lr=2e-3, eval_every=100),
 }  # fmt: skip
 PRESET_CHOICES = ("auto", *PRESETS)
-TRAINING_KEYS = ("max_steps", "lr")
+TRAINING_KEYS = ("max_steps", "lr", "eval_every")
 LARGE_CORPUS = 1_000_000  # characters
 
 
@@ -113,5 +116,5 @@ def preset_config(name: str, **overrides) -> CharRNNConfig:
 
 
 def preset_training(name: str) -> dict:
-    """The training settings a preset sets (max_steps, lr)."""
+    """The training settings a preset sets (max_steps, lr, eval_every)."""
     return {k: PRESETS[name][k] for k in TRAINING_KEYS}

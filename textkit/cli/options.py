@@ -227,8 +227,9 @@ def training_options(
              help="Stop after this many passes over the training data."),
         _opt("--time-budget", type=Duration(),
              help="Stop after this much wall-clock time, e.g. 300, 5m, 1h."),
-        _opt("--eval-every", type=COUNT, default=d["eval_every"],
-             help="Steps between validation runs and checkpoints."),
+        _opt("--eval-every", type=COUNT,
+             help=f"Steps between validation runs and checkpoints. [default: {d['eval_every']}, "
+                  "or the char-RNN preset's]"),
         _opt("--patience", type=COUNT,
              help="Stop after this many evaluations without improvement."),
         _opt("--seed", type=Number(0, MAX_SEED, integer=True), default=d["seed"],
@@ -260,7 +261,8 @@ def train_config_from(opts: dict, **fallbacks) -> TrainConfig:
     for name, value in fallbacks.items():
         if values.get(name) is None:
             values[name] = value
-    values["lr"] = values.get("lr") or TRAIN_DEFAULTS["lr"]
+    for name in ("lr", "eval_every"):  # options whose default may come from a preset
+        values[name] = values.get(name) or TRAIN_DEFAULTS[name]
     return TrainConfig(**values, amp=not opts.get("no_amp", False))
 
 

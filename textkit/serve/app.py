@@ -1,6 +1,7 @@
-"""The HTTP API over the served models (Starlette).  Model work runs in worker threads, so a
-slow request never holds up ``/health`` or another request; every refusal has the one error
-shape of ``textkit.serve.errors``."""
+"""The HTTP API over the served models (Starlette).  Generation, batches and long texts run in
+worker threads, so a slow request never holds up ``/health`` or another request (one short text
+is classified on the event loop: see ``INLINE_CHARS``); every refusal has the one error shape
+of ``textkit.serve.errors``."""
 
 from __future__ import annotations
 
