@@ -11,7 +11,6 @@ from textkit.authorship.config import AUTHOR_FEATURES
 from textkit.cli.base import main
 from textkit.cli.classify import (
     evaluate_command,
-    load_classifier,
     show_prediction,
     train_classifier,
 )
@@ -23,6 +22,7 @@ from textkit.cli.options import (
     Number,
     _opt,
     classifier_options,
+    load_chosen,
     pipeline_options,
     read_lines_or_args,
     training_options,
@@ -81,7 +81,7 @@ def predict_author(model, texts, models_dir, files, top_k, threshold, explain, a
     all the file's lines together (their evidence combined)."""
     from textkit.text.io import read_small_text
 
-    clf = load_classifier(model, models_dir, AUTHOR_KINDS)
+    clf = load_chosen(model, models_dir, AUTHOR_KINDS)
     if files:
         answers = []
         for path in files:

@@ -19,7 +19,9 @@ from textkit.cli.base import main
 from textkit.cli.options import (
     COUNT,
     DEVICE,
+    MODEL_ARGUMENT,
     MODEL_CHOICE,
+    MODELS_DIR,
     OUTPUT,
     TRAIN_OPTION_NAMES,
     Number,
@@ -27,6 +29,7 @@ from textkit.cli.options import (
     Size,
     _opt,
     group,
+    load_chosen,
     train_config_from,
     training_options,
     typed_options,
@@ -264,13 +267,9 @@ def _resumed(cfg, folder):
 def generate(model_path, models_dir, length, temperature, temperatures, top_k, top_p, argmax, seed_text, preseed,
              num_samples, stop_at, seed, output, check_original, copied, device):  # fmt: skip
     """Sample text from a trained char model (the latest one trained here by default)."""
-    from textkit.loading import load_model
-    from textkit.modelio import resolve_model_path
-
     if stop_at == "":
         raise click.BadParameter("give a non-empty string", param_hint="'--stop-at'")
-    path = resolve_model_path(model_path, models_dir, CHAR_KINDS)
-    model = load_model(path, device=device, kinds=CHAR_KINDS)
+    model = load_chosen(model_path, models_dir, CHAR_KINDS, device)
     seed_text = unescape(seed_text)
     multi = bool(temperatures) or num_samples > 1
     stream = output is None and not multi and check_original is None
@@ -323,14 +322,9 @@ def generate(model_path, models_dir, length, temperature, temperatures, top_k, t
 
 # ------------------------------------------------------------------ suggest and inspect
 @main.command(short_help="The most likely next words (predictive text) of a char model.")
-@click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))
+@MODEL_ARGUMENT
 @click.argument("text")
-@_opt(
-    "--models-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("models"),
-    help="Folder holding one sub-folder per trained model.",
-)
+@MODELS_DIR
 @_opt("-k", type=Number(1, 100, integer=True), default=3, help="How many suggestions.")
 @_opt("--beam", type=Number(1, 1000, integer=True), default=16, help="Beam width of the search.")
 @_opt("--json", "as_json", is_flag=True, help="Print JSON.")  # fmt: skip
@@ -339,12 +333,7 @@ def suggest(model, text, models_dir, k, beam, as_json):
     end in a space or punctuation), with probabilities: the keyboard-suggestion use of MODEL."""
     import json
 
-    from textkit.loading import load_model
-    from textkit.modelio import resolve_model_path
-
-    m = load_model(
-        resolve_model_path(model, models_dir, CHAR_KINDS), device="cpu", kinds=CHAR_KINDS
-    )
+    m = load_chosen(model, models_dir, CHAR_KINDS, "cpu")
     found = m.suggest(unescape(text), k=k, beam=beam)
     if as_json:
         click.echo(json.dumps([{"word": s.word, "completion": s.completion, "probability": round(s.probability, 6)}
@@ -355,14 +344,9 @@ def suggest(model, text, models_dir, k, beam, as_json):
 
 
 @main.command("inspect", short_help="An HTML page of how a char model reads a text.")
-@click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))
+@MODEL_ARGUMENT
 @click.argument("text", metavar="TEXT|@FILE")
-@_opt(
-    "--models-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("models"),
-    help="Folder holding one sub-folder per trained model.",
-)
+@MODELS_DIR
 @_opt(
     "-o",
     "--output",
@@ -387,12 +371,10 @@ def inspect_cmd(model, text, models_dir, output, units, find_units, png):
     was at each character, its top guesses on hover, and chosen hidden units' activations."""
     from textkit.charrnn.inspect import find_units as rank_units
     from textkit.charrnn.inspect import inspect_text, render_html, render_png
-    from textkit.loading import load_model
-    from textkit.modelio import atomic_write_bytes, resolve_model_path
+    from textkit.modelio import atomic_write_bytes
     from textkit.text.io import read_small_text
 
-    path = resolve_model_path(model, models_dir, CHAR_KINDS)
-    m = load_model(path, device="cpu", kinds=CHAR_KINDS)
+    m = load_chosen(model, models_dir, CHAR_KINDS, "cpu")
     text = read_small_text(text[1:]) if text.startswith("@") else unescape(text)
     result = inspect_text(m, text)
     units = list(units or [])
@@ -402,7 +384,7 @@ def inspect_cmd(model, text, models_dir, output, units, find_units, png):
             click.echo(f"{name}: " + ", ".join(f"unit {u} (r = {r:+.2f})" for u, r in best))
         units = units or [u for best in found.values() for u, _ in best[:1]]
     atomic_write_bytes(
-        output, render_html(result, units, f"{Path(path).name}: how it reads the text").encode()
+        output, render_html(result, units, f"{Path(model).name}: how it reads the text").encode()
     )
     click.echo(
         f"wrote {output} ({len(result.text)} characters, mean surprise {result.mean_surprise:.2f} nats)",

@@ -15,6 +15,7 @@ from textkit.cli.options import (
     Number,
     _opt,
     classifier_from,
+    load_chosen,
     pipeline_from,
     read_lines_or_args,
     train_config_from,
@@ -45,13 +46,6 @@ def train_classifier(cls, data: Path, o: dict, what: str) -> None:
     )  # fmt: skip
 
 
-def load_classifier(model: Path, models_dir: Path, kinds: tuple[str, ...]):
-    from textkit.loading import load_model
-    from textkit.modelio import resolve_model_path
-
-    return load_model(resolve_model_path(model, models_dir, kinds), kinds=kinds)
-
-
 def show_prediction(pred, as_json: bool, no_answer: str = "(out of scope)") -> None:
     if as_json:
         click.echo(json.dumps(pred.to_dict(), ensure_ascii=False))
@@ -73,7 +67,7 @@ def show_prediction(pred, as_json: bool, no_answer: str = "(out of scope)") -> N
 def classify(model, texts, models_dir, top_k, threshold, as_json):
     """Classify each TEXT (or each line of standard input) with MODEL: the label, or out of
     scope, with calibrated confidences."""
-    clf = load_classifier(model, models_dir, CLASSIFIER_KINDS)
+    clf = load_chosen(model, models_dir, CLASSIFIER_KINDS)
     for pred in clf.predict_many(read_lines_or_args(texts), threshold=threshold, k=top_k):
         show_prediction(pred, as_json, clf.NO_ANSWER)
 
@@ -84,7 +78,7 @@ def evaluate_command(model, testset, models_dir, kinds, read_opts, output_dir, c
     from textkit.classify.evaluation import answer_curve, evaluate, write_report
     from textkit.classify.evaluation import cross_validate as run_cv
 
-    clf = load_classifier(model, models_dir, kinds)
+    clf = load_chosen(model, models_dir, kinds)
     data = labelled_texts(testset, **read_opts)
     if cross_validate:
         cls = type(clf)

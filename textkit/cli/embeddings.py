@@ -17,6 +17,7 @@ from textkit.cli.options import (
     Number,
     _opt,
     group,
+    load_chosen,
     pipeline_from,
     pipeline_options,
 )
@@ -159,13 +160,6 @@ def train_doc2vec(corpus, tags, **o):
     _train(Doc2Vec, corpus, o, config, tags=tags, label_column=o["label_column"])
 
 
-def _load(model, models_dir, kinds=EMBEDDING_KINDS):
-    from textkit.loading import load_model
-    from textkit.modelio import resolve_model_path
-
-    return load_model(resolve_model_path(model, models_dir, kinds), kinds=kinds)
-
-
 def _show(pairs, as_json: bool) -> None:
     if as_json:
         click.echo(
@@ -193,7 +187,7 @@ JSON = _opt("--json", "as_json", is_flag=True, help="Print JSON.")
 def similar(model, word, models_dir, topn, as_json):
     """The words of MODEL closest to WORD (cosine similarity); WORD goes through the model's
     pipeline first, so a stemmed model finds 'running' as 'run'."""
-    _show(_load(model, models_dir).most_similar(word, topn=topn), as_json)
+    _show(load_chosen(model, models_dir, EMBEDDING_KINDS).most_similar(word, topn=topn), as_json)
 
 
 @main.command(short_help="Word analogies: A is to B as ? is to C.")
@@ -206,7 +200,7 @@ def analogy(model, words, models_dir, topn, as_json):
     """A - B + C: `textkit analogy MODEL king man woman` looks for 'queen'."""
     if len(words) != 3:
         raise click.UsageError(f"give three words (A - B + C), got {len(words)}")
-    _show(_load(model, models_dir).analogy(*words, topn=topn), as_json)
+    _show(load_chosen(model, models_dir, EMBEDDING_KINDS).analogy(*words, topn=topn), as_json)
 
 
 @main.command("similar-docs", short_help="The training documents closest to a text (doc2vec).")
@@ -217,7 +211,7 @@ def analogy(model, words, models_dir, topn, as_json):
 @JSON
 def similar_docs(model, text, models_dir, topn, as_json):
     """The documents of a doc2vec MODEL closest to TEXT (its vector inferred)."""
-    _show(_load(model, models_dir, ("doc2vec",)).similar_documents(text, topn=topn), as_json)
+    _show(load_chosen(model, models_dir, ("doc2vec",)).similar_documents(text, topn=topn), as_json)
 
 
 @main.command("evaluate-embeddings", short_help="Analogies, word similarity, document similarity.")
@@ -239,7 +233,7 @@ def evaluate_embeddings(model, models_dir, analogies, similarities, as_json):
     """Evaluate MODEL on the standard sets gensim ships (or your files in their formats):
     analogy accuracy by section, WordSim353 and SimLex-999 Spearman, out-of-vocabulary rates;
     for doc2vec, the Lee corpus correlation with human ratings."""
-    m = _load(model, models_dir)
+    m = load_chosen(model, models_dir, EMBEDDING_KINDS)
     report = m.evaluate(analogies=analogies, similarities=list(similarities) or None) if m.KIND == "word2vec" or \
         m.config.method == "dm" or m.config.dbow_words else m.evaluate()  # fmt: skip
     if as_json:
@@ -274,7 +268,7 @@ def evaluate_embeddings(model, models_dir, analogies, similarities, as_json):
 @_opt("--docs", is_flag=True, help="doc2vec: export the document vectors instead of the words.")
 def export_vectors(model, output, models_dir, binary, docs):
     """Write MODEL's word (or document) vectors to OUTPUT in the word2vec C text or binary format."""
-    m = _load(model, models_dir)
+    m = load_chosen(model, models_dir, EMBEDDING_KINDS)
     vectors = m.docs if docs and m.KIND == "doc2vec" else m.words
     click.echo(
         f"wrote {vectors.export(output, binary=binary)} ({len(vectors):,} vectors)", err=True
@@ -331,7 +325,7 @@ def plot_embeddings(model, models_dir, words, top, tsne, output):
     """Project MODEL's word vectors to 2-D and draw them, labelled."""
     from textkit.embeddings.plot import plot_projection
 
-    m = _load(model, models_dir)
+    m = load_chosen(model, models_dir, EMBEDDING_KINDS)
     chosen = [m._word(w) for w in words.split(",") if w.strip()] if words else m.words.keys[:top]
     out = plot_projection(m.words, chosen, output or m.folder.path / "projection.png", tsne=tsne)
     click.echo(f"wrote {out}", err=True)

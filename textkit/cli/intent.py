@@ -9,7 +9,7 @@ import click
 
 from textkit.classify.config import FeatureConfig
 from textkit.cli.base import main
-from textkit.cli.classify import evaluate_command, load_classifier, train_classifier
+from textkit.cli.classify import evaluate_command, train_classifier
 from textkit.cli.options import (
     INPUT,
     MODEL_ARGUMENT,
@@ -18,6 +18,7 @@ from textkit.cli.options import (
     Number,
     _opt,
     classifier_options,
+    load_chosen,
     pipeline_options,
     training_options,
 )
@@ -63,7 +64,7 @@ def chat(model, models_dir, verbose, seed, user):
     """Chat with MODEL in the terminal; Ctrl-D or Ctrl-C leaves."""
     from textkit.intent.chatbot import Chatbot
 
-    bot = Chatbot(load_classifier(model, models_dir, INTENT_KINDS), seed=seed)
+    bot = Chatbot(load_chosen(model, models_dir, INTENT_KINDS), seed=seed)
     interactive = sys.stdin.isatty()
     while True:
         try:

@@ -8,6 +8,7 @@ import click
 
 from textkit.cli.base import main
 from textkit.cli.options import MODELS_DIR, OUTPUT, Number, _opt
+from textkit.training.config import OPTIMIZERS
 
 
 @main.command("models", short_help="List trained models.")
@@ -67,7 +68,7 @@ def compare(models, output, models_dir):
 @click.argument("problem", type=click.Choice(["xor", "or", "line"]))
 @_opt(
     "--optimizer",
-    type=click.Choice(["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
+    type=click.Choice(OPTIMIZERS),
     default="adam",
     help="Optimiser.",
 )

@@ -194,6 +194,17 @@ MODEL_CHOICE = group(
     MODELS_DIR,
 )  # fmt: skip
 MODEL_ARGUMENT = click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))
+
+
+def load_chosen(model: Path | str | None, models_dir: Path, kinds: tuple[str, ...],
+                device: str = "auto"):  # fmt: skip
+    """The model a command names (MODEL, --model, or the newest of ``kinds``), loaded."""
+    from textkit.loading import load_model
+    from textkit.modelio import resolve_model_path
+
+    return load_model(resolve_model_path(model, models_dir, kinds), device=device, kinds=kinds)
+
+
 OUTPUT = group(
     _opt("--name", type=ModelName(),
          help="Model name: saved to MODELS_DIR/NAME. [default: the input file's name]"),

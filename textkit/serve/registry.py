@@ -85,12 +85,12 @@ class Registry:
     def load(self, folders: list[Path], max_concurrency: int | None = None,
              device: str = "auto") -> None:  # fmt: skip
         """Load each folder (a kind of SERVABLE); then the registry is ready."""
-        from textkit.loading import load_model
+        from textkit.loading import model_class
         from textkit.modelio import ModelFolder
 
         for path in folders:
-            config = ModelFolder(path).read_config(SERVABLE)
-            model = load_model(path, device=device, kinds=SERVABLE)
+            config = ModelFolder(path).read_config(SERVABLE)  # kept for describe()
+            model = model_class(config["kind"]).load(path, device=device)
             if config["kind"] in GENERATORS and model._device().type == "cpu":
                 _one_thread_per_request()
             name = Path(path).resolve().name
