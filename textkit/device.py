@@ -17,7 +17,7 @@ import torch
 
 from textkit.errors import TextkitError
 
-DEVICE_CHOICES = "auto|cpu|cuda|cuda:N|mps"
+from textkit.settings import DEVICES as DEVICE_CHOICES
 
 
 def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:

@@ -1,32 +1,25 @@
-"""What every textkit model class shares: its kind, the files a run writes, how it loads, and
-how it fails when misused (one message for an untrained model, one for a broken config.json).
+"""What every textkit model class shares: its kind, one ``fit``/``save``/``load`` shape, and how
+it fails when misused (one message for an untrained model, one for a broken config.json).
+
+Conventions (scikit-learn's and Hugging Face's): hyperparameters go to the constructor (a config
+dataclass plus keyword overrides); ``fit(data, out=None, train_config=None, *, overwrite=False,
+log=None)`` learns, merging the kind's training defaults with what ``train_config`` chose; what
+``fit`` learned ends in ``_`` (``labels_``, ``threshold_``...); ``save(path, overwrite=False)``
+and ``load(path)`` a model folder.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import fields, replace
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from textkit.errors import TextkitError
-from textkit.modelio import LOSS_PLOT, METRICS, STATE, WEIGHTS, ModelFolder
+from textkit.modelio import WEIGHTS, ModelFolder, training_run
+from textkit.training.ranks import is_main_process
 
-C = TypeVar("C")
-
-
-def settings(owner: str, config_cls: type[C], config: C | None, overrides: dict) -> C:
-    """``config`` (or the defaults) with keyword ``overrides``, refusing misspelt names: what
-    every model constructor does with ``Model(Config(...), **overrides)``."""
-    known = {f.name for f in fields(config_cls)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise TextkitError(
-            f"{owner} got unknown setting(s) {', '.join(unknown)}; "
-            f"{config_cls.__name__} has {', '.join(sorted(known))}"
-        )
-    return replace(config or config_cls(), **overrides)
+Log = Callable[[str], None] | None
 
 
 @contextlib.contextmanager
@@ -49,14 +42,18 @@ def config_errors(folder: ModelFolder) -> Iterator[None]:
 
 
 class Estimator:
-    """Base of every model class: hyperparameters in the constructor, ``fit`` learns, ``save``
-    and ``load`` a model folder (scikit-learn's and Hugging Face's conventions)."""
+    """Base of every model class (see the module docstring)."""
 
     KIND: ClassVar[str] = ""
     WEIGHTS: ClassVar[str] = WEIGHTS
-    # what a fresh run into an existing folder (--overwrite) removes first
-    RUN_FILES: ClassVar[tuple[str, ...]] = (WEIGHTS, METRICS, LOSS_PLOT, STATE)
     folder: ModelFolder | None = None
+
+    def fit(self, data: Any, out: str | Path | None = None, train_config: Any = None, *,
+            overwrite: bool = False, log: Log = None) -> Any:  # fmt: skip
+        """Learn from ``data``; with ``out`` the model folder is written there as training goes
+        (``overwrite=True`` replaces a model there).  ``train_config``: a TrainConfig, or a dict
+        of the training settings to change; the kind's defaults fill the rest."""
+        raise NotImplementedError
 
     def is_trained(self) -> bool:
         raise NotImplementedError
@@ -67,6 +64,25 @@ class Estimator:
             raise TextkitError(
                 f"this {name} is not trained: call fit() first, or {name}.load(path)"
             )
+
+    @staticmethod
+    def _run(out: str | Path, *, resume: bool = False, overwrite: bool = False):
+        """The locked, staged folder a run (or ``save``) writes into; under torchrun, ranks
+        other than 0 get a private scratch folder instead."""
+        return training_run(out, resume=resume, overwrite=overwrite, main=is_main_process())
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the model folder at ``path`` (``overwrite=True`` replaces a model there): the
+        same staging and lock as a training run, so a crash leaves the old model intact."""
+        self._require_trained()
+        with self._run(path, overwrite=overwrite) as folder:
+            self._write_folder(folder)
+        self.folder = folder
+        return folder.path
+
+    def _write_folder(self, folder: ModelFolder) -> None:
+        """Everything ``load`` needs: config.json, the arrays, the kind's own files."""
+        raise NotImplementedError
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Any:

@@ -1,6 +1,7 @@
 """Authorship defaults, torch- and numpy-free so the CLI can show them: a tweet-aware Pipeline
-that keeps style as signal, and character 1-5-grams (across tokens: spacing and punctuation
-between words are style too) plus word 1-2-grams."""
+that keeps style as signal (case, punctuation, emoji, elongation capped at three letters, URLs as
+``<url>``, HTML entities decoded, @mentions kept: whom an author talks to is evidence), and
+character 1-5-grams inside words plus word 1-2-grams.  ``AuthorClassifier`` uses these."""
 
 from __future__ import annotations
 
@@ -11,4 +12,4 @@ AUTHOR_PIPELINE = Pipeline(
     tokenizer="tweet", lowercase=False, html=True, urls="replace", punctuation=True,
     numbers="replace", max_repeat=3,
 )  # fmt: skip
-AUTHOR_FEATURES = FeatureConfig(word_ngrams=(1, 2), char_ngrams=(1, 5), char_span="text")
+AUTHOR_FEATURES = FeatureConfig(word_ngrams=(1, 2), char_ngrams=(1, 5))

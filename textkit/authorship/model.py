@@ -11,7 +11,7 @@ and word 1-2-grams.  Two things intent classification doesn't need:
   presence raises that author's log-probability (exact, by removing it).
 
 >>> clf = AuthorClassifier()
->>> clf.fit("tweets.csv", "models/authors", text_column="text", label_column="author")
+>>> clf.fit(Source("tweets.csv", text_column="text", label_column="author"), "models/authors")
 >>> clf.predict("new ggplot2 release is on CRAN!").label
 """
 
@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from textkit.authorship.config import AUTHOR_FEATURES, AUTHOR_PIPELINE
 from textkit.classify.calibration import softmax
 from textkit.classify.config import FeatureConfig
 from textkit.classify.features import CHAR, WORD
@@ -36,13 +37,8 @@ class AuthorClassifier(TextClassifier):
 
     KIND = "author"
     LABEL_NAME = "author"
-    DEFAULT_PIPELINE: ClassVar[Pipeline] = Pipeline(
-        tokenizer="tweet", lowercase=False, html=True, urls="replace", punctuation=True,
-        numbers="replace", max_repeat=3,
-    )  # fmt: skip
-    DEFAULT_FEATURES: ClassVar[FeatureConfig] = FeatureConfig(
-        word_ngrams=(1, 2), char_ngrams=(1, 5)
-    )
+    DEFAULT_PIPELINE: ClassVar[Pipeline] = AUTHOR_PIPELINE
+    DEFAULT_FEATURES: ClassVar[FeatureConfig] = AUTHOR_FEATURES
     REJECT_UNKNOWN = False  # unseen words still carry style (characters, punctuation, emoji)
     FEW_EXAMPLES = 20  # an author's style needs more than a handful of texts
     NO_ANSWER = "(don't know)"
@@ -62,16 +58,16 @@ class AuthorClassifier(TextClassifier):
         joined = "\n".join(texts)
         if not used:
             return Prediction(joined, None, 0.0, [], "empty")
-        log_probs = np.zeros(len(self.labels))
+        log_probs = np.zeros(len(self.labels_))
         for text in used:
             ids, w = self.featurizer.transform_one(text)
             log_probs += np.log(
-                np.clip(softmax(self._logits_one(ids, w), self.temperature), 1e-12, None)
+                np.clip(softmax(self._logits_one(ids, w), self.temperature_), 1e-12, None)
             )
         probs = softmax(log_probs)
         order = np.argsort(-probs, kind="stable")
-        ranking = [(self.labels[i], float(probs[i])) for i in order[:k]]
-        top = self.labels[order[0]]
+        ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
+        top = self.labels_[order[0]]
         reason = rule.reason(probs[order], self.is_out_of_scope_label(top))
         return Prediction(joined, None if reason else top, float(probs[order[0]]), ranking, reason)
 
@@ -92,7 +88,7 @@ class AuthorClassifier(TextClassifier):
         out: dict[str, list[tuple[str, float]]] = {}
         for label in np.argsort(-full)[:authors]:
             best = np.argsort(-gain[:, label])[:k]
-            out[self.labels[label]] = [(_readable(self.featurizer.vocab[ids[j]]), float(gain[j, label]))
+            out[self.labels_[label]] = [(_readable(self.featurizer.vocab[ids[j]]), float(gain[j, label]))
                                        for j in best if gain[j, label] > 0]  # fmt: skip
         return out
 

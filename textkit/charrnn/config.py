@@ -4,37 +4,43 @@ of the training settings), and ``CharMarkovConfig``.  The CLI reads its defaults
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 
-from textkit.checks import check_choice, check_number
 from textkit.errors import TextkitError
+from textkit.settings import from_dict, setting, validate
 
 CELL_TYPES = ("lstm", "gru", "rnn")
 SMOOTHINGS = ("kneser-ney", "witten-bell")
+VAL_FRACTION = dict(
+    low=0, high=0.5, low_open=True, high_open=True,
+    help="Share of the text (its end) held out for validation.",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class CharRNNConfig:
     """Shape of the network and of its training batches."""
 
-    cell: str = "lstm"
-    embedding: int = 48
-    hidden: int = 256
-    layers: int = 2
-    dropout: float = 0.1  # between recurrent layers and before the output layer
-    seq_len: int = 100  # characters per training sequence (truncated BPTT length)
-    batch_size: int = 32  # parallel contiguous streams
-    val_fraction: float = 0.1  # share of the text (its end) held out for validation
-    eval_chars: int = 100_000  # validation characters scored at each evaluation
+    cell: str = setting("lstm", choices=CELL_TYPES, help="Recurrent cell.")
+    embedding: int = setting(48, help="Character embedding size.", low=1, high=65_536,
+                             integer=True)  # fmt: skip
+    hidden: int = setting(256, help="Hidden units per layer.", low=1, high=65_536,
+                          integer=True)  # fmt: skip
+    layers: int = setting(2, help="Recurrent layers.", low=1, high=64, integer=True)
+    dropout: float = setting(0.1, help="Dropout between layers and before the output.", low=0,
+                             high=1, high_open=True)  # fmt: skip
+    seq_len: int = setting(
+        100, help="Characters per training sequence (truncated BPTT length).", low=1,
+        high=1_000_000, integer=True,
+    )  # fmt: skip
+    batch_size: int = setting(32, help="Parallel streams per batch.", low=1,
+                              high=1_000_000, integer=True)  # fmt: skip
+    val_fraction: float = setting(0.1, **VAL_FRACTION)
+    eval_chars: int = setting(100_000, help="Validation characters scored at each evaluation.",
+                              low=1, high=10**12, integer=True)  # fmt: skip
 
     def __post_init__(self) -> None:
-        check_choice("cell", self.cell, CELL_TYPES)
-        for name, high in (("embedding", 65_536), ("hidden", 65_536), ("layers", 64),
-                           ("seq_len", 1_000_000), ("batch_size", 1_000_000),
-                           ("eval_chars", 10**12)):  # fmt: skip
-            check_number(name, getattr(self, name), 1, high, integer=True)
-        check_number("dropout", self.dropout, 0, 1, high_open=True)
-        check_number("val_fraction", self.val_fraction, 0, 0.5, low_open=True, high_open=True)
+        validate(self)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,22 +62,20 @@ class CharRNNConfig:
 
     @classmethod
     def from_dict(cls, saved: dict) -> CharRNNConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in saved.items() if k in known})
+        return from_dict(cls, saved)
 
 
 @dataclass(frozen=True)
 class CharMarkovConfig:
     """The character n-gram baseline: context length and smoothing."""
 
-    order: int = 5
-    smoothing: str = "kneser-ney"
-    val_fraction: float = 0.1
+    order: int = setting(5, help="Context length (characters) of the n-gram model.", low=1,
+                         high=32, integer=True)  # fmt: skip
+    smoothing: str = setting("kneser-ney", choices=SMOOTHINGS, help="Smoothing of the n-gram model.")
+    val_fraction: float = setting(0.1, **VAL_FRACTION)
 
     def __post_init__(self) -> None:
-        check_number("order", self.order, 1, 32, integer=True)
-        check_choice("smoothing", self.smoothing, SMOOTHINGS)
-        check_number("val_fraction", self.val_fraction, 0, 0.5, low_open=True, high_open=True)
+        validate(self)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -94,6 +98,7 @@ PRESETS: dict[str, dict] = {
 }  # fmt: skip
 PRESET_CHOICES = ("auto", *PRESETS)
 TRAINING_KEYS = ("max_steps", "lr", "eval_every")
+SHAPE_KEYS = ("embedding", "hidden", "layers", "seq_len", "batch_size")
 LARGE_CORPUS = 1_000_000  # characters
 
 

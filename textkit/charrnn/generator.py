@@ -89,7 +89,6 @@ FEW_STREAMS = 4
 class CharGenerator(Estimator):
     """Base of CharRNN and CharMarkov: subclasses provide ``_stepper`` and training."""
 
-    RUN_FILES = (*Estimator.RUN_FILES, CORPUS_COPY)
     vocab: Vocab | None = None
     preseed_excerpt: str | None = None
 
@@ -112,6 +111,15 @@ class CharGenerator(Estimator):
         ):
             for chunk in corpus.chunks():
                 gz.write(chunk.encode("utf-8"))
+
+    def _copy_corpus(self, folder: ModelFolder) -> None:
+        """``save`` elsewhere: the stored corpus copy goes along when there is one."""
+        import shutil
+
+        source = self.folder.file(CORPUS_COPY) if self.folder is not None else None
+        if source is not None and source.is_file() and source != folder.file(CORPUS_COPY):
+            with atomic_path(folder.file(CORPUS_COPY)) as tmp:
+                shutil.copyfile(source, tmp)
 
     def _corpus_config(self, corpus: EncodedCorpus, n_train: int, n_val: int) -> dict:
         """The config.json entries describing the corpus, the same for every char model."""

@@ -9,20 +9,23 @@ to an add-one unigram, so every character in the vocabulary has a finite loss.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from textkit.charrnn.config import CharMarkovConfig
+from textkit.charrnn.config import CharMarkovConfig, CharRNNConfig
 from textkit.charrnn.data import Vocab, fit_seq_len, split_train_val
 from textkit.charrnn.encoded import EncodedCorpus, as_encoded
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.errors import TextkitError
-from textkit.estimator import settings
-from textkit.modelio import ModelFolder, read_array_header, training_run
+from textkit.modelio import ModelFolder, read_array_header
+from textkit.settings import with_overrides
 from textkit.text.io import Corpus
+from textkit.training.config import TrainConfig, chosen
 from textkit.training.runlog import RunLog, TrainResult
 
 
@@ -65,10 +68,9 @@ class CharMarkov(CharGenerator):
     string occurs); Witten-Bell is the simpler classic, kept for comparison."""
 
     KIND = "charmarkov"
-    RUN_FILES = tuple(f for f in CharGenerator.RUN_FILES if f != "train_state.pt")
 
     def __init__(self, config: CharMarkovConfig | None = None, **overrides) -> None:
-        self.config = settings("CharMarkov", CharMarkovConfig, config, overrides)
+        self.config = with_overrides("CharMarkov", CharMarkovConfig, config, overrides)
         self.order, self.smoothing = self.config.order, self.config.smoothing
         self._np: dict[str, np.ndarray] = {}
         self.info: dict = {}
@@ -140,50 +142,51 @@ class CharMarkov(CharGenerator):
             ctx.append(code)
         return float(-np.log(self._probs(ctx, targets)).mean())
 
-    def fit(
-        self, corpus: EncodedCorpus | Corpus | str | Path, out: str | Path, seq_len: int = 100,
-        overwrite: bool = False,
-    ) -> TrainResult:  # fmt: skip
-        """Count n-grams on the training split, score the held-out split, save to ``out``
-        (``overwrite=True`` replaces a model there). Returns the same TrainResult a CharRNN
-        gives (no steps: counting is one pass)."""
+    def fit(self, corpus: EncodedCorpus | Corpus | str | Path, out: str | Path | None = None,
+            train_config: TrainConfig | dict | None = None, *, overwrite: bool = False,
+            log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+        """Count n-grams on the training split, score the held-out split, save to ``out`` if
+        given (``overwrite=True`` replaces a model there).  Counting is one pass, so of
+        ``train_config`` only the device is checked (counts live on the CPU); the held-out split
+        is the one a char-RNN with the default sequence length makes, so losses compare."""
         from textkit.plots import plot_metrics
 
+        TrainConfig(**chosen(train_config)).check_device()
         corpus = as_encoded(corpus)
         self.vocab, ids = corpus.vocab, corpus.ids
-        seq_len = fit_seq_len(len(ids), seq_len)
+        seq_len = fit_seq_len(len(ids), CharRNNConfig.seq_len)
         train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
         start = time.monotonic()
         self._count(train_ids)
-        with training_run(out, overwrite=overwrite) as folder:
-            self.folder = folder
-            val = self.loss_on_ids(val_ids)
-            elapsed = time.monotonic() - start
-            self._remember_corpus(folder, corpus, len(train_ids), seq_len)
-            folder.save_arrays(self._np, self.WEIGHTS)
-            log = RunLog(folder)
-            row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val,
-                   "elapsed_s": elapsed, "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
-            log.record(row)
-            self.info = {
-                **self._corpus_config(corpus, len(train_ids), len(val_ids)),
-                "best_metrics": row,
-                "num_params": int(
-                    sum(v.size for k, v in self._np.items() if k.startswith("counts"))
-                ),
-            }
-            self._write_config(folder)
-            plot_metrics(folder, LOSS_UNIT)
-        return log.result(0, "counted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(out) if out is not None else Path(tmp) / "model"
+            with self._run(target, overwrite=overwrite) as folder:
+                self.folder = folder
+                val = self.loss_on_ids(val_ids)
+                elapsed = time.monotonic() - start
+                self._remember_corpus(folder, corpus, len(train_ids), seq_len)
+                folder.save_arrays(self._np, self.WEIGHTS)
+                runlog = RunLog(folder)
+                row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val,
+                       "elapsed_s": elapsed, "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
+                runlog.record(row)
+                counts = sum(v.size for k, v in self._np.items() if k.startswith("counts"))
+                self.info = {**self._corpus_config(corpus, len(train_ids), len(val_ids)),
+                             "best_metrics": row, "num_params": int(counts)}  # fmt: skip
+                self._write_config(folder)
+                if out is not None:
+                    plot_metrics(folder, LOSS_UNIT)
+            self.folder = folder if out is not None else None
+        if log:
+            log(f"counted order-{self.order} n-grams in {elapsed:.1f}s: val loss {val:.4f} {LOSS_UNIT}")
+        return runlog.result(0, "counted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
     def _write_config(self, folder: ModelFolder) -> None:
         folder.write_config(self.KIND, {"model": self.config.to_dict(), **self.info})
 
-    def save(self, path: str | Path) -> None:
-        """Write the count tables and config to ``path`` (fit already does this)."""
-        self._require_trained()
-        folder = ModelFolder(path).create()
+    def _write_folder(self, folder: ModelFolder) -> None:
         folder.save_arrays(self._np, self.WEIGHTS)
+        self._copy_corpus(folder)
         self._write_config(folder)
 
     # ------------------------------------------------------------------ persistence

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from textkit.charrnn.config import CharRNNConfig, preset_training
+from textkit.charrnn.config import CharRNNConfig, choose_preset, preset_config, preset_training
 from textkit.charrnn.data import StreamBatches, Vocab, fit_seq_len, split_train_val
 from textkit.charrnn.encoded import EncodedCorpus, as_encoded
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
@@ -18,16 +19,11 @@ from textkit.charrnn.model import CharRNNNet, State, detach_state, state_from_te
 from textkit.charrnn.sample import sample_streams
 from textkit.device import memory_available, resolve_device
 from textkit.errors import TextkitError, TextkitWarning
-from textkit.estimator import config_errors, settings
-from textkit.modelio import (
-    ModelFolder,
-    load_weights,
-    read_array_header,
-    save_weights,
-    training_run,
-)
+from textkit.estimator import config_errors
+from textkit.modelio import ModelFolder, load_weights, read_array_header, save_weights
+from textkit.settings import with_overrides
 from textkit.text.io import Corpus
-from textkit.training.config import TrainConfig
+from textkit.training.config import TrainConfig, chosen, resumed_config, run_config
 from textkit.training.distributed import Dist
 from textkit.training.loop import Task, Trainer
 from textkit.training.runlog import TrainResult
@@ -160,15 +156,17 @@ class _RNNStepper:
 class CharRNN(CharGenerator):
     """Character-level LSTM/GRU/RNN text generator.
 
-    >>> model = CharRNN(CharRNNConfig(cell="lstm", hidden=256, layers=2))  # or CharRNN(hidden=256)
-    >>> model.fit("corpora/poems.txt", "models/poems", TrainConfig(max_steps=800))
+    >>> model = CharRNN(hidden=256)          # the preset decides the shape settings not given
+    >>> model.fit("corpora/poems.txt", "models/poems", {"max_steps": 800}, preset="small")
     >>> print(model.generate(300, temperature=0.7)[0].text)
     """
 
     KIND = "charrnn"
 
     def __init__(self, config: CharRNNConfig | None = None, **overrides) -> None:
-        self.config = settings("CharRNN", CharRNNConfig, config, overrides)
+        self.config = with_overrides("CharRNN", CharRNNConfig, config, overrides)
+        # the shape settings this model was given; a preset fills the others at fit
+        self._given = {f.name for f in fields(CharRNNConfig)} if config else set(overrides)
         self.net: CharRNNNet | None = None
         self.vocab = None
         self.device = torch.device("cpu")
@@ -181,73 +179,106 @@ class CharRNN(CharGenerator):
     def fit(
         self,
         corpus: EncodedCorpus | Corpus | str | Path | list,
-        out: str | Path,
-        train_config: TrainConfig | None = None,
-        resume: bool = False,
+        out: str | Path | None = None,
+        train_config: TrainConfig | dict | None = None,
+        *,
+        preset: str = "auto",
+        overwrite: bool = False,
         log: Callable[[str], None] | None = None,
         show_samples: int = 0,
-        overwrite: bool = False,
     ) -> TrainResult:
         """Train on ``corpus`` (an EncodedCorpus, a Corpus, or file paths), saving everything
-        under ``out``.  Files are streamed into a memory-mapped cache (``encoded.py``), so a
-        corpus larger than memory trains too.
+        under ``out`` if given.  Files are streamed into a memory-mapped cache
+        (``encoded.py``), so a corpus larger than memory trains too.
 
-        ``resume=True`` continues the run saved there; ``overwrite=True`` replaces a model
-        already there (only once the new run has its first checkpoint); ``show_samples=N``
-        prints an N-character sample at every evaluation."""
-        cfg = train_config or TrainConfig(max_steps=preset_training("small")["max_steps"])
-        cfg.validate()
-        with training_run(out, resume=resume, overwrite=overwrite) as folder:
-            if resume:  # the saved model decides shape and vocabulary
-                with config_errors(folder):
-                    self._restore(folder.read_config((self.KIND,)))
-                saved = self.info.get("corpus")
-                corpus = as_encoded(
-                    corpus,
-                    self.vocab,
-                    saved.get("fingerprint") if isinstance(saved, dict) else None,
-                )
-            else:
-                corpus = as_encoded(corpus)
-            trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
-            self.vocab = corpus.vocab
-            self._fit_shape(len(corpus), trainer.device, resume)
-            c = self.config
-            train_ids, val_ids = split_train_val(corpus.ids, c.val_fraction, c.seq_len)
-            train_b = StreamBatches(
-                torch.from_numpy(train_ids), c.batch_size, c.seq_len, seed=cfg.seed
-            )
-            val_b = StreamBatches(torch.from_numpy(val_ids), c.batch_size, c.seq_len)
-            self.folder = folder
-            if trainer.device.type == "cuda" and _fits_on_gpu(len(corpus), trainer.device):
-                # the whole corpus on the GPU: no per-step copies
-                train_b.ids, val_b.ids = (
-                    train_b.ids.to(trainer.device),
-                    val_b.ids.to(trainer.device),
-                )
-            if not resume:
-                self.net = CharRNNNet(len(self.vocab), c)  # initialised from the trainer's seed
-                if trainer.is_main:
-                    self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
-                self.info = {"best_metrics": None}
-            self.info.update(
-                **self._corpus_config(corpus, len(train_ids), len(val_ids)),
-                streams=train_b.streams, training=cfg.to_dict(),
-                num_params=sum(p.numel() for p in self.net.parameters()),
-                trained_on=str(trainer.device),
-            )  # fmt: skip
-            del train_ids, val_ids
+        ``preset`` (``PRESETS``, or "auto": by corpus size and device, ``choose_preset``) sets
+        the shape settings this model wasn't given and the training defaults (steps, LR,
+        evaluation cadence) that ``train_config`` (a TrainConfig or a dict) leaves out.
+        ``overwrite=True`` replaces a model already at ``out`` (only once the new run has its
+        first checkpoint); ``show_samples=N`` prints an N-character sample at every evaluation.
+        """
+        corpus = as_encoded(corpus)
+        picked = chosen(train_config)
+        if preset == "auto":
+            preset = choose_preset(len(corpus), resolve_device(picked.get("device", "auto")))
+        self.preset = preset
+        given = {name: getattr(self.config, name) for name in self._given}
+        self.config = preset_config(preset, **given)
+        cfg = run_config(train_config, preset_training(preset))
+        if log:
+            where = out if out is not None else "memory"
+            log(f"training {self.config.cell} ({preset} preset) on {len(corpus):,} characters -> {where}")
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(out) if out is not None else Path(tmp) / "model"
+            with self._run(target, overwrite=overwrite) as folder:
+                result = self._train(folder, corpus, cfg, False, log, show_samples)
+            self.folder = folder if out is not None else None
+        return result
 
-            def on_best(row: dict) -> None:
-                self.info["best_metrics"] = row
-                save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
-                self._write_config(folder)
+    def resume(
+        self,
+        out: str | Path,
+        corpus: EncodedCorpus | Corpus | str | Path | list,
+        train_config: TrainConfig | dict | None = None,
+        *,
+        log: Callable[[str], None] | None = None,
+        show_samples: int = 0,
+    ) -> TrainResult:
+        """Continue the run saved at ``out`` exactly where it stopped, on the same ``corpus``
+        (refused if it changed).  The saved model decides shape and vocabulary (shape
+        settings given to this model are ignored, with a warning); the saved run's training
+        settings hold, except those ``train_config`` sets again."""
+        for name in sorted(self._given):
+            warnings.warn(f"{name} (--{name.replace('_', '-')}) is ignored when resuming: the "
+                          "model keeps its saved shape", TextkitWarning, stacklevel=2)  # fmt: skip
+        with self._run(out, resume=True) as folder:
+            saved = folder.read_config((self.KIND,))
+            with config_errors(folder):
+                self._restore(saved)
+            cfg = resumed_config(saved.get("training") or {}, train_config)
+            info = self.info.get("corpus")
+            fingerprint = info.get("fingerprint") if isinstance(info, dict) else None
+            corpus = as_encoded(corpus, self.vocab, fingerprint)
+            result = self._train(folder, corpus, cfg, True, log, show_samples)
+        self.folder = folder
+        return result
 
-            task = _CharTask(self.net, train_b, val_b, c.eval_chars, on_best, self.vocab,
-                             corpus.fingerprint, show_samples)  # fmt: skip
-            result = trainer.fit(task)
-            if trainer.is_main:  # keep-best: in memory, the best checkpoint, as on disk
-                self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
+    def _train(self, folder: ModelFolder, corpus: EncodedCorpus, cfg: TrainConfig, resume: bool,
+               log, show_samples: int) -> TrainResult:  # fmt: skip
+        trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
+        self.vocab = corpus.vocab
+        self._fit_shape(len(corpus), trainer.device, resume)
+        c = self.config
+        train_ids, val_ids = split_train_val(corpus.ids, c.val_fraction, c.seq_len)
+        train_b = StreamBatches(torch.from_numpy(train_ids), c.batch_size, c.seq_len, seed=cfg.seed)
+        val_b = StreamBatches(torch.from_numpy(val_ids), c.batch_size, c.seq_len)
+        self.folder = folder
+        if trainer.device.type == "cuda" and _fits_on_gpu(len(corpus), trainer.device):
+            # the whole corpus on the GPU: no per-step copies
+            train_b.ids, val_b.ids = train_b.ids.to(trainer.device), val_b.ids.to(trainer.device)
+        if not resume:
+            self.net = CharRNNNet(len(self.vocab), c)  # initialised from the trainer's seed
+            if trainer.is_main:
+                self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
+            self.info = {"best_metrics": None}
+        self.info.update(
+            **self._corpus_config(corpus, len(train_ids), len(val_ids)),
+            streams=train_b.streams, training=cfg.to_dict(),
+            num_params=sum(p.numel() for p in self.net.parameters()),
+            trained_on=str(trainer.device),
+        )  # fmt: skip
+        del train_ids, val_ids
+
+        def on_best(row: dict) -> None:
+            self.info["best_metrics"] = row
+            save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
+            self._write_config(folder)
+
+        task = _CharTask(self.net, train_b, val_b, c.eval_chars, on_best, self.vocab,
+                         corpus.fingerprint, show_samples)  # fmt: skip
+        result = trainer.fit(task)
+        if trainer.is_main:  # keep-best: in memory, the best checkpoint, as on disk
+            self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
         self.net.to("cpu").eval()
         self.device = torch.device("cpu")
         return result
@@ -291,11 +322,9 @@ class CharRNN(CharGenerator):
         if build:
             self.net = CharRNNNet(len(self.vocab), self.config)
 
-    def save(self, path: str | Path) -> None:
-        """Write weights and config to ``path`` (fit already does this as it trains)."""
-        self._require_trained()
-        folder = ModelFolder(path).create()
+    def _write_folder(self, folder: ModelFolder) -> None:
         save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
+        self._copy_corpus(folder)
         self._write_config(folder)
 
     @classmethod

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,41 +32,33 @@ class LabelledTexts:
         return Counter(self.labels)
 
 
-def labelled_texts(
-    data,
-    labels: Sequence[str] | None = None,
-    *,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    format: str = "auto",
-    json_key: str | None = None,
-    encoding: str = "utf-8",
-) -> LabelledTexts:
-    """Labelled texts from a path (any reader format), a list of (text, label) pairs, a list of
-    texts with ``labels``, a ``{label: [texts]}`` dict, or a LabelledTexts.  Rows whose text is
-    empty are skipped and counted; a row without a label is an error naming it."""
+def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
+    """Labelled texts from a path or a ``Source`` (any reader format; a Source says which
+    columns), a list of (text, label) pairs, a list of texts with ``labels``, a
+    ``{label: [texts]}`` dict, or a LabelledTexts.  Rows whose text is empty are skipped and
+    counted; a row without a label is an error naming it."""
+    from textkit.text.readers import Source
+
     if isinstance(data, LabelledTexts):
         return data
     extra: dict = {}
     if isinstance(data, (str, Path)):
-        from textkit.text.readers import (
-            detect_format,
-            load_intents,
-            read_documents,
-            read_json_value,
-        )
+        data = Source(data)
+    if isinstance(data, Source):
+        from textkit.text.readers import detect_format, load_intents, read_json_value
 
-        path = Path(data)
-        fmt = detect_format(path) if format == "auto" and path.exists() else format
-        raw = read_json_value(path, encoding) if fmt in ("json", "intents") else None
-        if fmt == "intents" or (json_key is None and isinstance(raw, dict) and "intents" in raw):
-            extra["intents"] = load_intents(path, encoding, raw)
+        path, src = Path(data.path), data
+        fmt = detect_format(path) if src.format == "auto" and path.exists() else src.format
+        raw = read_json_value(path, src.encoding) if fmt in ("json", "intents") else None
+        if fmt == "intents" or (src.json_key is None and isinstance(raw, dict) and "intents" in raw):
+            extra["intents"] = load_intents(path, src.encoding, raw)
             pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
         else:
-            if label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
-                label_column = _guess_label_column(path, fmt, encoding, json_key, raw)
+            if src.label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
+                guessed = _guess_label_column(path, fmt, src.encoding, src.json_key, raw)
+                src = replace(src, label_column=guessed)
             pairs = []
-            for d in read_documents(path, format, text_column, label_column, encoding, json_key):
+            for d in src.documents():
                 if d.label is None or not str(d.label).strip():
                     raise TextkitError(f"{d.source}, line {d.line}: this row has no label; every "
                                        "training text needs one (--label-column)")  # fmt: skip

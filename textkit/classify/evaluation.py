@@ -70,7 +70,7 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
     from sklearn.metrics import precision_recall_fscore_support
 
     preds = model.predict_many(data.texts, k=1)
-    known = set(model.labels)
+    known = set(model.labels_)
     no = model.NO_ANSWER
     gold = [lb if lb in known and not model.is_out_of_scope_label(lb) else no for lb in data.labels]
     predicted = [p.label if p.label is not None else no for p in preds]
@@ -113,7 +113,7 @@ def answer_curve(
 ) -> list[dict]:
     """The "don't know" trade-off: for each confidence threshold, the share of in-scope texts
     answered and the accuracy on those answered (the model's own threshold is marked)."""
-    known = set(model.labels)
+    known = set(model.labels_)
     rows = [(t, lb) for t, lb in zip(data.texts, data.labels, strict=True)
             if lb in known and not model.is_out_of_scope_label(lb)]  # fmt: skip
     preds = model.predict_many([t for t, _ in rows], threshold=0.0, k=2)
@@ -124,11 +124,11 @@ def answer_curve(
         [bool(p.ranking) and p.ranking[0][0] == lb for p, (_, lb) in zip(preds, rows, strict=True)]
     )
     out = []
-    for t in sorted({*thresholds, round(model.threshold, 3)}):
+    for t in sorted({*thresholds, round(model.threshold_, 3)}):
         answered = (conf >= t) & margin_ok
         out.append({"threshold": float(t), "answered": float(answered.mean()) if len(rows) else 0.0,
                     "accuracy_answered": float(right[answered].mean()) if answered.any() else 0.0,
-                    "model": abs(t - round(model.threshold, 3)) < 1e-9})  # fmt: skip
+                    "model": abs(t - round(model.threshold_, 3)) < 1e-9})  # fmt: skip
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,22 +30,22 @@ from textkit.classify.calibration import (
     fit_temperature,
     softmax,
 )
-from textkit.classify.config import ClassifierConfig, FeatureConfig
+from textkit.classify.config import (
+    MIN_EVAL_EVERY,
+    MIN_STEPS,
+    TRAIN_EPOCHS,
+    TRAIN_LR,
+    ClassifierConfig,
+    FeatureConfig,
+)
 from textkit.classify.data import LabelledTexts, labelled_texts, stratified_split
 from textkit.classify.features import Featurizer, SparseRows
 from textkit.errors import TextkitError, TextkitWarning
-from textkit.estimator import Estimator, settings
-from textkit.modelio import (
-    LOSS_PLOT,
-    METRICS,
-    STATE,
-    WEIGHTS,
-    ModelFolder,
-    read_array_header,
-    training_run,
-)
+from textkit.estimator import Estimator
+from textkit.modelio import ModelFolder, read_array_header
+from textkit.settings import with_overrides
 from textkit.text.pipeline import PIPELINE_FILE, Pipeline
-from textkit.training.config import TrainConfig
+from textkit.training.config import TrainConfig, chosen, run_config
 from textkit.training.runlog import RunLog, TrainResult
 
 VOCAB = "vocab.json"
@@ -79,9 +79,6 @@ class TextClassifier(Estimator):
 
     DEFAULT_PIPELINE: ClassVar[Pipeline] = Pipeline()
     DEFAULT_FEATURES: ClassVar[FeatureConfig] = FeatureConfig()
-    DEFAULT_EPOCHS: ClassVar[float] = 6
-    DEFAULT_LR: ClassVar[float] = 1e-2
-    MIN_STEPS: ClassVar[int] = 100
     CROSS_FIT_BELOW: ClassVar[int] = 1000  # texts: smaller sets are cross-fitted, not split
     CROSS_FIT_FOLDS: ClassVar[int] = 5
     NO_VALIDATION_THRESHOLD: ClassVar[float] = 0.25  # the classic tutorials' ERROR_THRESHOLD
@@ -89,48 +86,34 @@ class TextClassifier(Estimator):
     NO_ANSWER: ClassVar[str] = "(out of scope)"  # how reports and the CLI show "no label"
     FEW_EXAMPLES: ClassVar[int] = 2  # warn about labels with fewer training texts than this
     LABEL_NAME: ClassVar[str] = "label"  # how messages name a label ("intent", "author")
-    RUN_FILES = (WEIGHTS, METRICS, LOSS_PLOT, STATE, VOCAB, PIPELINE_FILE)
 
     def __init__(self, config: ClassifierConfig | None = None, *, pipeline: Pipeline | None = None,
                  features: FeatureConfig | None = None, **overrides) -> None:  # fmt: skip
-        self.config = settings(type(self).__name__, ClassifierConfig, config, overrides)
+        self.config = with_overrides(type(self).__name__, ClassifierConfig, config, overrides)
         self.pipeline = pipeline or self.DEFAULT_PIPELINE
         self.feature_config = features or self.DEFAULT_FEATURES
-        self.labels: list[str] = []
+        self.labels_: list[str] = []  # learned by fit (as everything ending in _)
         self.featurizer: Featurizer | None = None
         self.arrays: dict[str, np.ndarray] = {}
-        self.temperature, self.threshold = 1.0, 0.0
+        self.temperature_, self.threshold_ = 1.0, 0.0
         self.info: dict = {}
 
     def is_trained(self) -> bool:
-        return self.featurizer is not None and bool(self.arrays) and bool(self.labels)
+        return self.featurizer is not None and bool(self.arrays) and bool(self.labels_)
 
     # ================================================================== training
-    def fit(
-        self,
-        data,
-        out: str | Path | None = None,
-        train_config: TrainConfig | None = None,
-        *,
-        labels: Sequence[str] | None = None,
-        text_column: str | None = None,
-        label_column: str | None = None,
-        format: str = "auto",
-        json_key: str | None = None,
-        encoding: str = "utf-8",
-        overwrite: bool = False,
-        log: Callable[[str], None] | None = None,
-    ) -> TrainResult:
-        """Learn from ``data`` (a path in any supported format, (text, label) pairs, texts with
-        ``labels``, or ``{label: [texts]}``). With ``out`` the model folder is written there as
-        training goes (``overwrite=True`` replaces a model there); without, the model stays in
-        memory until ``save``."""
-        data = labelled_texts(data, labels, text_column=text_column, label_column=label_column,
-                              format=format, json_key=json_key, encoding=encoding)  # fmt: skip
+    def fit(self, data, out: str | Path | None = None, train_config: TrainConfig | dict | None = None,
+            *, overwrite: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+        """Learn from ``data``: a path or a ``Source`` (any supported format; the Source names
+        the columns), (text, label) pairs, ``{label: [texts]}`` or LabelledTexts.  With ``out``
+        the model folder is written there as training goes (``overwrite=True`` replaces a model
+        there); without, the model stays in memory until ``save``.  ``train_config`` (a
+        TrainConfig or a dict) changes the training defaults (``training_defaults``)."""
+        data = labelled_texts(data)
         self._check_data(data)
-        seed = train_config.seed if train_config else 0
-        self.labels = sorted(set(data.labels))
-        index = {lb: i for i, lb in enumerate(self.labels)}
+        seed = chosen(train_config).get("seed", TrainConfig.seed)
+        self.labels_ = sorted(set(data.labels))
+        index = {lb: i for i, lb in enumerate(self.labels_)}
         y = np.array([index[lb] for lb in data.labels], dtype=np.int64)
         cross_fit = 0 < len(data) < self.CROSS_FIT_BELOW and self.config.val_fraction > 0
         if cross_fit:  # a small set: every text validates (out of fold), and all of them train
@@ -138,8 +121,9 @@ class TextClassifier(Estimator):
             train_rows, val_rows = np.arange(len(data)), np.zeros(0, dtype=np.int64)
         else:
             train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
-        cfg = train_config or self.default_train_config(len(train_rows))
-        cfg.validate()
+        cfg = run_config(train_config, self.training_defaults(len(train_rows)))
+        if self.config.classifier != "mlp":
+            cfg.check_device()  # trains on the CPU, but a device this machine lacks is an error
         texts = data.texts
         self.featurizer = Featurizer(self.pipeline, self.feature_config)
         x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
@@ -147,18 +131,12 @@ class TextClassifier(Estimator):
         self._remember_data(data)
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(out) if out is not None else Path(tmp) / "model"
-            with training_run(target, overwrite=overwrite) as folder:
+            with self._run(target, overwrite=overwrite) as folder:
                 self.folder = folder
                 self._write_static(folder)
                 fit = self._fit_mlp if self.config.classifier == "mlp" else self._fit_sklearn
-                result = fit(
-                    folder,
-                    cfg,
-                    (x_train, y[train_rows]),
-                    (x_val, y[val_rows]),
-                    log,
-                    out is not None,
-                )
+                train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
+                result = fit(folder, cfg, train, val, log, out is not None)
                 if cross_fit:
                     self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
                 else:
@@ -167,12 +145,13 @@ class TextClassifier(Estimator):
             self.folder = folder if out is not None else None
         return result
 
-    def default_train_config(self, n_train: int) -> TrainConfig:
-        """``DEFAULT_EPOCHS`` passes over the data, but at least ``MIN_STEPS`` steps (a small
-        intents.json is a few batches an epoch), evaluated about once an epoch."""
+    def training_defaults(self, n_train: int) -> dict:
+        """``TRAIN_EPOCHS`` passes over the data, but at least ``MIN_STEPS`` steps (a small
+        intents.json is a few batches an epoch), evaluated about once an epoch, at ``TRAIN_LR``:
+        what a run uses for every setting its ``train_config`` leaves out."""
         per_epoch = -(-n_train // min(self.config.batch_size, max(n_train, 1)))
-        steps = max(round(self.DEFAULT_EPOCHS * per_epoch), self.MIN_STEPS)
-        return TrainConfig(max_steps=steps, lr=self.DEFAULT_LR, eval_every=max(per_epoch, 20))
+        steps = max(round(TRAIN_EPOCHS * per_epoch), MIN_STEPS)
+        return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
 
     def _check_data(self, data: LabelledTexts) -> None:
         counts = data.counts()
@@ -199,8 +178,8 @@ class TextClassifier(Estimator):
     def _class_weights(self, y: np.ndarray) -> np.ndarray | None:
         if not self.config.class_weights:
             return None
-        counts = np.bincount(y, minlength=len(self.labels)).astype(np.float64)
-        w = np.where(counts > 0, len(y) / (len(self.labels) * np.maximum(counts, 1)), 0.0)
+        counts = np.bincount(y, minlength=len(self.labels_)).astype(np.float64)
+        w = np.where(counts > 0, len(y) / (len(self.labels_) * np.maximum(counts, 1)), 0.0)
         return w.astype(np.float32)
 
     def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
@@ -210,7 +189,7 @@ class TextClassifier(Estimator):
 
         trainer = Trainer(cfg, folder, log=log, plot=plot)  # seeds before the net is built
         net = BagMLP(
-            self.featurizer.n_features, len(self.labels), self.config.hidden, self.config.dropout
+            self.featurizer.n_features, len(self.labels_), self.config.hidden, self.config.dropout
         )
 
         def on_best(row: dict) -> None:
@@ -219,7 +198,7 @@ class TextClassifier(Estimator):
             folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
             self._write_config(folder)
 
-        task = ClassifierTask(net, train, val, self.config.batch_size, len(self.labels),
+        task = ClassifierTask(net, train, val, self.config.batch_size, len(self.labels_),
                               self._class_weights(train[1]), self.config.monitor, cfg.seed,
                               on_best, fingerprint="")  # fmt: skip
         self.info.update(training=cfg.to_dict(), trained_on=str(trainer.device),
@@ -234,7 +213,7 @@ class TextClassifier(Estimator):
     def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
         """The scikit-learn baselines: fitted once, their learned arrays stored (no pickle)."""
         x, y = train[0].to_scipy(), train[1]
-        if len(np.unique(y)) != len(self.labels):  # stratified_split keeps every label in training
+        if len(np.unique(y)) != len(self.labels_):  # stratified_split keeps every label in training
             raise TextkitError("every label needs a training example")
         start = time.monotonic()
         weights = self._class_weights(y)
@@ -285,22 +264,20 @@ class TextClassifier(Estimator):
         f1 = _macro_f1(pred, y)
         return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
 
-    def _cross_fit(
-        self, data: LabelledTexts, y: np.ndarray, train_config: TrainConfig | None
-    ) -> np.ndarray:
+    def _cross_fit(self, data: LabelledTexts, y: np.ndarray, train_config) -> np.ndarray:
         """Out-of-fold logits of every text: ``CROSS_FIT_FOLDS`` models, each trained (in memory,
         same settings) on the other folds, score the texts they never saw.  On a small data set
         this grounds calibration and the threshold on all of it instead of a handful held out."""
         from dataclasses import replace
 
         k = self.CROSS_FIT_FOLDS
-        rng = np.random.default_rng(train_config.seed if train_config else 0)
+        rng = np.random.default_rng(chosen(train_config).get("seed", TrainConfig.seed))
         fold = np.zeros(len(y), dtype=np.int64)
         for label in np.unique(y):
             rows = np.flatnonzero(y == label)
             rng.shuffle(rows)
             fold[rows] = np.arange(len(rows)) % k
-        logits = np.full((len(y), len(self.labels)), -1e9)
+        logits = np.full((len(y), len(self.labels_)), -1e9)
         for f in range(k):
             train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
             if len(test) == 0 or len(np.unique(y[train])) < 2:
@@ -311,7 +288,7 @@ class TextClassifier(Estimator):
                 warnings.simplefilter("ignore", TextkitWarning)
                 clone.fit(LabelledTexts([data.texts[i] for i in train], [data.labels[i] for i in train],
                                         data.source), train_config=train_config)  # fmt: skip
-            columns = [self.labels.index(lb) for lb in clone.labels]
+            columns = [self.labels_.index(lb) for lb in clone.labels_]
             scores = clone._logits_rows(clone.featurizer.transform(data.texts[i] for i in test))
             logits[np.ix_(test, columns)] = scores
         return logits
@@ -320,24 +297,24 @@ class TextClassifier(Estimator):
         """Temperature and threshold from validation logits (none: no temperature is learnt and
         the threshold falls back to ``NO_VALIDATION_THRESHOLD``)."""
         c = self.config
-        self.temperature = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
-        probs = softmax(logits, self.temperature) if len(y) else np.zeros((0, len(self.labels)))
+        self.temperature_ = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
+        probs = softmax(logits, self.temperature_) if len(y) else np.zeros((0, len(self.labels_)))
         pred, conf = probs.argmax(1), probs.max(1)
-        oos = np.array([self.is_out_of_scope_label(self.labels[i]) for i in y], dtype=bool)
+        oos = np.array([self.is_out_of_scope_label(self.labels_[i]) for i in y], dtype=bool)
         correct = pred == y
         if c.threshold is not None:
-            self.threshold = c.threshold
+            self.threshold_ = c.threshold
         elif len(y):
-            self.threshold = choose_threshold(conf, correct, ~oos, c.max_in_scope_loss)
+            self.threshold_ = choose_threshold(conf, correct, ~oos, c.max_in_scope_loss)
         else:
-            self.threshold = self.NO_VALIDATION_THRESHOLD
+            self.threshold_ = self.NO_VALIDATION_THRESHOLD
         raw = softmax(logits).max(1) if len(y) else conf
         self.info["validation"] = {
             "method": method if len(y) else "none", "texts": len(y),
             "accuracy": float(correct.mean()) if len(y) else None, "macro_f1": _macro_f1(pred, y),
             "ece": expected_calibration_error(conf, correct),
             "ece_uncalibrated": expected_calibration_error(raw, correct),
-            "temperature": self.temperature, "threshold": self.threshold,
+            "temperature": self.temperature_, "threshold": self.threshold_,
         }  # fmt: skip
 
     # ================================================================== answering
@@ -353,7 +330,7 @@ class TextClassifier(Estimator):
 
         check_number("threshold", threshold, 0, 1, optional=True)
         check_number("margin", margin, 0, 1, optional=True)
-        return RejectRule(self.threshold if threshold is None else threshold,
+        return RejectRule(self.threshold_ if threshold is None else threshold,
                           self.config.margin if margin is None else margin)  # fmt: skip
 
     def _logits_one(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -367,16 +344,16 @@ class TextClassifier(Estimator):
         return a["coef"][:, ids] @ w + a["intercept"]
 
     def _logits_rows(self, rows: SparseRows) -> np.ndarray:
-        out = np.zeros((len(rows), len(self.labels)), dtype=np.float64)
+        out = np.zeros((len(rows), len(self.labels_)), dtype=np.float64)
         for r in range(len(rows)):
             s, e = rows.indptr[r], rows.indptr[r + 1]
             out[r] = self._logits_one(rows.indices[s:e], rows.data[s:e])
         return out
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        """Calibrated label probabilities, one row per text (columns: ``self.labels``)."""
+        """Calibrated label probabilities, one row per text (columns: ``self.labels_``)."""
         self._require_trained()
-        return softmax(self._logits_rows(self.featurizer.transform(texts)), self.temperature)
+        return softmax(self._logits_rows(self.featurizer.transform(texts)), self.temperature_)
 
     def predict(self, text: str, threshold: float | None = None, margin: float | None = None,
                 k: int = 5) -> Prediction:  # fmt: skip
@@ -404,12 +381,12 @@ class TextClassifier(Estimator):
         if total == 0:
             return Prediction(text, None, 0.0, [], "empty")
         ids, w = self.featurizer.transform_one(text)
-        probs = softmax(self._logits_one(ids, w), self.temperature)
+        probs = softmax(self._logits_one(ids, w), self.temperature_)
         order = np.argsort(-probs, kind="stable")
-        ranking = [(self.labels[i], float(probs[i])) for i in order[:k]]
+        ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
         if known == 0 and self.REJECT_UNKNOWN:
             return Prediction(text, None, 0.0, ranking, "no known words")
-        top = self.labels[order[0]]
+        top = self.labels_[order[0]]
         reason = rule.reason(probs[order], self.is_out_of_scope_label(top))
         return Prediction(text, None if reason else top, float(probs[order[0]]), ranking, reason)
 
@@ -423,22 +400,17 @@ class TextClassifier(Estimator):
 
     def _config_dict(self) -> dict:
         return {"model": self.config.to_dict(), "features": self.feature_config.to_dict(),
-                "labels": self.labels, "temperature": self.temperature,
-                "threshold": self.threshold, "loss_unit": LOSS_UNIT, **self.info}  # fmt: skip
+                "labels": self.labels_, "temperature": self.temperature_,
+                "threshold": self.threshold_, "loss_unit": LOSS_UNIT, **self.info}  # fmt: skip
 
     def _write_config(self, folder: ModelFolder) -> None:
         folder.write_config(self.KIND, self._config_dict())
 
-    def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the model folder at ``path`` (``overwrite=True`` replaces a model there)."""
-        self._require_trained()
-        with training_run(path, overwrite=overwrite) as folder:
-            self._write_static(folder)
-            folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
-            self._write_extra(folder)
-            self._write_config(folder)
-        self.folder = folder
-        return folder.path
+    def _write_folder(self, folder: ModelFolder) -> None:
+        self._write_static(folder)
+        folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
+        self._write_extra(folder)
+        self._write_config(folder)
 
     def _write_extra(self, folder: ModelFolder) -> None:
         """Hook for a kind's own files (the intents' responses)."""
@@ -454,7 +426,7 @@ class TextClassifier(Estimator):
             or not all(isinstance(x, str) for x in labels)
         ):
             raise ValueError("'labels' must list at least two label strings")
-        model.labels = labels
+        model.labels_ = labels
         for name in ("temperature", "threshold"):
             value = config[name]
             if (
@@ -463,8 +435,8 @@ class TextClassifier(Estimator):
                 or not np.isfinite(value)
             ):
                 raise ValueError(f"'{name}' must be a number")
-            setattr(model, name, float(value))
-        if model.temperature <= 0 or not 0 <= model.threshold <= 1:
+            setattr(model, name + "_", float(value))
+        if model.temperature_ <= 0 or not 0 <= model.threshold_ <= 1:
             raise ValueError("'temperature' must be > 0 and 'threshold' in [0, 1]")
         model.info = {
             k: v for k, v in config.items() if k in ("validation", "best_metrics", "training")
@@ -492,7 +464,7 @@ class TextClassifier(Estimator):
         """Hook for a kind's own files."""
 
     def _expected_shapes(self, n_features: int) -> dict[str, list[int]]:
-        n, h = len(self.labels), self.config.hidden
+        n, h = len(self.labels_), self.config.hidden
         shapes: dict[str, Any] = {"idf": [n_features]}
         if self.config.classifier == "mlp":
             shapes.update({"bag.weight": [n_features, h], "norm.weight": [h], "norm.bias": [h],

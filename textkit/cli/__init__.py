@@ -2,6 +2,6 @@
 
 from textkit.cli import author, charrnn, classify, embeddings, intent, models, serve, text  # noqa: F401 (registers)
 from textkit.cli.base import main
-from textkit.cli.options import parse_duration, unescape
+from textkit.cli.params import parse_duration, unescape
 
 __all__ = ["main", "parse_duration", "unescape"]

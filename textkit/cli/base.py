@@ -11,6 +11,7 @@ import warnings
 import click
 
 from textkit.errors import TextkitError
+from textkit.training.ranks import this_rank
 
 
 class _Group(click.Group):
@@ -23,7 +24,7 @@ class _Group(click.Group):
             click.echo(f"textkit: warning: {message}", err=True)
 
         warnings.showwarning = show
-        rank = _other_rank()
+        rank = this_rank()
         saved = sys.stdout, sys.stderr
         if rank:  # under torchrun rank 0 speaks for the job; the others say only their errors
             sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
@@ -41,14 +42,6 @@ class _Group(click.Group):
             ctx.exit(0)
         finally:
             sys.stdout, sys.stderr = saved
-
-
-def _other_rank() -> int:
-    """This process's rank when torchrun started several (``RANK``), else 0."""
-    try:
-        return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
-    except ValueError:
-        return 0
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,5 +1,6 @@
 """What the classifier commands share: training any TextClassifier kind from the command line,
-loading one, `classify`, and evaluation.  `intent.py` and `author.py` add their own commands."""
+`classify` and `evaluate` (for every classifier kind).  `intent.py` and `author.py` add their
+own commands."""
 
 from __future__ import annotations
 
@@ -8,42 +9,60 @@ from pathlib import Path
 
 import click
 
-from textkit.cli.base import main
-from textkit.cli.options import (
-    MODEL_ARGUMENT,
-    MODELS_DIR,
-    Number,
-    _opt,
-    classifier_from,
-    load_chosen,
-    pipeline_from,
-    read_lines_or_args,
-    train_config_from,
+from textkit.classify.config import (
+    MIN_STEPS,
+    TRAIN_EPOCHS,
+    TRAIN_LR,
+    ClassifierConfig,
+    FeatureConfig,
 )
+from textkit.cli.base import main
+from textkit.cli.choose import loads_model, new_model_dir, output_options
+from textkit.cli.inputs import (
+    input_options,
+    pipeline_from,
+    pipeline_options,
+    read_lines_or_args,
+    source_from,
+)
+from textkit.cli.params import Number, opt
+from textkit.cli.settings import configured, options, typed
+from textkit.training.config import TrainConfig
 
-CLASSIFIER_KINDS = ("intent", "author")
+
+def classifier_training_options(pipeline, features) -> callable:
+    """Everything `train-intent` and `train-author` take after DATA: output, input, the
+    classifier, its features (``features``' values shown as defaults), the pipeline
+    (``pipeline``'s) and the training loop (the mlp head's defaults shown)."""
+    shown = {"lr": f"{TRAIN_LR:g}", "eval_every": "once an epoch",
+             "max_steps": f"{TRAIN_EPOCHS:g} epochs, at least {MIN_STEPS} steps"}  # fmt: skip
+    stack = (output_options, input_options, options(ClassifierConfig, features),
+             pipeline_options(pipeline), options(TrainConfig, shown=shown))  # fmt: skip
+
+    def apply(command):
+        for decorate in reversed(stack):
+            command = decorate(command)
+        return command
+
+    return apply
 
 
 def train_classifier(cls, data: Path, o: dict, what: str) -> None:
-    """Train ``cls`` (a TextClassifier kind) on DATA with a command's options, and report."""
-    from textkit.modelio import fresh_model_dir
-
-    model = classifier_from(cls, o, pipeline_from(o, base=cls.DEFAULT_PIPELINE))
-    out = fresh_model_dir(o["models_dir"], o["name"] or Path(data).stem or cls.KIND, o["overwrite"])
-    train_cfg = None
-    if any(o[k] is not None for k in ("lr", "max_steps", "epochs", "time_budget")) or o["seed"]:
-        limit = None if o["max_steps"] or o["time_budget"] else cls.DEFAULT_EPOCHS
-        train_cfg = train_config_from(o, lr=cls.DEFAULT_LR, epochs=limit)
-    result = model.fit(data, out, train_cfg, text_column=o["text_column"], label_column=o["label_column"],
-                       format=o["fmt"], json_key=o["json_key"], encoding=o["encoding"],
-                       overwrite=o["overwrite"], log=lambda m: click.echo(m, err=True))  # fmt: skip
+    """Train ``cls`` (a TextClassifier kind) on DATA with the options typed, and report: the
+    command passes only what the user typed; the estimator fills in its defaults."""
+    model = cls(configured(ClassifierConfig), pipeline=pipeline_from(o["pipeline_file"], cls.DEFAULT_PIPELINE),
+                features=configured(FeatureConfig, cls.DEFAULT_FEATURES))  # fmt: skip
+    out = new_model_dir(o, Path(data).stem or cls.KIND)
+    result = model.fit(source_from(data), out, typed(TrainConfig), overwrite=o["overwrite"],
+                       log=lambda m: click.echo(m, err=True))  # fmt: skip
     v = model.info["validation"]
     acc = "-" if v["accuracy"] is None else f"{v['accuracy']:.1%}"
     click.echo(
-        f"saved {out}  ({len(model.labels)} {what}, {o['classifier']}, {result.elapsed_s:.1f}s): "
-        f"validation accuracy {acc} on {v['texts']} texts ({v['method']}), threshold "
-        f"{model.threshold:.3f}, temperature {model.temperature:.2f}", err=True,
-    )  # fmt: skip
+        f"saved {out}  ({len(model.labels_)} {what}, {model.config.classifier}, "
+        f"{result.elapsed_s:.1f}s): validation accuracy {acc} on {v['texts']} texts "
+        f"({v['method']}), threshold {model.threshold_:.3f}, temperature {model.temperature_:.2f}",
+        err=True,
+    )
 
 
 def show_prediction(pred, as_json: bool, no_answer: str = "(out of scope)") -> None:
@@ -55,36 +74,64 @@ def show_prediction(pred, as_json: bool, no_answer: str = "(out of scope)") -> N
     click.echo(f"{label}\t{pred.confidence:.2f}\t{ranking}\t{pred.text}")
 
 
-@main.command(short_help="Classify texts with an intent or author model.")
-@MODEL_ARGUMENT
-@click.argument("texts", nargs=-1, metavar="[TEXT]...")
-@MODELS_DIR
-@_opt(
-    "-k", "--top-k", type=Number(1, 1000, integer=True), default=3, help="Labels to show per text."
+THRESHOLD = opt(
+    "--threshold", type=Number(0, 1), help="Override the model's out-of-scope threshold."
 )
-@_opt("--threshold", type=Number(0, 1), help="Override the model's out-of-scope threshold.")
-@_opt("--json", "as_json", is_flag=True, help="One JSON object per text (JSON Lines).")
-def classify(model, texts, models_dir, top_k, threshold, as_json):
+TOP_K = opt(
+    "-k", "--top-k", type=Number(1, 1000, integer=True), default=3, show_default=True,
+    help="Labels to show per text.",
+)  # fmt: skip
+AS_JSON = opt("--json", "as_json", is_flag=True, help="One JSON object per text (JSON Lines).")
+
+
+@main.command(short_help="Classify texts with an intent or author model.")
+@loads_model("classifier")
+@click.argument("texts", nargs=-1, metavar="[TEXT]...")
+@TOP_K
+@THRESHOLD
+@AS_JSON
+def classify(model, texts, top_k, threshold, as_json):
     """Classify each TEXT (or each line of standard input) with MODEL: the label, or out of
     scope, with calibrated confidences."""
-    clf = load_chosen(model, models_dir, CLASSIFIER_KINDS)
-    for pred in clf.predict_many(read_lines_or_args(texts), threshold=threshold, k=top_k):
-        show_prediction(pred, as_json, clf.NO_ANSWER)
+    for pred in model.predict_many(read_lines_or_args(texts), threshold=threshold, k=top_k):
+        show_prediction(pred, as_json, model.NO_ANSWER)
 
 
-def evaluate_command(model, testset, models_dir, kinds, read_opts, output_dir, cross_validate,
-                     curve: bool = False) -> None:  # fmt: skip
+def _evaluate_command(name: str, short_help: str, hidden: bool = False):
+    @main.command(name, short_help=short_help, hidden=hidden)
+    @loads_model("classifier")
+    @click.argument("testset", metavar="TESTSET", type=click.Path(path_type=Path))
+    @input_options
+    @opt(
+        "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
+        help="Where report.json, errors.json and confusion.png go. [default: MODEL/evaluation]",
+    )  # fmt: skip
+    @opt("--cross-validate", type=Number(2, 100, integer=True), metavar="K",
+                  help="Instead: K-fold cross-validation on TESTSET with MODEL's settings.")  # fmt: skip
+    @opt("--curve/--no-curve", default=None,
+                  help="Show the don't-know trade-off (share answered vs accuracy on answered). "
+                       "[default: for author models]")  # fmt: skip
+    def evaluate(model, testset, output_dir, cross_validate, curve, **_):
+        """Evaluate MODEL (an intent or author classifier) on TESTSET (any format the trainers
+        read): accuracy, macro-F1, per-label precision/recall/F1, out-of-scope
+        precision/recall, calibration error (ECE), the most confused pairs, a confusion-matrix
+        PNG and errors.json; for author models also the don't-know trade-off."""
+        evaluate_model(model, source_from(testset), output_dir, cross_validate,
+                       curve if curve is not None else model.KIND == "author")  # fmt: skip
+
+    return evaluate
+
+
+def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curve: bool) -> None:
     from textkit.classify.data import labelled_texts
-    from textkit.classify.evaluation import answer_curve, evaluate, write_report
-    from textkit.classify.evaluation import cross_validate as run_cv
+    from textkit.classify.evaluation import answer_curve, cross_validate, evaluate, write_report
 
-    clf = load_chosen(model, models_dir, kinds)
-    data = labelled_texts(testset, **read_opts)
-    if cross_validate:
+    data = labelled_texts(source)
+    if folds:
         cls = type(clf)
-        scores = run_cv(lambda: cls(clf.config, pipeline=clf.pipeline, features=clf.feature_config),
-                        data, cross_validate)  # fmt: skip
-        click.echo(f"{cross_validate}-fold cross-validation on {len(data)} texts: accuracy "
+        scores = cross_validate(lambda: cls(clf.config, pipeline=clf.pipeline, features=clf.feature_config),
+                                data, folds)  # fmt: skip
+        click.echo(f"{folds}-fold cross-validation on {len(data)} texts: accuracy "
                    f"{scores['accuracy_mean']:.1%} ± {scores['accuracy_sd']:.1%}, macro-F1 "
                    f"{scores['macro_f1_mean']:.1%} ± {scores['macro_f1_sd']:.1%}")  # fmt: skip
         return
@@ -93,8 +140,15 @@ def evaluate_command(model, testset, models_dir, kinds, read_opts, output_dir, c
     if curve:
         click.echo('\n"don\'t know" trade-off (threshold: share answered, accuracy on answered)')
         for row in answer_curve(clf, data):
+            mark = "  <- the model" if row["model"] else ""
             click.echo(f"  {row['threshold']:.2f}: {row['answered']:6.1%} answered, "
-                       f"{row['accuracy_answered']:6.1%} right{'  <- the model' if row['model'] else ''}")  # fmt: skip
+                       f"{row['accuracy_answered']:6.1%} right{mark}")  # fmt: skip
     folder = output_dir or (clf.folder.path / "evaluation")
-    paths = write_report(report, folder, title=f"{clf.folder.path.name} on {Path(testset).name}")
+    paths = write_report(report, folder, title=f"{clf.folder.path.name} on {Path(source.path).name}")
     click.echo(f"wrote {paths['confusion']}, {paths['errors']} and {paths['report']}", err=True)
+
+
+evaluate = _evaluate_command("evaluate", "Accuracy, F1, out-of-scope, calibration on a test set.")
+# the names of textkit 0.1, kept for scripts: the same command
+evaluate_intent = _evaluate_command("evaluate-intent", "Same as `evaluate`.", hidden=True)
+evaluate_author = _evaluate_command("evaluate-author", "Same as `evaluate`.", hidden=True)

@@ -7,8 +7,12 @@ from pathlib import Path
 import click
 
 from textkit.cli.base import main
-from textkit.cli.options import MODELS_DIR, OUTPUT, Number, _opt
-from textkit.training.config import OPTIMIZERS
+from textkit.cli.choose import MODELS_DIR, new_model_dir, output_options
+from textkit.cli.params import Number, opt
+from textkit.cli.settings import options, typed
+from textkit.training.config import TrainConfig
+
+DEMO_STEPS = 2000  # each step sees every example of the toy problem
 
 
 @main.command("models", short_help="List trained models.")
@@ -45,7 +49,7 @@ def _size(n: float) -> str:
 @click.argument(
     "models", nargs=-1, required=True, metavar="MODEL...", type=click.Path(path_type=Path)
 )
-@_opt(
+@opt(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -66,39 +70,21 @@ def compare(models, output, models_dir):
 
 @main.command(short_help="Train a classic toy problem (xor, or, line) to compare optimisers.")
 @click.argument("problem", type=click.Choice(["xor", "or", "line"]))
-@_opt(
-    "--optimizer",
-    type=click.Choice(OPTIMIZERS),
-    default="adam",
-    help="Optimiser.",
-)
-@_opt(
-    "--lr",
-    type=Number(0, 10, low_open=True),
-    help="Learning rate. [default: one that suits the optimiser]",
-)
-@_opt(
-    "--max-steps",
-    type=Number(1, 10**6, integer=True),
-    default=2000,
-    help="Steps (each sees every example).",
-)
-@_opt(
-    "--hidden",
-    type=Number(0, 1024, integer=True),
-    default=4,
-    help="Hidden units for or/xor; 0: a single layer (which cannot learn xor).",
-)
-@_opt("--seed", type=Number(0, 2**31 - 1, integer=True), default=0, help="Random seed.")
-@OUTPUT  # fmt: skip
-def demo(problem, optimizer, lr, max_steps, hidden, seed, name, models_dir, overwrite):
-    """Train PROBLEM with the shared training loop and OPTIMIZER, writing its metrics and loss
-    curve to MODELS_DIR/NAME; `textkit compare` then draws several runs side by side."""
-    from textkit.modelio import fresh_model_dir
+@options(TrainConfig, only=("optimizer", "lr", "max_steps", "seed"),
+         shown={"lr": "one that suits the optimiser", "max_steps": str(DEMO_STEPS)})  # fmt: skip
+@opt("--hidden", type=Number(0, 1024, integer=True), default=4,
+     help="Hidden units for or/xor; 0: a single layer (which cannot learn xor).")  # fmt: skip
+@output_options
+def demo(problem, hidden, name, models_dir, overwrite, **_):
+    """Train PROBLEM with the shared training loop and an optimiser, writing its metrics and
+    loss curve to MODELS_DIR/NAME; `textkit compare` then draws several runs side by side."""
     from textkit.training.classics import run_demo
 
-    out = fresh_model_dir(models_dir, name or f"{problem}-{optimizer}", overwrite)
-    _task, result = run_demo(problem, out, optimizer, lr, max_steps, hidden, seed, overwrite)
+    chose = typed(TrainConfig)
+    optimizer = chose.get("optimizer", TrainConfig.optimizer)
+    out = new_model_dir(dict(models_dir=models_dir, name=name, overwrite=overwrite), f"{problem}-{optimizer}")
+    _task, result = run_demo(problem, out, optimizer, chose.get("lr"), chose.get("max_steps", DEMO_STEPS),
+                             hidden, chose.get("seed", TrainConfig.seed), overwrite)  # fmt: skip
     best = result.best or {}
     extra = f", accuracy {best['val_accuracy']:.0%}" if "val_accuracy" in best else ""
     click.echo(

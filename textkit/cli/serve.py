@@ -15,8 +15,11 @@ from pathlib import Path
 import click
 
 from textkit.cli.base import main
-from textkit.cli.options import DEVICE, MODELS_DIR, Number, _opt
+from textkit.cli.choose import MODELS_DIR
+from textkit.cli.params import Number, opt
+from textkit.settings import DEVICES
 from textkit.errors import TextkitError
+from textkit.kinds import FAMILIES, kinds_of
 
 TOKEN_ENV = "TEXTKIT_TOKEN"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -25,30 +28,31 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 @main.command(short_help="Serve models over HTTP (JSON API and a web page).")
 @click.argument("models", metavar="MODEL...", nargs=-1, type=click.Path(path_type=Path))
 @MODELS_DIR
-@_opt("--host", default="127.0.0.1",
+@opt("--host", default="127.0.0.1",
       help="Address to listen on. Anything but loopback needs --token.")  # fmt: skip
-@_opt("--port", type=Number(0, 65535, integer=True), default=8000,
+@opt("--port", type=Number(0, 65535, integer=True), default=8000,
       help="Port to listen on (0: any free port).")  # fmt: skip
-@_opt("--token", envvar=TOKEN_ENV, metavar="TOKEN",
+@opt("--token", envvar=TOKEN_ENV, metavar="TOKEN",
       help=f"Require 'Authorization: Bearer TOKEN' on the API (not on the page or /health). "
            f"Prefer the {TOKEN_ENV} environment variable: a command line is visible to other "
            "users of the machine.")  # fmt: skip
-@_opt("--cors-origin", "cors_origins", multiple=True, metavar="URL",
+@opt("--cors-origin", "cors_origins", multiple=True, metavar="URL",
       help="Let pages from this origin (e.g. https://example.com) call the API; repeatable. "
            "[default: no cross-origin calls]")  # fmt: skip
-@_opt("--max-concurrency", type=Number(1, 10_000, integer=True), metavar="N",
-      help="Requests one model runs at once; more get 429. [default: 4 per generator, "
-           "64 per classifier]")  # fmt: skip
-@_opt(
+@opt("--max-concurrency", type=Number(1, 10_000, integer=True), metavar="N",
+      help="Requests one model runs at once; more get 429. [default: "
+           + ", ".join(f"{f.serve_concurrency} per {f.name}" for f in FAMILIES.values() if f.serve_concurrency)
+           + "]")  # fmt: skip
+@opt(
     "--time-limit",
     type=Number(0.1, 3600),
     default=60.0,
     metavar="SECONDS",
     help="Longest one generation may run; it then ends with finish_reason 'time_limit'.",
 )
-@_opt("--log-requests/--no-log-requests", default=True,
+@opt("--log-requests/--no-log-requests", default=True,
       help="Log each request's method, path, status and time (never its text).")  # fmt: skip
-@DEVICE
+@opt("--device", default="auto", metavar=DEVICES, help="Where the models run.")
 def serve(models, models_dir, host, port, token, cors_origins, max_concurrency, time_limit,
           log_requests, device):  # fmt: skip
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
@@ -144,7 +148,7 @@ def _folders(models: tuple[Path, ...], models_dir: Path) -> list[Path]:
 
     if not models:
         found = []
-        for kinds in (("charrnn", "charmarkov"), ("intent",), ("author",)):
+        for kinds in (kinds_of("generator"), kinds_of("intent"), kinds_of("author")):
             try:
                 found.append(latest_model(models_dir, kinds))
             except TextkitError:

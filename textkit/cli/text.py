@@ -7,51 +7,53 @@ from pathlib import Path
 import click
 
 from textkit.cli.base import main
-from textkit.cli.options import INPUT, Number, _opt, pipeline_from, pipeline_options
+from textkit.cli.inputs import input_options, pipeline_from, pipeline_options, source_from
+from textkit.cli.params import Number, opt
+from textkit.cli.settings import options
+from textkit.training.config import TrainConfig
 
 
 @main.command(short_help="Tokenize, normalise and stem a corpus into a file.")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@_opt(
+@opt(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write one processed document per line here (tokens separated by spaces).",
 )
-@_opt(
+@opt(
     "--show",
     type=Number(1, 1_000_000, integer=True),
     metavar="N",
     help="Print the first N documents and their tokens instead of (or before) writing.",
 )
-@INPUT
-@_opt("--with-labels", is_flag=True, help="Write label<TAB>tokens lines.")
-@_opt(
+@input_options
+@opt("--with-labels", is_flag=True, help="Write label<TAB>tokens lines.")
+@opt(
     "--save-pipeline",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the pipeline settings to this JSON file.",
 )
 @pipeline_options()
-@_opt("--progress/--no-progress", default=None,
-      help="Progress bar. [default: when stderr is a terminal]")  # fmt: skip
-def preprocess(input_path, output, show, fmt, text_column, label_column, json_key, encoding,
-               with_labels, save_pipeline, progress, **pipeline_opts):  # fmt: skip
+@options(TrainConfig, only=("progress",))
+def preprocess(input_path, output, show, with_labels, save_pipeline, progress, pipeline_file, **_):
     """Tokenize, normalise and stem a corpus (streaming), writing one document per line."""
     from textkit.text.io import refuse_input_as_output
     from textkit.text.preprocess import show_examples, write_processed
-    from textkit.text.readers import read_documents
 
     if output is None and not show:
         raise click.UsageError("give -o OUTPUT, or --show N to preview")
     for path, option in ((output, "-o"), (save_pipeline, "--save-pipeline")):
         if path is not None:
             refuse_input_as_output(path, [input_path], option)
-    pipe = pipeline_from(pipeline_opts)
+    pipe = pipeline_from(pipeline_file)
     if save_pipeline is not None:
         pipe.save(save_pipeline)
 
+    source = source_from(input_path)
+
     def docs():
-        return read_documents(input_path, fmt, text_column, label_column, encoding, json_key)
+        return source.documents()
 
     if show:
         for doc, tokens in show_examples(docs(), pipe, show):

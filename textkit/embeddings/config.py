@@ -3,31 +3,19 @@ shows them without importing either."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
-from textkit.checks import check_choice, check_number
 from textkit.errors import TextkitError
+from textkit.settings import from_dict, redefault, setting, validate
+from textkit.text.pipeline import Pipeline
 
 ARCHITECTURES = ("skipgram", "cbow")
 LOSSES = ("negative", "hs")
 DOC_METHODS = ("dbow", "dm")
 TAG_SOURCES = ("line", "file", "column")
 BACKENDS = ("auto", "gensim", "torch")
-
-
-def _common(cfg) -> None:
-    check_choice("loss", cfg.loss, LOSSES)
-    check_number("vector_size", cfg.vector_size, 1, 10_000, integer=True)
-    check_number("window", cfg.window, 1, 1000, integer=True)
-    check_number("min_count", cfg.min_count, 1, 10**9, integer=True)
-    check_number("epochs", cfg.epochs, 1, 10_000, integer=True)
-    check_number("negative", cfg.negative, 1, 100, integer=True)
-    check_number("sample", cfg.sample, 0, 1)
-    check_number("alpha", cfg.alpha, 0, 10, low_open=True)
-    check_number("min_alpha", cfg.min_alpha, 0, 10)
-    check_number("workers", cfg.workers, 1, 1024, integer=True, optional=True)
-    check_number("seed", cfg.seed, 0, 2**31 - 1, integer=True, optional=True)
-    check_number("max_vocab", cfg.max_vocab, 1, 10**9, integer=True, optional=True)
+EMBEDDINGS_PIPELINE = Pipeline()  # lower-cased words; numbers kept; no stemming
+GENSIM_MAX_SEED = 2**31 - 1  # gensim seeds numpy's legacy generator, a 32-bit seed
 
 
 class _Config:
@@ -36,10 +24,7 @@ class _Config:
 
     @classmethod
     def from_dict(cls, saved: dict):
-        if not isinstance(saved, dict):
-            raise TextkitError("the embedding settings must be an object")
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in saved.items() if k in known})
+        return from_dict(cls, saved)
 
     @property
     def reproducible(self) -> bool:
@@ -48,56 +33,70 @@ class _Config:
 
 
 @dataclass(frozen=True)
-class Word2VecConfig(_Config):
-    """word2vec (Mikolov et al. 2013) as gensim trains it."""
+class _Shared(_Config):
+    """What word2vec and doc2vec share (gensim's parameters of the same names)."""
 
-    architecture: str = "skipgram"  # skipgram | cbow
-    loss: str = "negative"  # negative sampling | hs (hierarchical softmax)
-    vector_size: int = 100
-    window: int = 5
-    min_count: int = 5
-    epochs: int = 5
-    negative: int = 5
-    sample: float = 1e-3  # frequent-word subsampling threshold (0: off)
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
-    workers: int | None = None  # None: every core (fast, not bit-for-bit repeatable)
-    seed: int | None = None  # set: one worker and seeded hashing, so the run repeats exactly
-    max_vocab: int | None = None  # keep only the most frequent words beyond that
-    backend: str = "auto"  # gensim (CPU threads) | torch (CUDA when present) | auto: torch on CUDA
-    device: str = "auto"  # torch backend: auto | cpu | cuda | cuda:N
-    batch_words: int = 1024  # torch backend: centre words per step (larger: summed updates collide)
-
-    def __post_init__(self) -> None:
-        check_choice("architecture", self.architecture, ARCHITECTURES)
-        check_choice("backend", self.backend, BACKENDS)
-        check_number("batch_words", self.batch_words, 1, 10**8, integer=True)
-        if self.backend == "torch" and self.loss != "negative":
-            raise TextkitError("the torch backend trains with negative sampling (loss='negative')")
-        _common(self)
+    loss: str = setting("negative", choices=LOSSES,
+                        help="Negative sampling or hierarchical softmax.")  # fmt: skip
+    vector_size: int = setting(100, low=1, high=10_000, integer=True, help="Dimensions.")
+    window: int = setting(5, low=1, high=1000, integer=True,
+                          help="Context window (words each side).")  # fmt: skip
+    min_count: int = setting(5, low=1, high=10**9, integer=True,
+                             help="Ignore words seen fewer times than this.")  # fmt: skip
+    epochs: int = setting(5, low=1, high=10_000, integer=True, help="Passes over the corpus.")
+    negative: int = setting(5, low=1, high=100, integer=True, help="Negative samples per word.")
+    sample: float = setting(1e-3, low=0, high=1,
+                            help="Frequent-word subsampling threshold (0: off).")  # fmt: skip
+    alpha: float = setting(0.025, low=0, high=10, low_open=True, help="Initial learning rate.")
+    min_alpha: float = setting(0.0001, low=0, high=10,
+                               help="Final learning rate (linear decay to it).")  # fmt: skip
+    workers: int | None = setting(None, low=1, high=1024, integer=True, optional=True,
+                                  help="Threads. [default: every core]")  # fmt: skip
+    seed: int | None = setting(
+        None, low=0, high=GENSIM_MAX_SEED, integer=True, optional=True,
+        help="Reproducible mode: one worker and seeded hashing, so the same command gives the "
+             "same vectors (slower). [default: fast mode, every core]",
+    )  # fmt: skip
+    max_vocab: int | None = setting(None, low=1, high=10**9, integer=True, optional=True,
+                                    help="Keep at most this many words.")  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Doc2VecConfig(_Config):
-    """doc2vec (Le and Mikolov 2014): PV-DBOW or PV-DM, as gensim trains it."""
+class Word2VecConfig(_Shared):
+    """word2vec (Mikolov et al. 2013) as gensim trains it (or the torch backend)."""
 
-    method: str = "dbow"  # dbow (PV-DBOW) | dm (PV-DM)
-    dbow_words: bool = False  # dbow: train word vectors alongside (skip-gram)
-    loss: str = "negative"
-    vector_size: int = 100
-    window: int = 5
-    min_count: int = 2
-    epochs: int = 20
-    negative: int = 5
-    sample: float = 1e-3
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
-    workers: int | None = None
-    seed: int | None = None
-    max_vocab: int | None = None
+    architecture: str = setting("skipgram", choices=ARCHITECTURES,
+                                help="Skip-gram (better for rare words) or CBOW (faster).")  # fmt: skip
+    backend: str = setting(
+        "auto", choices=BACKENDS,
+        help="gensim (CPU threads) or torch (PyTorch, CUDA when present); auto: torch on a CUDA "
+             "GPU, else gensim.",
+    )  # fmt: skip
+    batch_words: int = setting(
+        1024, low=1, high=10**8, integer=True,
+        help="torch backend: centre words per step (larger: summed updates collide).",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        check_choice("method", self.method, DOC_METHODS)
-        if not isinstance(self.dbow_words, bool):
-            raise TextkitError(f"dbow_words must be true or false, got {self.dbow_words!r}")
-        _common(self)
+        validate(self)
+        if self.backend == "torch" and self.loss != "negative":
+            raise TextkitError("the torch backend trains with negative sampling (loss='negative')")
+
+
+@dataclass(frozen=True)
+class Doc2VecConfig(_Shared):
+    """doc2vec (Le and Mikolov 2014): PV-DBOW or PV-DM, as gensim trains it."""
+
+    min_count: int = redefault(_Shared, "min_count", 2)
+    epochs: int = redefault(_Shared, "epochs", 20)
+    method: str = setting("dbow", choices=DOC_METHODS, help="PV-DBOW (dbow) or PV-DM (dm).")
+    dbow_words: bool = setting(False, flag="--dbow-words", flag_value=True,
+                               help="dbow: train word vectors alongside (skip-gram).")  # fmt: skip
+    tags: str = setting(
+        "line", choices=TAG_SOURCES,
+        help="A document's tag: its line number, its file's name (a folder of files), or the "
+             "input's --label-column.",
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        validate(self)

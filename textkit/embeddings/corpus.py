@@ -14,6 +14,7 @@ from pathlib import Path
 from textkit.atomic import atomic_path, atomic_write_json
 from textkit.errors import TextkitError
 from textkit.text.pipeline import Pipeline
+from textkit.text.readers import Source
 
 CACHE_FOLDER = ".cache"  # inside the models folder; hidden, so never listed as a model
 
@@ -39,21 +40,19 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare(corpus: str | Path, pipeline: Pipeline, cache_dir: Path, *, tags: str = "line",
-            format: str = "auto", text_column: str | None = None, label_column: str | None = None,
-            json_key: str | None = None, encoding: str = "utf-8", progress: bool | None = None) -> PreparedCorpus:  # fmt: skip
-    """The corpus as gensim reads it, from the cache when the same input went through the same
-    pipeline before.  ``tags``: a document's tag is its line number, its file's name, or the
-    value of ``label_column``."""
-    from textkit.text.readers import read_documents
-
-    path = Path(corpus)
+def prepare(corpus: str | Path | Source, pipeline: Pipeline, cache_dir: Path, *, tags: str = "line",
+            progress: bool | None = None) -> PreparedCorpus:  # fmt: skip
+    """The corpus (a path, or a ``Source`` saying how to read it) as gensim reads it, from the
+    cache when the same input went through the same pipeline before.  ``tags``: a document's
+    tag is its line number, its file's name, or the value of the Source's ``label_column``."""
+    source = corpus if isinstance(corpus, Source) else Source(corpus)
+    path = Path(source.path)
     if not path.exists():
         raise TextkitError(f"no such file: {path}")
-    if tags == "column" and not label_column:
+    if tags == "column" and not source.label_column:
         raise TextkitError("tags from a column need the column's name (--label-column)")
-    key = hashlib.sha256(json.dumps([_fingerprint(path), pipeline.to_dict(), tags, format, text_column,
-                                     label_column, json_key, encoding]).encode()).hexdigest()[:24]  # fmt: skip
+    key = hashlib.sha256(json.dumps([_fingerprint(path), pipeline.to_dict(), tags,
+                                     *source.reader_key()]).encode()).hexdigest()[:24]  # fmt: skip
     text_file, meta_file = cache_dir / f"{key}.txt", cache_dir / f"{key}.json"
     if text_file.is_file() and meta_file.is_file():
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -61,8 +60,7 @@ def prepare(corpus: str | Path, pipeline: Pipeline, cache_dir: Path, *, tags: st
     cache_dir.mkdir(parents=True, exist_ok=True)
     from tqdm.auto import tqdm
 
-    docs = read_documents(path, format, text_column, label_column if tags == "column" else None,
-                          encoding, json_key)  # fmt: skip
+    docs = source.documents(labels=tags == "column")
     doc_tags, n_tokens = [], 0
     with atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
         for i, doc in enumerate(tqdm(docs, unit="doc", disable=None if progress is None else not progress,

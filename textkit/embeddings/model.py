@@ -12,31 +12,28 @@ from __future__ import annotations
 import os
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from textkit.embeddings.config import Doc2VecConfig, Word2VecConfig
+from textkit.embeddings.config import EMBEDDINGS_PIPELINE, Doc2VecConfig, Word2VecConfig
 from textkit.embeddings.corpus import CACHE_FOLDER, PreparedCorpus, prepare
 from textkit.embeddings.vectors import Vectors
 from textkit.errors import TextkitError
-from textkit.estimator import Estimator, settings
+from textkit.estimator import Estimator
 from textkit.modelio import (
-    LOSS_PLOT,
-    METRICS,
-    WEIGHTS,
     ModelFolder,
     read_array_header,
-    training_run,
 )
+from textkit.settings import with_overrides
 from textkit.text.pipeline import PIPELINE_FILE, Pipeline
+from textkit.training.config import TrainConfig, chosen, run_config
 from textkit.training.runlog import RunLog, TrainResult
 
 VOCAB = "vocab.json"
 TAGS = "tags.json"
-DEFAULT_PIPELINE = Pipeline()  # lower-cased words; numbers kept; no stemming
 
 
 def stable_hash(text: str) -> int:
@@ -90,11 +87,10 @@ class _Embedding(Estimator):
     """What Word2Vec and Doc2Vec share."""
 
     CONFIG: ClassVar[type] = Word2VecConfig
-    RUN_FILES = (WEIGHTS, METRICS, LOSS_PLOT, VOCAB, TAGS, PIPELINE_FILE)
 
     def __init__(self, config=None, *, pipeline: Pipeline | None = None, **overrides) -> None:
-        self.config = settings(type(self).__name__, self.CONFIG, config, overrides)
-        self.pipeline = pipeline or DEFAULT_PIPELINE
+        self.config = with_overrides(type(self).__name__, self.CONFIG, config, overrides)
+        self.pipeline = pipeline or EMBEDDINGS_PIPELINE
         self.words: Vectors | None = None
         self.info: dict = {}
 
@@ -134,11 +130,12 @@ class _Embedding(Estimator):
             self.config.epochs, "epochs", elapsed_s=elapsed, units_per_s=words_per_s
         )
 
-    def _prepare(self, corpus, out: Path | None, read_opts: dict) -> PreparedCorpus:
+    def _prepare(self, corpus, out: Path | None, progress: bool | None) -> PreparedCorpus:
         if isinstance(corpus, PreparedCorpus):
             return corpus
         cache = (Path(out).parent if out is not None else Path("models")) / CACHE_FOLDER
-        return prepare(corpus, self.pipeline, cache, **read_opts)
+        tags = getattr(self.config, "tags", "line")
+        return prepare(corpus, self.pipeline, cache, tags=tags, progress=progress)
 
     # ------------------------------------------------------------------ the folder
     def _write(self, folder: ModelFolder, arrays: dict[str, np.ndarray]) -> None:
@@ -229,22 +226,26 @@ class Word2Vec(_Embedding):
     KIND = "word2vec"
     CONFIG = Word2VecConfig
 
-    def fit(self, corpus, out: str | Path | None = None, *, overwrite: bool = False,
-            progress: bool | None = None, **read_opts) -> TrainResult:  # fmt: skip
-        """Train on ``corpus`` (a path in any format the readers know; ``read_opts``: format,
-        text_column, json_key, encoding), saving the model folder at ``out`` if given.  The
-        backend (gensim, or torch on CUDA) changes the speed, not the result's shape: the same
-        folder, queries, evaluation and export."""
+    def fit(self, corpus, out: str | Path | None = None, train_config: TrainConfig | dict | None = None,
+            *, overwrite: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+        """Train on ``corpus`` (a path, or a ``Source`` saying how to read it), saving the model
+        folder at ``out`` if given.  The backend (gensim, or torch on CUDA) changes the speed,
+        not the result's shape: the same folder, queries, evaluation and export.  Of
+        ``train_config``, gensim uses ``progress``; the torch backend's loop takes all of it
+        (SGD with linear decay from ``alpha`` unless it says otherwise)."""
         import tempfile
 
-        prepared = self._prepare(corpus, out, read_opts)
-        backend = self.backend()
+        cfg = TrainConfig(**chosen(train_config))
+        prepared = self._prepare(corpus, out, cfg.progress)
+        backend = self.backend(cfg.device)
+        if backend == "gensim":
+            cfg.check_device()
         with tempfile.TemporaryDirectory() as tmp:
-            with training_run(Path(out) if out else Path(tmp) / "m", overwrite=overwrite) as folder:
+            with self._run(Path(out) if out else Path(tmp) / "m", overwrite=overwrite) as folder:
                 if backend == "torch":
-                    result, engine = self._fit_torch(prepared, folder, progress)
+                    result, engine = self._fit_torch(prepared, folder, train_config, log)
                 else:
-                    result, engine = self._fit_gensim(prepared, folder, progress)
+                    result, engine = self._fit_gensim(prepared, folder, cfg.progress)
                 self.info = {"corpus": {"source": prepared.source, "documents": prepared.documents,
                                         "tokens": prepared.tokens},
                              "training": {**engine, "words_per_s": result.units_per_s,
@@ -256,13 +257,14 @@ class Word2Vec(_Embedding):
             self.folder = folder if out else None
         return result
 
-    def backend(self) -> str:
-        """The backend ``auto`` resolves to: torch when CUDA is available, else gensim."""
+    def backend(self, device: str = "auto") -> str:
+        """The backend ``auto`` resolves to on ``device``: torch when that is CUDA (or, for
+        "auto", when CUDA is available), else gensim."""
         if self.config.backend != "auto":
             return self.config.backend
-        if self.config.device.startswith("cuda"):
+        if device.startswith("cuda"):
             return "torch"
-        if self.config.device == "auto":
+        if device == "auto":
             import importlib.util
 
             if importlib.util.find_spec("torch") is not None:
@@ -285,10 +287,9 @@ class Word2Vec(_Embedding):
         )
         return result, {"backend": "gensim", "workers": params["workers"]}
 
-    def _fit_torch(self, prepared: PreparedCorpus, folder: ModelFolder, progress: bool | None):
+    def _fit_torch(self, prepared: PreparedCorpus, folder: ModelFolder, train_config, log):
         """The PyTorch backend (``torch_w2v``), through the shared training loop."""
         from textkit.embeddings.torch_w2v import Word2VecTask, build_vocab, encode_corpus
-        from textkit.training.config import TrainConfig
         from textkit.training.loop import Trainer
 
         c = self.config
@@ -298,14 +299,12 @@ class Word2Vec(_Embedding):
                                "(min_count); lower --min-count or give more text")  # fmt: skip
         ids, docs = encode_corpus(prepared.path, words)
         seed = c.seed if c.seed is not None else 1
-        trainer = Trainer(TrainConfig(optimizer="sgd", lr=c.alpha, schedule="linear", max_steps=1, clip=0.0,
-                                      seed=seed, device=c.device, amp=False, progress=progress), folder)  # fmt: skip
         task = Word2VecTask(ids, docs, counts, dim=c.vector_size, window=c.window, negative=c.negative,
                             sample=c.sample, sg=c.architecture == "skipgram", batch_words=c.batch_words,
                             seed=seed)  # fmt: skip
-        steps = task.steps_per_epoch * c.epochs
-        trainer.cfg = TrainConfig(**{**trainer.cfg.to_dict(), "max_steps": steps,
-                                     "eval_every": task.steps_per_epoch})  # fmt: skip
+        defaults = dict(optimizer="sgd", lr=c.alpha, schedule="linear", clip=0.0, seed=seed, amp=False,
+                        max_steps=task.steps_per_epoch * c.epochs, eval_every=task.steps_per_epoch)  # fmt: skip
+        trainer = Trainer(run_config(train_config, defaults), folder, log=log)
 
         def on_best(row: dict) -> None:
             pass  # the last weights are kept: the learning rate decays to its end
@@ -338,12 +337,8 @@ class Word2Vec(_Embedding):
         model.info = {"corpus": {"source": "imported vectors"}, "best_metrics": model._headline()}
         return model
 
-    def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        self._require_trained()
-        with training_run(path, overwrite=overwrite) as folder:
-            self._write(folder, {"vectors": self.words.matrix})
-        self.folder = folder
-        return folder.path
+    def _write_folder(self, folder: ModelFolder) -> None:
+        self._write(folder, {"vectors": self.words.matrix})
 
     def _load_arrays(self, folder: ModelFolder, device: str) -> None:
         self.pipeline = Pipeline.load(folder.file(PIPELINE_FILE))
@@ -366,29 +361,31 @@ class Doc2Vec(_Embedding):
         self._gensim = None
         self._output: dict[str, np.ndarray] = {}
 
-    def fit(self, corpus, out: str | Path | None = None, *, tags: str = "line", overwrite: bool = False,
-            progress: bool | None = None, **read_opts) -> TrainResult:  # fmt: skip
-        """Train on ``corpus``; each document's tag is its line number (``tags="line"``), its
-        file's name (``"file"``, for a folder of files) or a column (``"column"`` with
-        ``label_column``)."""
+    def fit(self, corpus, out: str | Path | None = None, train_config: TrainConfig | dict | None = None,
+            *, overwrite: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+        """Train on ``corpus`` (a path or a ``Source``); each document's tag is its line number,
+        its file's name or a column (``config.tags``; "column" reads the Source's
+        ``label_column``).  Of ``train_config``, gensim uses ``progress``."""
         import tempfile
 
         from gensim.models import Doc2Vec as GensimDoc2Vec
 
-        prepared = self._prepare(corpus, out, dict(read_opts, tags=tags))
+        cfg = TrainConfig(**chosen(train_config))
+        cfg.check_device()
+        prepared = self._prepare(corpus, out, cfg.progress)
         c = self.config
         model = GensimDoc2Vec(dm=int(c.method == "dm"), dbow_words=int(c.dbow_words), epochs=c.epochs,
                               **self._gensim_params())  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
-            with training_run(Path(out) if out else Path(tmp) / "m", overwrite=overwrite) as folder:
-                result = self._train(model, prepared, folder, with_loss=False, progress=progress)
+            with self._run(Path(out) if out else Path(tmp) / "m", overwrite=overwrite) as folder:
+                result = self._train(model, prepared, folder, with_loss=False, progress=cfg.progress)
                 self._take(model, _distinct(prepared.tags))
                 self.info = {"corpus": {"source": prepared.source, "documents": prepared.documents,
-                                        "tokens": prepared.tokens, "tags": tags},
+                                        "tokens": prepared.tokens, "tags": c.tags},
                              "best_metrics": {"documents": len(self.docs)},
                              "training": {"words_per_s": result.units_per_s, "seconds": result.elapsed_s,
                                           "loss": "gensim reports no loss for doc2vec"}}  # fmt: skip
-                self._write_all(folder)
+                self._write_folder(folder)
             self.folder = folder if out else None
         return result
 
@@ -403,19 +400,12 @@ class Doc2Vec(_Embedding):
         )
         self._gensim = model
 
-    def _write_all(self, folder: ModelFolder) -> None:
+    def _write_folder(self, folder: ModelFolder) -> None:
         folder.write_json(TAGS, self.docs.keys)
         self._write(
             folder,
             {"word_vectors": self.words.matrix, "doc_vectors": self.docs.matrix, **self._output},
         )
-
-    def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        self._require_trained()
-        with training_run(path, overwrite=overwrite) as folder:
-            self._write_all(folder)
-        self.folder = folder
-        return folder.path
 
     def _load_arrays(self, folder: ModelFolder, device: str) -> None:
         self.pipeline = Pipeline.load(folder.file(PIPELINE_FILE))

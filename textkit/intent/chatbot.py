@@ -91,7 +91,7 @@ class Chatbot:
         """The response to ``text`` from ``user_id``: the best intent allowed in the user's
         context and above the classifier's threshold, or the fallback."""
         context = self.context(user_id)
-        pred = self.classifier.predict(text, k=len(self.classifier.labels))
+        pred = self.classifier.predict(text, k=len(self.classifier.labels_))
         if pred.reason in ("empty", "no known words"):
             return self._fallback(user_id, context, pred.reason)
         allowed = [(tag, conf) for tag, conf in pred.ranking

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textkit.classify.config import FeatureConfig
 from textkit.classify.data import LabelledTexts
 from textkit.classify.model import TextClassifier
+from textkit.intent.config import INTENT_FEATURES, INTENT_PIPELINE
 from textkit.modelio import ModelFolder
 from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Intent
@@ -24,8 +26,8 @@ class IntentClassifier(TextClassifier):
     intents.json it also keeps the intents' responses and context rules, for ``Chatbot``."""
 
     KIND = "intent"
-    RUN_FILES = (*TextClassifier.RUN_FILES, INTENTS_FILE)
-    DEFAULT_PIPELINE: ClassVar[Pipeline] = Pipeline(numbers="replace")
+    DEFAULT_PIPELINE: ClassVar[Pipeline] = INTENT_PIPELINE
+    DEFAULT_FEATURES: ClassVar[FeatureConfig] = INTENT_FEATURES
     LABEL_NAME = "intent"
 
     def __init__(self, *args, **kwargs) -> None:

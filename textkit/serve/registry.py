@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textkit.kinds import KINDS, family_of, kinds_of
 from textkit.serve.errors import ApiError
 
-GENERATORS = ("charrnn", "charmarkov")
-CLASSIFIERS = ("intent", "author")
-SERVABLE = GENERATORS + CLASSIFIERS
-# requests one model runs at once unless --max-concurrency says otherwise: a generation holds a
-# core for seconds, a classification takes about a millisecond
-DEFAULT_CONCURRENCY = {"charrnn": 4, "charmarkov": 4, "intent": 64, "author": 64}
+GENERATORS = kinds_of("generator")
+CLASSIFIERS = kinds_of("classifier")
+SERVABLE = tuple(k for k in KINDS if family_of(k).serve_concurrency)
 
 
 @dataclass
@@ -53,10 +51,11 @@ class ServedModel:
 
     @property
     def labels(self) -> list[str] | None:
-        return list(self.model.labels) if self.kind in CLASSIFIERS else None
+        return list(self.model.labels_) if self.kind in CLASSIFIERS else None
 
     def describe(self) -> dict:
-        return {"id": self.id, "object": "model", "kind": self.kind, "labels": self.labels,
+        return {"id": self.id, "object": "model", "kind": self.kind,
+                "family": KINDS[self.kind].family, "labels": self.labels,
                 "version": self.config.get("textkit_version"),
                 "saved_at": self.config.get("saved_at")}  # fmt: skip
 
@@ -97,7 +96,7 @@ class Registry:
             model_id, n = name, 2
             while model_id in self.models:
                 model_id, n = f"{name}-{n}", n + 1
-            limit = max_concurrency or DEFAULT_CONCURRENCY[config["kind"]]
+            limit = max_concurrency or family_of(config["kind"]).serve_concurrency
             self.models[model_id] = ServedModel(model_id, config["kind"], model, config, limit)
         self.ready = True
 

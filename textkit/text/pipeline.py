@@ -22,12 +22,13 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
-from textkit.checks import check_number
 from textkit.errors import TextkitError
+from textkit.settings import setting, validate
 
 TOKENIZERS = ("regexp", "treebank", "tweet", "whitespace")
 STEMMERS = ("porter", "snowball", "lancaster")
 NUMBER_MODES = ("keep", "drop", "replace")
+UNICODE_FORMS = ("NFKC", "NFC", "NFKD", "NFD")
 # numbers with separators (1,000 / 3.5), words with inner apostrophes or hyphens, punctuation
 # placeholders (<url>, <user>), numbers with separators (1,000 / 3.5), words with inner
 # apostrophes or hyphens, punctuation
@@ -50,71 +51,64 @@ class Pipeline:
     """A configured text-to-tokens pipeline.  Construct it with the steps you want, then
     ``tokens(text)`` / ``process(docs)``; ``to_json``/``from_json`` round-trip it exactly."""
 
-    lowercase: bool = True
-    unicode_form: str | None = "NFKC"  # NFC, NFKC, NFD, NFKD or None
-    strip_accents: bool = False
-    tokenizer: str = "regexp"
-    pattern: str = DEFAULT_PATTERN  # for tokenizer="regexp"
-    punctuation: bool = False  # keep punctuation tokens?
-    numbers: str = "keep"  # keep | drop | replace (with "<num>")
-    html: bool = False  # decode HTML entities (&amp; -> &) first
-    urls: str = "keep"  # keep | replace (with "<url>") | drop
-    mentions: str = "keep"  # keep | replace @handles (with "<user>") | drop
-    max_repeat: int | None = None  # "soooo" -> "sooo" with 3: elongation kept as a signal
-    stopwords: str | tuple[str, ...] | None = None  # "english", some words, or None
-    stemmer: str | None = None
-    ngrams: tuple[int, ...] = (1,)
-    min_length: int = 1
-    cache_size: int = 2_000_000
+    lowercase: bool = setting(True, flag="--lower/--no-lower", help="Lower-case the text.")
+    unicode_form: str | None = setting(
+        "NFKC", choices=UNICODE_FORMS, optional=True, flag="--unicode", help="Unicode normalisation."
+    )
+    strip_accents: bool = setting(False, flag="--strip-accents", flag_value=True,
+                                  help="Remove accents (café -> cafe).")  # fmt: skip
+    tokenizer: str = setting(
+        "regexp", choices=TOKENIZERS,
+        help="regexp: fast, words and punctuation; treebank: NLTK's Penn Treebank rules after "
+             "sentence splitting; tweet: keeps @handles, #tags, URLs, emoticons; whitespace.",
+    )  # fmt: skip
+    pattern: str = setting(
+        DEFAULT_PATTERN, help="Token pattern for --tokenizer regexp (a Python regular expression)."
+    )
+    punctuation: bool = setting(False, flag="--punctuation/--no-punctuation",
+                                help="Keep punctuation tokens.")  # fmt: skip
+    numbers: str = setting("keep", choices=NUMBER_MODES,
+                           help="Numbers: keep, drop, or replace with <num>.")  # fmt: skip
+    html: bool = setting(False, flag="--html/--no-html", help="Decode HTML entities (&amp; -> &).")
+    urls: str = setting("keep", choices=PLACEHOLDER_MODES,
+                        help="URLs: keep, replace with <url>, or drop.")  # fmt: skip
+    mentions: str = setting("keep", choices=PLACEHOLDER_MODES,
+                            help="@handles: keep, replace with <user>, or drop.")  # fmt: skip
+    max_repeat: int | None = setting(
+        None, low=1, high=100, integer=True, optional=True,
+        help="Shorten runs of a repeated character to this many (soooo -> sooo with 3).",
+    )  # fmt: skip
+    stopwords: str | tuple[str, ...] | None = setting(
+        None, kind="words", optional=True, metavar="none|english|@FILE",
+        help="Remove stop words: the built-in English list, or one word per line from FILE.",
+    )  # fmt: skip
+    stemmer: str | None = setting(None, choices=STEMMERS, optional=True, flag="--stem",
+                                  help="Stemmer.")  # fmt: skip
+    ngrams: tuple[int, ...] = setting(
+        (1,), kind="ints", low=1, high=10, metavar="N[,M...]",
+        help="Token n-gram sizes to emit, e.g. 1,2 (joined with _).",
+    )  # fmt: skip
+    min_length: int = setting(1, low=1, high=1000, integer=True,
+                              help="Drop tokens shorter than this.")  # fmt: skip
+    cache_size: int = setting(2_000_000, low=0, high=10**9, integer=True, cli=False,
+                              help="Tokens whose processed form is remembered.")  # fmt: skip
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        set_ = functools.partial(object.__setattr__, self)  # frozen: normalise once, here
-        for name in ("lowercase", "strip_accents", "punctuation", "html"):
-            if not isinstance(getattr(self, name), bool):
-                raise TextkitError(f"pipeline setting {name} must be true or false, "
-                                   f"got {getattr(self, name)!r}")  # fmt: skip
-        for name in ("tokenizer", "pattern", "numbers"):
-            if not isinstance(getattr(self, name), str):
-                raise TextkitError(
-                    f"pipeline setting {name} must be a string, got {getattr(self, name)!r}"
-                )
-        check_number("min_length", self.min_length, 1, 1000, integer=True)
-        check_number("cache_size", self.cache_size, 0, 10**9, integer=True)
-        check_number("max_repeat", self.max_repeat, 1, 100, integer=True, optional=True)
-        for name in ("urls", "mentions"):
-            if getattr(self, name) not in PLACEHOLDER_MODES:
-                raise TextkitError(f"pipeline setting {name} must be one of {PLACEHOLDER_MODES}, "
-                                   f"got {getattr(self, name)!r}")  # fmt: skip
-        if isinstance(self.ngrams, (str, bytes)) or not isinstance(self.ngrams, (list, tuple)):
-            raise TextkitError(f"n-gram sizes must be a list of integers (got {self.ngrams!r})")
-        for n in self.ngrams:
-            check_number("ngrams", n, 1, 10, integer=True)
-        set_("ngrams", tuple(self.ngrams))
-        if isinstance(self.stopwords, (list, tuple, set, frozenset)):
+        if isinstance(self.ngrams, list):
+            object.__setattr__(self, "ngrams", tuple(self.ngrams))  # frozen: normalise here
+        if isinstance(self.stopwords, (list, set, frozenset)):
+            words = self.stopwords
+            object.__setattr__(
+                self, "stopwords", tuple(sorted(words) if isinstance(words, (set, frozenset)) else words)
+            )
+        validate(self)
+        if isinstance(self.stopwords, tuple):
             if not all(isinstance(w, str) for w in self.stopwords):
                 raise TextkitError("stopwords must be 'english' or a list of strings")
-            words = self.stopwords
-            set_(
-                "stopwords", tuple(sorted(words) if isinstance(words, (set, frozenset)) else words)
-            )
-        elif self.stopwords is not None and not isinstance(self.stopwords, str):
+        elif self.stopwords is not None and self.stopwords != "english":
             raise TextkitError(
                 f"stopwords must be 'english' or a list of strings, got {self.stopwords!r}"
-            )
-        if self.tokenizer not in TOKENIZERS:
-            raise TextkitError(f"unknown tokenizer {self.tokenizer!r}; choose from {TOKENIZERS}")
-        if self.stemmer is not None and self.stemmer not in STEMMERS:
-            raise TextkitError(f"unknown stemmer {self.stemmer!r}; choose from {STEMMERS} or none")
-        if self.numbers not in NUMBER_MODES:
-            raise TextkitError(f"numbers must be one of {NUMBER_MODES} (got {self.numbers!r})")
-        if self.unicode_form not in (None, "NFC", "NFKC", "NFD", "NFKD"):
-            raise TextkitError(f"unknown unicode form {self.unicode_form!r}")
-        if not self.ngrams or min(self.ngrams) < 1:
-            raise TextkitError(f"n-gram sizes must be >= 1 (got {self.ngrams})")
-        if isinstance(self.stopwords, str) and self.stopwords != "english":
-            raise TextkitError(
-                f"built-in stop words: 'english' (got {self.stopwords!r}); pass a list for others"
             )
         try:
             re.compile(self.pattern)

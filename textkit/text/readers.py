@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textkit.errors import TextkitError
+from textkit.settings import setting, validate
 from textkit.text.io import expand_inputs
 from textkit.text.io import open_text_lines as _lines
 
@@ -269,6 +270,45 @@ def detect_format(path: Path) -> str:
     if suffix == ".json":
         return "json"
     return "lines"
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input and how to read it: what a command's --format, --text-column, --label-column,
+    --json-key and --encoding describe, handed to a model's ``fit`` as one value.
+
+    >>> Source("tweets.csv", text_column="text", label_column="author")"""
+
+    path: str | Path = setting(help="The input: a file or a folder.", kind="path", cli=False)
+    format: str = setting(
+        "auto", choices=FORMATS,
+        help="Input format; auto goes by suffix (.csv, .tsv, .jsonl, .json = records or "
+             "intents.json, a directory, else a document per line).",
+    )  # fmt: skip
+    text_column: str | None = setting(
+        None, optional=True, help="CSV/TSV column or JSON field holding the text. [default: text]"
+    )
+    label_column: str | None = setting(
+        None, optional=True, help="CSV/TSV column or JSON field holding the label."
+    )
+    json_key: str | None = setting(
+        None, optional=True,
+        help="For a JSON file holding several lists of records, the one to read (e.g. train).",
+    )  # fmt: skip
+    encoding: str = setting("utf-8", help="Text encoding of the input.")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", str(self.path))
+        validate(self)
+
+    def documents(self, labels: bool = True) -> Iterator[Document]:
+        """The input's documents (with ``labels=False``, the label column is not read)."""
+        return read_documents(self.path, self.format, self.text_column,
+                              self.label_column if labels else None, self.encoding, self.json_key)  # fmt: skip
+
+    def reader_key(self) -> list:
+        """What decides how the input is read (for caches keyed by it)."""
+        return [self.format, self.text_column, self.label_column, self.json_key, self.encoding]
 
 
 def read_documents(

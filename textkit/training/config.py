@@ -5,62 +5,101 @@ choices without importing torch."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
-from textkit.checks import check_choice, check_number
 from textkit.errors import TextkitError
+from textkit.settings import DEVICES, MAX_SEED, from_dict, setting, validate, with_overrides
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULES = ("cosine", "linear", "constant")
-MAX_SEED = 2**63 - 1
+LIMITS = ("max_steps", "epochs", "time_budget")
+LOCAL = ("device", "progress", "tensorboard")  # where a run happens, not what it is
 
 
 @dataclass
 class TrainConfig:
-    """Optimiser, schedule, limits, evaluation and device settings of one training run."""
+    """Optimiser, schedule, limits, evaluation and device settings of one training run.
 
-    optimizer: str = "adam"
-    lr: float = 2e-3
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    clip: float = 5.0
-    schedule: str = "cosine"
-    warmup: int = 0
-    max_steps: int | None = None
-    epochs: float | None = None
-    time_budget: float | None = None  # seconds
-    eval_every: int = 100
-    patience: int | None = None  # evaluations without improvement before stopping
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    progress: bool | None = None  # None: only when stderr is a terminal
-    overfit_batch: bool = False  # train on one batch only: a healthy setup drives its loss to ~0
-    swa: float | None = None  # average the weights over this last fraction of training
-    tensorboard: str | None = None  # also write TensorBoard event files into this folder
-    plateau_evals: int = 5  # warn when the monitored metric hasn't moved in this many (0: off)
+    ``lr``, ``eval_every`` and the limits default to None: the model kind fills them
+    (``with_defaults``), so a config says only what its author chose."""
+
+    optimizer: str = setting("adam", help="Optimiser.", choices=OPTIMIZERS)
+    lr: float | None = setting(None, help="Peak learning rate.", low=0, high=10, low_open=True,
+                               optional=True)  # fmt: skip
+    momentum: float = setting(0.9, help="Momentum for momentum/nesterov.", low=0, high=1,
+                              high_open=True)  # fmt: skip
+    weight_decay: float = setting(0.0, help="L2 penalty (decoupled for adamw).", low=0, high=10)
+    clip: float = setting(5.0, help="Gradient-norm clipping; 0 turns it off.", low=0)
+    schedule: str = setting(
+        "cosine", choices=SCHEDULES,
+        help="LR schedule after warm-up, decaying to 10% at the end of training.",
+    )  # fmt: skip
+    warmup: int = setting(0, help="Steps of linear LR warm-up.", low=0, integer=True)
+    max_steps: int | None = setting(None, help="Stop after this many steps.", low=1, high=10**12,
+                                    integer=True, optional=True)  # fmt: skip
+    epochs: float | None = setting(
+        None, help="Stop after this many passes over the training data.", low=0, high=1e9,
+        low_open=True, optional=True,
+    )  # fmt: skip
+    time_budget: float | None = setting(
+        None, kind="duration", help="Stop after this much wall-clock time, e.g. 300, 5m, 1h.",
+        low=0, high=1e9, low_open=True, optional=True,
+    )  # fmt: skip
+    eval_every: int | None = setting(
+        None, help="Steps between validation runs and checkpoints.", low=1, integer=True,
+        optional=True,
+    )  # fmt: skip
+    patience: int | None = setting(
+        None, help="Stop after this many evaluations without improvement.", low=1, integer=True,
+        optional=True,
+    )  # fmt: skip
+    seed: int = setting(0, help="Random seed; the same seed repeats a run exactly.", low=0,
+                        high=MAX_SEED, integer=True)  # fmt: skip
+    device: str = setting("auto", help="Where to train; auto picks CUDA when present.",
+                          metavar=DEVICES)  # fmt: skip
+    amp: bool = setting(
+        True, flag="--no-amp", flag_value=False,
+        help="Train in full fp32 precision on CUDA (mixed precision is the default there).",
+    )  # fmt: skip
+    progress: bool | None = setting(
+        None, kind="bool", optional=True, flag="--progress/--no-progress",
+        help="Progress bar. [default: when stderr is a terminal]",
+    )  # fmt: skip
+    overfit_batch: bool = setting(
+        False, flag="--overfit-batch", flag_value=True,
+        help="Debugging: train on one batch only; a healthy model drives its loss near zero.",
+    )  # fmt: skip
+    swa: float | None = setting(
+        None, low=0, high=1, low_open=True, optional=True, flag_value=0.25, metavar="[FRACTION]",
+        help="Stochastic weight averaging over this last fraction of training (alone: 0.25); "
+             "the average is kept if it beats the best checkpoint.",
+    )  # fmt: skip
+    tensorboard: str | None = setting(
+        None, kind="path", optional=True, metavar="DIR",
+        help="Also write TensorBoard event files (losses, LR, throughput, samples) to DIR.",
+    )  # fmt: skip
+    plateau_evals: int = setting(
+        5, low=0, high=10**6, integer=True,
+        help="Warn when the monitored metric hasn't moved in this many evaluations (0: off).",
+    )  # fmt: skip
 
     def validate(self) -> None:
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_choice("schedule", self.schedule, SCHEDULES)
-        check_number("lr", self.lr, 0, 10, low_open=True)
-        check_number("momentum", self.momentum, 0, 1, high_open=True)
-        check_number("weight_decay", self.weight_decay, 0, 10)
-        check_number("clip", self.clip, 0)
-        check_number("warmup", self.warmup, 0, integer=True)
-        check_number("max_steps", self.max_steps, 1, 10**12, integer=True, optional=True)
-        check_number("epochs", self.epochs, 0, 1e9, low_open=True, optional=True)
-        check_number("time_budget", self.time_budget, 0, 1e9, low_open=True, optional=True)
-        check_number("eval_every", self.eval_every, 1, integer=True)
-        check_number("patience", self.patience, 1, integer=True, optional=True)
-        check_number("seed", self.seed, 0, MAX_SEED, integer=True)
-        check_number("swa", self.swa, 0, 1, low_open=True, optional=True)
-        check_number("plateau_evals", self.plateau_evals, 0, 10**6, integer=True)
-        if self.max_steps is None and self.epochs is None and self.time_budget is None:
+        """Check every setting, and that the run has a limit and a learning rate."""
+        validate(self)
+        if all(getattr(self, name) is None for name in LIMITS):
             raise TextkitError(
                 "give a limit: max_steps, epochs or time_budget (--max-steps, --epochs, --time-budget)"
             )
+        if self.lr is None or self.eval_every is None:
+            raise TextkitError("lr and eval_every must be set (with_defaults fills them)")
+
+    def check_device(self) -> None:
+        """Refuse a device this machine lacks (or doesn't know), also in trainers that run on
+        the CPU whatever it says: a typed --device is never silently ignored."""
+        if self.device not in ("auto", "cpu"):
+            from textkit.device import resolve_device
+
+            resolve_device(self.device)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,18 +107,42 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, saved: dict) -> TrainConfig:
         """A config from a saved dict; keys this version doesn't know are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in saved.items() if k in known})
+        return from_dict(cls, saved)
 
-    def resumed(self, saved: dict, typed: Iterable[str]) -> TrainConfig:
-        """For ``--resume``: the saved run's settings, except those named in ``typed`` (what the
-        user typed again), so "the same command plus --resume" continues the same curve."""
-        typed = set(typed)
-        keep = {
-            f.name: saved[f.name] for f in fields(self) if f.name in saved and f.name not in typed
-        }
-        local = ("device", "progress", "tensorboard")  # where this run happens, not what it is
-        return replace(self, **{k: v for k, v in keep.items() if k not in local})
+
+def chosen(train_config: TrainConfig | dict | None) -> dict:
+    """What a caller chose: a dict's entries (misspelt names refused), or the fields of a
+    TrainConfig that differ from the defaults; nothing for None."""
+    if train_config is None:
+        return {}
+    if isinstance(train_config, TrainConfig):
+        fresh = TrainConfig()
+        return {f.name: getattr(train_config, f.name) for f in fields(TrainConfig)
+                if getattr(train_config, f.name) != getattr(fresh, f.name)}  # fmt: skip
+    if not isinstance(train_config, dict):
+        raise TextkitError(f"train_config must be a TrainConfig or a dict, got {train_config!r}")
+    with_overrides("train_config", TrainConfig, None, train_config)  # refuses unknown names
+    return dict(train_config)
+
+
+def run_config(choice: TrainConfig | dict | None, defaults: dict) -> TrainConfig:
+    """The settings of a run: a model kind's ``defaults``, then what was chosen (``chosen``).
+    A default limit applies only when no limit was chosen: any one of max_steps, epochs and
+    time_budget replaces the others."""
+    picked = chosen(choice)
+    if any(picked.get(name) is not None for name in LIMITS):
+        defaults = {k: v for k, v in defaults.items() if k not in LIMITS}
+    cfg = TrainConfig(**{**defaults, **picked})
+    cfg.validate()
+    return cfg
+
+
+def resumed_config(saved: dict, choice: TrainConfig | dict | None) -> TrainConfig:
+    """For resuming: the saved run's settings, except those chosen again, so "the same command
+    plus --resume" continues the same curve.  Where the run happens (device, progress,
+    TensorBoard) is never taken from the saved run."""
+    before = {k: v for k, v in TrainConfig.from_dict(saved).to_dict().items() if k not in LOCAL}
+    return run_config(choice, before)
 
 
 def lr_factor(cfg: TrainConfig, step: int, progress: float) -> float:

@@ -1,0 +1,145 @@
+"""Arrays on disk: safetensors files (numpy or torch) with a SHA-256 over each array's name
+and bytes in the header, checked on reading; NaN and infinities refused.  Torch is imported
+only when torch tensors are asked for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from textkit.atomic import atomic_write_bytes
+from textkit.errors import TextkitError
+
+
+def _is_torch(value: Any) -> bool:
+    return type(value).__module__.startswith("torch")
+
+
+def _parse_header(data: bytes, path: Path) -> tuple[dict, int]:
+    """The safetensors JSON header and where the data buffer starts."""
+    try:
+        if len(data) < 8:
+            raise ValueError("file shorter than its header")
+        n = int.from_bytes(data[:8], "little")
+        if n > len(data) - 8:
+            raise ValueError("header longer than the file")
+        header = json.loads(data[8 : 8 + n])
+        if not isinstance(header, dict):
+            raise ValueError("header is not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TextkitError(
+            f"{path} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
+    return header, 8 + n
+
+
+def _digest(header: dict, buffer: memoryview) -> str:
+    """SHA-256 over each array's name and bytes, in name order (independent of framework and
+    of where the arrays sit in the file)."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in header if k != "__metadata__"):
+        start, end = header[name]["data_offsets"]
+        h.update(name.encode())
+        h.update(buffer[start:end])
+    return h.hexdigest()
+
+
+def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
+    """Write numpy arrays or torch tensors (not both) as safetensors, with a checksum of their
+    bytes in the header, atomically."""
+    if not arrays:
+        raise ValueError("nothing to save")
+    if any(_is_torch(v) for v in arrays.values()):
+        from safetensors.torch import save
+
+        data = save({k: v.detach().to("cpu").contiguous() for k, v in arrays.items()})
+    else:
+        import numpy as np
+        from safetensors.numpy import save
+
+        data = save({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    header, start = _parse_header(data, Path(path))
+    header["__metadata__"] = {**header.get("__metadata__", {}),
+                              "sha256": _digest(header, memoryview(data)[start:])}  # fmt: skip
+    # re-serialise the header with the checksum; safetensors pads it to 8 bytes with spaces
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    atomic_write_bytes(path, len(head).to_bytes(8, "little") + head + data[start:])
+
+
+def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
+    """{name: (dtype, shape)} from a safetensors file's header, without reading its arrays."""
+    path = Path(path)
+    if not path.is_file():
+        raise TextkitError(f"{path} is missing: the model folder holds no weights")
+    with open(path, "rb") as fh:
+        first = fh.read(8)
+        n = int.from_bytes(first, "little") if len(first) == 8 else -1
+        rest = fh.read(min(max(n, 0), 100_000_000))
+    header, _ = _parse_header(first + rest, path)
+    try:
+        return {k: (v["dtype"], list(v["shape"])) for k, v in header.items() if k != "__metadata__"}
+    except (KeyError, TypeError) as exc:
+        raise TextkitError(f"{path} is corrupt (its header lists no shape for an array)") from exc
+
+
+def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
+    """Read a safetensors file as numpy arrays (``framework="numpy"``) or CPU torch tensors
+    (``"pt"``), refusing missing, truncated or corrupted files."""
+    path = Path(path)
+    if not path.is_file():
+        raise TextkitError(f"{path} is missing: the model folder holds no weights")
+    data = path.read_bytes()
+    header, start = _parse_header(data, path)
+    meta = header.get("__metadata__")
+    expected = meta.get("sha256") if isinstance(meta, dict) else None
+    try:
+        if framework == "pt":
+            from safetensors.torch import load
+        else:
+            from safetensors.numpy import load
+        arrays = load(data)
+        if expected and expected != _digest(header, memoryview(data)[start:]):
+            raise TextkitError(
+                f"{path} is corrupt: its checksum does not match; retrain or restore it"
+            )
+    except (KeyError, TypeError, ValueError) as exc:  # offsets outside the buffer, etc.
+        raise TextkitError(
+            f"{path} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
+    except Exception as exc:
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise TextkitError(
+            f"{path} is corrupt or truncated ({exc}); retrain or restore it"
+        ) from exc
+    for name, value in arrays.items():
+        if not _all_finite(value):
+            raise TextkitError(
+                f"{path} holds NaN or infinite values (in {name!r}): the run that saved it had "
+                "diverged; retrain with a lower --lr"
+            )
+    return arrays
+
+
+def _all_finite(value: Any) -> bool:
+    if _is_torch(value):
+        import torch
+
+        return not value.is_floating_point() or bool(torch.isfinite(value).all())
+    import numpy as np
+
+    return value.dtype.kind != "f" or bool(np.isfinite(value).all())
+
+
+def save_weights(path: Path, tensors: Mapping[str, Any]) -> None:
+    """Torch weights (a state dict) -> safetensors; the same as ``save_arrays``."""
+    save_arrays(path, tensors)
+
+
+def load_weights(path: Path) -> dict[str, Any]:
+    """Safetensors -> CPU torch tensors."""
+    return load_arrays(path, framework="pt")
