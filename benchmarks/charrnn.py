@@ -147,7 +147,7 @@ def main() -> None:
             device=args.device,
             progress=False,
         )
-        result = model.fit(corpus, Path(tmp) / "rnn", cfg, log=lambda m: None)
+        result = model.fit(corpus, Path(tmp) / "rnn", cfg, preset=args.preset, log=lambda m: None)
         train_cps = result.steps * model.config.batch_size * model.config.seq_len / result.elapsed_s
         model.device = device
         model.net.to(device)

@@ -51,7 +51,7 @@ def word2vec(corpus: Path, epochs: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
         start = time.perf_counter()
-        first = Word2Vec(epochs=1, min_count=5).fit(corpus, models / "warm", progress=False)
+        first = Word2Vec(epochs=1, min_count=5).fit(corpus, models / "warm", train_config={"progress": False})
         print(f"corpus {corpus}: prepared once in {time.perf_counter() - start - first.elapsed_s:.1f}s "
               f"(then cached); {workers} worker threads, skip-gram, 100 dimensions, {epochs} epochs")  # fmt: skip
         prepared = next((models / ".cache").glob("*.txt"))
@@ -65,7 +65,7 @@ def word2vec(corpus: Path, epochs: int, rounds: int) -> None:
             print(f"{'gensim':10} {speed:13,.0f} {seconds:7.1f} {acc:9.2%} {rho:10.3f}", flush=True)
             start = time.perf_counter()
             ours = Word2Vec(epochs=epochs, min_count=5)
-            result = ours.fit(corpus, models / f"t{r}", progress=False)
+            result = ours.fit(corpus, models / f"t{r}", train_config={"progress": False})
             call = time.perf_counter() - start
             acc, rho = quality(ours.words.to_gensim())
             print(
@@ -96,8 +96,9 @@ def backends(corpus: Path, epochs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         speeds = {}
         for backend in ("gensim", "torch"):
-            m = Word2Vec(epochs=epochs, backend=backend, device=device)
-            result = m.fit(corpus, Path(tmp) / "models" / backend, progress=False)
+            m = Word2Vec(epochs=epochs, backend=backend)
+            loop = {"progress": False, "device": device}
+            result = m.fit(corpus, Path(tmp) / "models" / backend, train_config=loop)
             acc, rho = quality(m.words.to_gensim())
             speeds[backend] = result.units_per_s
             print(f"{backend:10} {result.units_per_s:13,.0f} {acc:9.2%} {rho:10.3f}", flush=True)
@@ -128,7 +129,7 @@ def doc2vec() -> None:
         scores = []
         for seed in (1, 2, 3):
             m = Doc2Vec(seed=seed, **kw)
-            m.fit(corpus, progress=False)
+            m.fit(corpus, train_config={"progress": False})
             scores.append(m.evaluate()["lee"]["pearson"])
         print(
             f"  {name:52} r = {np.mean(scores):.3f} (seeds 1-3: {', '.join(f'{s:.3f}' for s in scores)})",

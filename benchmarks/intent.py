@@ -139,7 +139,7 @@ def out_of_scope(train, test) -> None:
             is_oos = np.array([lb in oos_test for lb in test_gold])
             said_oos = np.array([p.out_of_scope for p in preds])
             right = np.array([p.label == lb for p, lb in zip(preds, test_gold, strict=True)])
-            shown = f"{clf.threshold:.3f}" if threshold is None else name
+            shown = f"{clf.threshold_:.3f}" if threshold is None else name
             precision = said_oos[is_oos].sum() / max(said_oos.sum(), 1)
             print(f"{label:34} {shown:>9} {right[~is_oos].mean():12.2%} {said_oos[is_oos].mean():10.2%} "
                   f"{precision:13.2%}", flush=True)  # fmt: skip

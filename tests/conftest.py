@@ -143,10 +143,10 @@ def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
     from textkit.embeddings import Doc2Vec, Word2Vec
 
     Word2Vec(vector_size=8, epochs=1, seed=1).fit(
-        datapath("lee_background.cor"), root / "word2vec", progress=False
+        datapath("lee_background.cor"), root / "word2vec", train_config={"progress": False}
     )
     Doc2Vec(vector_size=8, epochs=2, seed=1).fit(
-        datapath("lee_background.cor"), root / "doc2vec", progress=False
+        datapath("lee_background.cor"), root / "doc2vec", train_config={"progress": False}
     )
     return root
 
@@ -220,7 +220,7 @@ def w2v_model(tmp_path_factory, lee_corpus) -> Path:
     from textkit.embeddings import Word2Vec
 
     path = tmp_path_factory.mktemp("w2v") / "models" / "lee"
-    Word2Vec(vector_size=40, min_count=3, epochs=5, seed=1).fit(lee_corpus, path, progress=False)
+    Word2Vec(vector_size=40, min_count=3, epochs=5, seed=1).fit(lee_corpus, path, train_config={"progress": False})
     return path
 
 
@@ -229,5 +229,5 @@ def d2v_model(tmp_path_factory, lee_corpus) -> Path:
     from textkit.embeddings import Doc2Vec
 
     path = tmp_path_factory.mktemp("d2v") / "models" / "leed"
-    Doc2Vec(vector_size=40, min_count=2, epochs=30, seed=1).fit(lee_corpus, path, progress=False)
+    Doc2Vec(vector_size=40, min_count=2, epochs=30, seed=1).fit(lee_corpus, path, train_config={"progress": False})
     return path

@@ -33,6 +33,7 @@ _EXPORTS = {
     "read_corpus": "textkit.text.io",
     "Pipeline": "textkit.text.pipeline",
     "read_documents": "textkit.text.readers",
+    "Source": "textkit.text.readers",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

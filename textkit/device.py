@@ -98,11 +98,12 @@ def grad_scaler(device: torch.device, enabled: bool = True) -> torch.amp.GradSca
 
 
 def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (all devices) so runs repeat exactly."""
+    """Seed python, numpy and torch (all devices) so runs repeat exactly.  (Python's string
+    hashing is salted when the interpreter starts, so nothing here can seed it; textkit never
+    lets a run depend on it: gensim gets a stable hash function, see embeddings.model.)"""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
 
 
 def rng_state() -> dict:

@@ -5,6 +5,8 @@ labelled with the loss's unit, and any other validation metric (accuracy, F1, ..
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from textkit.errors import TextkitError
@@ -50,10 +52,19 @@ def _other_metrics(rows: list[dict]) -> list[str]:
     return keys
 
 
-def _save(fig, out: Path) -> Path:
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    return out
+@contextlib.contextmanager
+def png_figure(out: str | Path, *grid: int, dpi: int = 110, **subplots) -> Iterator[tuple]:
+    """``(figure, axes)`` to draw on (``plt.subplots(*grid, **subplots)``, headless); when the
+    block ends the PNG is written to ``out`` atomically and the figure closed.  Every plot
+    textkit draws goes through here."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(*grid, **subplots)
+    try:
+        yield fig, axes
+        with atomic_path(Path(out)) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def plot_metrics(folder: ModelFolder, loss_unit: str = "nats") -> Path | None:
@@ -62,25 +73,23 @@ def plot_metrics(folder: ModelFolder, loss_unit: str = "nats") -> Path | None:
     rows = folder.read_metrics()
     if not rows:
         return None
-    plt = _pyplot()
     others = _other_metrics(rows)
-    fig, axes = plt.subplots(1, 2 if others else 1, figsize=(12 if others else 7, 4.5),
-                             squeeze=False)  # fmt: skip
-    ax = axes[0][0]
-    _draw(ax, rows, "val_loss", "validation", "C0")
-    _draw(ax, rows, "train_loss", "training", "C1", "--")
-    ax.set(xlabel="step", ylabel=f"loss ({loss_unit})", title=f"{folder.path.name}: loss")
-    if others:
-        ax2 = axes[0][1]
-        for i, key in enumerate(others):
-            _draw(ax2, rows, key, key, f"C{i + 2}")
-        ax2.set(xlabel="step", title="validation metrics")
-    for a in axes[0]:
-        a.grid(alpha=0.3)
-        if a.lines:
-            a.legend()
-    out = _save(fig, folder.file(LOSS_PLOT))
-    plt.close(fig)
+    out = folder.file(LOSS_PLOT)
+    size = (12 if others else 7, 4.5)
+    with png_figure(out, 1, 2 if others else 1, figsize=size, squeeze=False, dpi=100) as (_, axes):
+        ax = axes[0][0]
+        _draw(ax, rows, "val_loss", "validation", "C0")
+        _draw(ax, rows, "train_loss", "training", "C1", "--")
+        ax.set(xlabel="step", ylabel=f"loss ({loss_unit})", title=f"{folder.path.name}: loss")
+        if others:
+            ax2 = axes[0][1]
+            for i, key in enumerate(others):
+                _draw(ax2, rows, key, key, f"C{i + 2}")
+            ax2.set(xlabel="step", title="validation metrics")
+        for a in axes[0]:
+            a.grid(alpha=0.3)
+            if a.lines:
+                a.legend()
     return out
 
 
@@ -100,18 +109,15 @@ def compare_losses(paths: list[str | Path], out: str | Path) -> Path:
             raise TextkitError(f"{folder.path} has no metrics to plot")
         runs.append((folder.path.name, rows))
         units.add(str(config.get("loss_unit", "nats")))
-    plt = _pyplot()
-    fig, (ax_val, ax_train) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    for i, (name, rows) in enumerate(runs):
-        _draw(ax_val, rows, "val_loss", f"{name} val", f"C{i % 10}")
-        _draw(ax_train, rows, "train_loss", f"{name} train", f"C{i % 10}", "--")
     unit = units.pop() if len(units) == 1 else "mixed units"
-    ax_val.set(title="validation loss", xlabel="step", ylabel=f"loss ({unit})")
-    ax_train.set(title="training loss", xlabel="step")
-    for ax in (ax_val, ax_train):
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend()
-    _save(fig, out)
-    plt.close(fig)
+    with png_figure(out, 1, 2, figsize=(12, 4.5), sharey=True, dpi=100) as (_, (ax_val, ax_train)):
+        for i, (name, rows) in enumerate(runs):
+            _draw(ax_val, rows, "val_loss", f"{name} val", f"C{i % 10}")
+            _draw(ax_train, rows, "train_loss", f"{name} train", f"C{i % 10}", "--")
+        ax_val.set(title="validation loss", xlabel="step", ylabel=f"loss ({unit})")
+        ax_train.set(title="training loss", xlabel="step")
+        for ax in (ax_val, ax_train):
+            ax.grid(alpha=0.3)
+            if ax.lines:
+                ax.legend()
     return out

@@ -10,6 +10,7 @@ import pytest
 
 from textkit.authorship import AuthorClassifier
 from textkit.errors import TextkitError, TextkitWarning
+from textkit.text.readers import Source
 from textkit.training.config import TrainConfig
 
 
@@ -79,13 +80,13 @@ def test_unbalanced_authors_few_texts_and_bad_data(tmp_path, presidents):
     with pytest.warns(TextkitWarning, match=r"too few examples .*'Obama' \(8\)"):
         clf = AuthorClassifier()
         clf.fit(train, train_config=TrainConfig(max_steps=30))
-    weights = clf._class_weights(np.array([clf.labels.index(a) for _, a in train]))
-    assert weights[clf.labels.index("Obama")] > 10 * weights[clf.labels.index("Lincoln")]
+    weights = clf._class_weights(np.array([clf.labels_.index(a) for _, a in train]))
+    assert weights[clf.labels_.index("Obama")] > 10 * weights[clf.labels_.index("Lincoln")]
     with pytest.raises(TextkitError, match="only one label"):
         AuthorClassifier().fit([(t, "Lincoln") for t, _ in presidents[0][:20]])
     (tmp_path / "t.csv").write_text("who,tweet\nme,hello\n")
     with pytest.raises(TextkitError, match="no column 'text'"):
-        AuthorClassifier().fit(tmp_path / "t.csv", text_column="text", label_column="who")
+        AuthorClassifier().fit(Source(tmp_path / "t.csv", text_column="text", label_column="who"))
     (tmp_path / "n.csv").write_text(
         "text,author\n" + "".join(f"{i * 7},{'a' if i % 2 else 'b'}\n" for i in range(60)) + ",a\n"
     )

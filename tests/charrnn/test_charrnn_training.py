@@ -73,9 +73,7 @@ def test_interrupted_run_resumes_on_the_same_curve(
     assert result.interrupted and result.steps == 40
     monkeypatch.setattr(rnn._CharTask, "train_loss", original)
     resumed = CharRNN.load(tmp_path / "b", device="cpu")
-    result = resumed.fit(
-        corpus, tmp_path / "b", tiny_config(max_steps=60, eval_every=20), resume=True
-    )
+    result = resumed.resume(tmp_path / "b", corpus, tiny_config(max_steps=60, eval_every=20))
     assert result.steps == 60 and not result.interrupted
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
@@ -86,9 +84,7 @@ def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets, tiny_rnn
     constant = dict(schedule="constant", eval_every=20)
     tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "a", tiny_config(max_steps=60, **constant))
     tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "b", tiny_config(max_steps=20, **constant))
-    CharRNN.load(tmp_path / "b").fit(
-        corpus, tmp_path / "b", tiny_config(max_steps=60, **constant), resume=True
-    )
+    CharRNN.load(tmp_path / "b").resume(tmp_path / "b", corpus, tiny_config(max_steps=60, **constant))
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
 
@@ -97,15 +93,11 @@ def test_resume_refuses_another_corpus_and_finished_runs(tmp_path, sonnets, tiny
     corpus.write_text(sonnets[:20_000], encoding="utf-8")
     tiny_rnn().fit(corpus, tmp_path / "m", tiny_config(max_steps=20))
     with pytest.raises(TextkitError, match="already trained 20 steps"):
-        CharRNN.load(tmp_path / "m").fit(
-            corpus, tmp_path / "m", tiny_config(max_steps=20), resume=True
-        )
+        CharRNN.load(tmp_path / "m").resume(tmp_path / "m", corpus, tiny_config(max_steps=20))
     other = tmp_path / "o.txt"
     other.write_text(sonnets[20_000:40_000], encoding="utf-8")
     with pytest.raises(TextkitError, match="different corpus"):
-        CharRNN.load(tmp_path / "m").fit(
-            other, tmp_path / "m", tiny_config(max_steps=40), resume=True
-        )
+        CharRNN.load(tmp_path / "m").resume(tmp_path / "m", other, tiny_config(max_steps=40))
 
 
 def _start_training(tmp_path, corpus, *extra):

@@ -9,6 +9,7 @@ import torch
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder
 from textkit.training import OPTIMIZERS, Task, TrainConfig, lr_factor, train
+from textkit.training.config import resumed_config
 
 
 class QuadraticTask(Task):
@@ -178,6 +179,6 @@ def test_api_errors_name_the_python_parameter_and_the_flag():
 
 
 def test_resumed_settings_keep_the_saved_run_unless_typed():
-    saved = TrainConfig(lr=0.01, schedule="constant", max_steps=40, seed=5).to_dict()
-    now = TrainConfig(lr=0.5, max_steps=60, seed=0).resumed(saved, typed={"max_steps"})
+    saved = TrainConfig(lr=0.01, schedule="constant", max_steps=40, seed=5, eval_every=10).to_dict()
+    now = resumed_config(saved, {"max_steps": 60})
     assert (now.lr, now.schedule, now.max_steps, now.seed) == (0.01, "constant", 60, 5)

@@ -9,6 +9,7 @@ import pytest
 
 from textkit.embeddings import Doc2Vec
 from textkit.errors import TextkitError
+from textkit.text.readers import Source
 
 
 def test_a_training_document_finds_itself(d2v_model, lee_corpus):
@@ -38,17 +39,18 @@ def test_tags_from_file_names_and_columns(tmp_path):
              "fish.txt": "fish swim in the sea and the river " * 20}  # fmt: skip
     for name, text in texts.items():
         (folder / name).write_text(text)
-    m = Doc2Vec(vector_size=10, min_count=1, epochs=40, seed=1)
-    m.fit(folder, tags="file", progress=False)
+    m = Doc2Vec(vector_size=10, min_count=1, epochs=40, seed=1, tags="file")
+    m.fit(folder, train_config={"progress": False})
     assert sorted(m.docs.keys) == sorted(texts)
     with open(tmp_path / "d.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "text"])
         w.writerows([(f"doc-{i}", t) for i, t in enumerate(texts.values())])
-    m.fit(tmp_path / "d.csv", tags="column", label_column="id", progress=False)
+    m = Doc2Vec(vector_size=10, min_count=1, epochs=40, seed=1, tags="column")
+    m.fit(Source(tmp_path / "d.csv", label_column="id"), train_config={"progress": False})
     assert m.docs.keys == ["doc-0", "doc-1", "doc-2"]
     with pytest.raises(TextkitError, match="--label-column"):
-        m.fit(tmp_path / "d.csv", tags="column", progress=False)
+        m.fit(tmp_path / "d.csv", train_config={"progress": False})
 
 
 def test_the_commands(workdir, lee_corpus, run, w2v_model, d2v_model):

@@ -43,11 +43,11 @@ def test_both_backends_find_the_same_neighbours_up_to_seed_noise(lee_corpus):
     (0.55-0.56). It must stay within 80% of the seed-noise overlap."""
     kw = dict(vector_size=50, min_count=3, epochs=10)
     g1 = Word2Vec(backend="gensim", seed=1, **kw)
-    g1.fit(lee_corpus, progress=False)
+    g1.fit(lee_corpus, train_config={"progress": False})
     g2 = Word2Vec(backend="gensim", seed=2, **kw)
-    g2.fit(lee_corpus, progress=False)
-    t = Word2Vec(backend="torch", seed=1, device="cpu", **kw)
-    t.fit(lee_corpus, progress=False)
+    g2.fit(lee_corpus, train_config={"progress": False})
+    t = Word2Vec(backend="torch", seed=1, **kw)
+    t.fit(lee_corpus, train_config={"progress": False, "device": "cpu"})
     frequent = g1.words.keys[20:120]
     noise = _overlap(g1, g2, frequent)
     assert noise > 0.45
@@ -57,8 +57,8 @@ def test_both_backends_find_the_same_neighbours_up_to_seed_noise(lee_corpus):
 def test_a_torch_model_goes_through_the_same_folder_and_code(
     lee_corpus, tmp_path, run, monkeypatch
 ):
-    m = Word2Vec(backend="torch", vector_size=16, min_count=5, epochs=1, seed=3, device="cpu")
-    m.fit(lee_corpus, tmp_path / "models" / "t", progress=False)
+    m = Word2Vec(backend="torch", vector_size=16, min_count=5, epochs=1, seed=3)
+    m.fit(lee_corpus, tmp_path / "models" / "t", train_config={"progress": False, "device": "cpu"})
     config = json.loads((tmp_path / "models" / "t" / "config.json").read_text())
     assert config["engine"]["name"] == "torch" and config["training"]["device"] == "cpu"
     again = Word2Vec.load(tmp_path / "models" / "t")
@@ -81,4 +81,4 @@ def test_auto_picks_gensim_without_cuda():
     import torch
 
     expected = "torch" if torch.cuda.is_available() else "gensim"
-    assert Word2Vec().backend() == expected and Word2Vec(device="cuda").backend() == "torch"
+    assert Word2Vec().backend() == expected and Word2Vec().backend("cuda") == "torch"

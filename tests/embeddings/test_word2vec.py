@@ -53,12 +53,12 @@ def test_queries_and_analogy_arithmetic(w2v_model):
 
 
 def test_reproducible_mode_repeats_exactly(lee_corpus, tmp_path):
-    runs = [Word2Vec(vector_size=20, min_count=5, epochs=2, seed=7).fit(lee_corpus, tmp_path / f"r{i}", progress=False)
+    runs = [Word2Vec(vector_size=20, min_count=5, epochs=2, seed=7).fit(lee_corpus, tmp_path / f"r{i}", train_config={"progress": False})
             for i in range(2)]  # fmt: skip
     a, b = (Word2Vec.load(tmp_path / f"r{i}").words.matrix for i in range(2))
     assert np.array_equal(a, b) and runs[0].steps == 2
     other = Word2Vec(vector_size=20, min_count=5, epochs=2, seed=8)
-    other.fit(lee_corpus, progress=False)
+    other.fit(lee_corpus, train_config={"progress": False})
     assert not np.array_equal(a, other.words.matrix)
 
 
@@ -73,7 +73,7 @@ def test_loading_imports_neither_gensim_nor_pickle(w2v_model):
 
 def test_a_stemmed_model_stems_its_queries_and_its_test_words(lee_corpus, tmp_path):
     m = Word2Vec(vector_size=20, min_count=2, epochs=1, seed=1, pipeline=Pipeline(stemmer="porter"))
-    m.fit(lee_corpus, progress=False)
+    m.fit(lee_corpus, train_config={"progress": False})
     assert "govern" in m.words and "government" not in m.words
     assert m.most_similar("government", topn=1) == m.most_similar("govern", topn=1)
     report = m.evaluate()
@@ -142,14 +142,14 @@ def test_the_preprocessed_corpus_is_cached(lee_corpus, tmp_path, monkeypatch):
         readers, "read_documents", lambda *a, **k: reads.append(a) or original(*a, **k)
     )
     Word2Vec(vector_size=10, epochs=1, min_count=5).fit(
-        lee_corpus, tmp_path / "models" / "a", progress=False
+        lee_corpus, tmp_path / "models" / "a", train_config={"progress": False}
     )
     Word2Vec(vector_size=12, epochs=1, min_count=5).fit(
-        lee_corpus, tmp_path / "models" / "b", progress=False
+        lee_corpus, tmp_path / "models" / "b", train_config={"progress": False}
     )
     assert len(reads) == 1  # the second run read the cached, preprocessed corpus
     assert len(list((tmp_path / "models" / ".cache").glob("*.txt"))) == 1
     Word2Vec(vector_size=12, epochs=1, min_count=5, pipeline=Pipeline(stemmer="porter")).fit(
-        lee_corpus, tmp_path / "models" / "c", progress=False
+        lee_corpus, tmp_path / "models" / "c", train_config={"progress": False}
     )
     assert len(reads) == 2  # another pipeline: prepared again

@@ -92,14 +92,10 @@ def test_nan_weights_and_training_states_that_do_not_fit(
     tiny_rnn(hidden=32).fit(corpus, tmp_path / "b", tiny_config(max_steps=10))
     shutil.copy(tmp_path / "b" / "train_state.pt", tmp_path / "a" / "train_state.pt")
     with pytest.raises(TextkitError, match="does not fit this model"):
-        CharRNN.load(tmp_path / "a").fit(
-            corpus, tmp_path / "a", tiny_config(max_steps=20), resume=True
-        )
+        CharRNN.load(tmp_path / "a").resume(tmp_path / "a", corpus, tiny_config(max_steps=20))
     torch.save({"step": "ten"}, tmp_path / "a" / "train_state.pt")
     with pytest.raises(TextkitError, match="not a textkit training state"):
-        CharRNN.load(tmp_path / "a").fit(
-            corpus, tmp_path / "a", tiny_config(max_steps=20), resume=True
-        )
+        CharRNN.load(tmp_path / "a").resume(tmp_path / "a", corpus, tiny_config(max_steps=20))
 
 
 JSON = st.recursive(

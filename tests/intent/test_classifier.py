@@ -9,8 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
+from textkit.classify.data import labelled_texts
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.intent import IntentClassifier
+from textkit.text.readers import Source
 from textkit.training.config import TrainConfig
 
 
@@ -45,7 +47,7 @@ def test_numpy_answers_equal_the_torch_network(snips_models, snips):
     from textkit.classify.net import BagMLP
 
     clf = snips_models[1]["mlp"]
-    net = BagMLP(clf.featurizer.n_features, len(clf.labels), clf.config.hidden, 0.0).eval()
+    net = BagMLP(clf.featurizer.n_features, len(clf.labels_), clf.config.hidden, 0.0).eval()
     net.load_state_dict({k: torch.from_numpy(v) for k, v in clf.arrays.items()})
     for text, _ in snips[1][:50]:
         ids, w = clf.featurizer.transform_one(text)
@@ -126,7 +128,7 @@ def test_threshold_margin_and_ranking(snips_models):
     assert [c for _, c in ranking] == sorted((c for _, c in ranking), reverse=True)
     assert clf.predict(text, threshold=0.999999).reason == "low confidence"
     assert clf.predict(text, threshold=0.0, margin=1.0).reason == "small margin"
-    assert 0.0 < clf.threshold <= 0.9
+    assert 0.0 < clf.threshold_ <= 0.9
     with pytest.raises(TextkitError, match="threshold"):
         clf.predict(text, threshold=1.5)
 
@@ -154,10 +156,10 @@ def test_fit_from_every_input_form_and_exact_reruns(tmp_path, snips):
     records.write_text(json.dumps({"train": [{"text": t, "intent": lb} for t, lb in train]}))
     cfg = TrainConfig(max_steps=60, eval_every=20, seed=3)
     results = []
-    for data, kw in ((train, {}), (texts, {"labels": labels}), (csv_path, {}),
-                     (records, {"json_key": "train", "label_column": "intent"})):  # fmt: skip
+    for data in (train, labelled_texts(texts, labels), csv_path,
+                 Source(records, json_key="train", label_column="intent")):  # fmt: skip
         clf = IntentClassifier()
-        clf.fit(data, train_config=cfg, **kw)
+        clf.fit(data, train_config=cfg)
         results.append([p.confidence for p in clf.predict_many(texts[:20])])
     assert all(np.allclose(r, results[0]) for r in results)  # same data, same seed: same model
 

@@ -198,31 +198,27 @@ def render_png(
     inspection: Inspection, out: str | Path, units: list[int] = (), width: int = 80
 ) -> Path:
     """The surprise (and chosen units) as a heatmap, lines of ``width`` characters."""
-    from textkit.atomic import atomic_path
-    from textkit.plots import _pyplot
+    from textkit.plots import png_figure
 
     units = list(units)
     if units:
         check_units(inspection, units)
-    plt = _pyplot()
     text = inspection.text
     rows = [
         (f"surprise (nats, mean {inspection.mean_surprise:.2f})", inspection.surprise, "Reds", 0, 6)
     ]
     rows += [(f"unit {u}", inspection.activations[:, u], "coolwarm", -1, 1) for u in units]
     n_lines = -(-len(text) // width)
-    fig, axes = plt.subplots(len(rows), 1, figsize=(width * 0.14, 0.32 * n_lines * len(rows) + 0.6 * len(rows)),
-                             squeeze=False)  # fmt: skip
-    for ax, (label, values, cmap, lo, hi) in zip(axes[:, 0], rows, strict=True):
-        grid = np.full((n_lines, width), np.nan)
-        grid.flat[: len(values)] = values
-        ax.imshow(grid, cmap=cmap, vmin=lo, vmax=hi, aspect="auto", interpolation="nearest")
-        for i, c in enumerate(text):
-            ax.text(i % width, i // width, "⏎" if c == "\n" else c, ha="center", va="center", fontsize=7,
-                    family="monospace")  # fmt: skip
-        ax.set(title=label, xticks=[], yticks=[])
     out = Path(out)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    size = (width * 0.14, 0.32 * n_lines * len(rows) + 0.6 * len(rows))
+    with png_figure(out, len(rows), 1, figsize=size, squeeze=False) as (_, axes):
+        for ax, (label, values, cmap, lo, hi) in zip(axes[:, 0], rows, strict=True):
+            grid = np.full((n_lines, width), np.nan)
+            grid.flat[: len(values)] = values
+            ax.imshow(grid, cmap=cmap, vmin=lo, vmax=hi, aspect="auto", interpolation="nearest")
+            for i, c in enumerate(text):
+                shown = "⏎" if c == "\n" else c
+                ax.text(i % width, i // width, shown, ha="center", va="center", fontsize=7,
+                        family="monospace")  # fmt: skip
+            ax.set(title=label, xticks=[], yticks=[])
     return out

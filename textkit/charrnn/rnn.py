@@ -141,7 +141,7 @@ class _RNNStepper:
         return state, logits[:, -1]
 
     def step(self, state, ids: torch.Tensor):
-        if self.device.type == "cpu" and len(ids) <= 16:  # measured: faster below ~32 streams
+        if self.device.type == "cpu" and len(ids) <= 16:  # measured: faster up to 16 streams
             logits, state = self.net.step(ids, state, self.weights)
             return state, logits
         logits, state = self.net(ids.unsqueeze(1), state)
@@ -229,8 +229,8 @@ class CharRNN(CharGenerator):
         settings given to this model are ignored, with a warning); the saved run's training
         settings hold, except those ``train_config`` sets again."""
         for name in sorted(self._given):
-            warnings.warn(f"{name} (--{name.replace('_', '-')}) is ignored when resuming: the "
-                          "model keeps its saved shape", TextkitWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(f"--{name.replace('_', '-')} is ignored with --resume: the model keeps "
+                          "its saved shape", TextkitWarning, stacklevel=2)  # fmt: skip
         with self._run(out, resume=True) as folder:
             saved = folder.read_config((self.KIND,))
             with config_errors(folder):

@@ -16,7 +16,7 @@ import numpy as np
 
 from textkit.classify.calibration import expected_calibration_error
 from textkit.classify.data import LabelledTexts
-from textkit.modelio import atomic_path, atomic_write_json
+from textkit.modelio import atomic_write_json
 
 
 @dataclass
@@ -147,9 +147,8 @@ def plot_confusion(report: EvaluationReport, out: Path, title: str = "", top: in
     """Row-normalised confusion matrix (labels sorted, the diagonal shows recall) beside a bar
     chart of the most confused pairs; tick labels shrink with the number of labels so that 77+
     stay readable at the figure's size."""
-    from textkit.plots import _pyplot
+    from textkit.plots import png_figure
 
-    plt = _pyplot()
     labels = sorted(set(report.gold) | set(report.predicted))
     index = {lb: i for i, lb in enumerate(labels)}
     m = np.zeros((len(labels), len(labels)))
@@ -159,24 +158,20 @@ def plot_confusion(report: EvaluationReport, out: Path, title: str = "", top: in
     n = len(labels)
     side = min(max(6.0, 0.16 * n), 22.0)
     font = max(4.0, min(9.0, 0.75 * side * 72 / max(n, 1)))  # 3/4 of each label's row height
-    fig, (ax, bars) = plt.subplots(
-        1, 2, figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 7]}
-    )
-    image = ax.imshow(m, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks(range(n), labels, rotation=90, fontsize=font)
-    ax.set_yticks(range(n), labels, fontsize=font)
-    ax.set(xlabel="predicted", ylabel="gold", title=title or "confusion (rows sum to 1)")
-    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
-    pairs = report.confused[:top]
-    if pairs:
-        names = [f"{g} -> {p}" for g, p, _ in pairs][::-1]
-        bars.barh(range(len(pairs)), [c for _, _, c in pairs][::-1], color="C3")
-        bars.set_yticks(range(len(pairs)), names, fontsize=8)
-        bars.yaxis.tick_right()
-    bars.set(title=f"most confused pairs (top {len(pairs)})", xlabel="texts")
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    grid = dict(figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 7]})
+    with png_figure(out, 1, 2, **grid) as (fig, (ax, bars)):
+        image = ax.imshow(m, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks(range(n), labels, rotation=90, fontsize=font)
+        ax.set_yticks(range(n), labels, fontsize=font)
+        ax.set(xlabel="predicted", ylabel="gold", title=title or "confusion (rows sum to 1)")
+        fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
+        pairs = report.confused[:top]
+        if pairs:
+            names = [f"{g} -> {p}" for g, p, _ in pairs][::-1]
+            bars.barh(range(len(pairs)), [c for _, _, c in pairs][::-1], color="C3")
+            bars.set_yticks(range(len(pairs)), names, fontsize=8)
+            bars.yaxis.tick_right()
+        bars.set(title=f"most confused pairs (top {len(pairs)})", xlabel="texts")
     return out
 
 

@@ -109,6 +109,7 @@ class TextClassifier(Estimator):
         the model folder is written there as training goes (``overwrite=True`` replaces a model
         there); without, the model stays in memory until ``save``.  ``train_config`` (a
         TrainConfig or a dict) changes the training defaults (``training_defaults``)."""
+        TrainConfig(**chosen(train_config)).check_device()  # before any work, for every head
         data = labelled_texts(data)
         self._check_data(data)
         seed = chosen(train_config).get("seed", TrainConfig.seed)
@@ -122,8 +123,6 @@ class TextClassifier(Estimator):
         else:
             train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
         cfg = run_config(train_config, self.training_defaults(len(train_rows)))
-        if self.config.classifier != "mlp":
-            cfg.check_device()  # trains on the CPU, but a device this machine lacks is an error
         texts = data.texts
         self.featurizer = Featurizer(self.pipeline, self.feature_config)
         x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])

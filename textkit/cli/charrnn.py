@@ -120,6 +120,12 @@ def _train_markov(corpus, o: dict, default_name: str, shape: dict, train: dict, 
 
 
 # ------------------------------------------------------------------ generate
+def _non_empty(ctx, param, value):
+    if value == "":
+        raise click.BadParameter("give a non-empty string")
+    return value
+
+
 @main.command(short_help="Sample text from a trained char model.")
 @loads_model("generator", optional=True)
 @opt(
@@ -176,6 +182,7 @@ def _train_markov(corpus, o: dict, default_name: str, shape: dict, train: dict, 
 @opt(
     "--stop-at",
     metavar="STRING",
+    callback=_non_empty,
     help=r"Stop a sample when it produces STRING (not included), e.g. '\n\n' for one stanza.",
 )
 @opt("--seed", type=SEED, help="Random seed for reproducible samples.")
@@ -201,8 +208,6 @@ def _train_markov(corpus, o: dict, default_name: str, shape: dict, train: dict, 
 def generate(model, length, temperature, temperatures, top_k, top_p, argmax, seed_text, preseed,
              num_samples, stop_at, seed, output, check_original, copied):  # fmt: skip
     """Sample text from a trained char model (the latest one trained here by default)."""
-    if stop_at == "":
-        raise click.BadParameter("give a non-empty string", param_hint="'--stop-at'")
     seed_text = unescape(seed_text)
     multi = bool(temperatures) or num_samples > 1
     stream = output is None and not multi and check_original is None

@@ -14,8 +14,7 @@ def plot_projection(vectors: Vectors, keys: list[str], out: str | Path, tsne: bo
                     seed: int = 0) -> Path:  # fmt: skip
     """Place ``keys`` (at least two known ones) on a plane: PCA keeps the largest directions of
     variance (distances mean something); t-SNE keeps neighbourhoods (clusters)."""
-    from textkit.atomic import atomic_path
-    from textkit.plots import _pyplot
+    from textkit.plots import png_figure
 
     known = [k for k in dict.fromkeys(keys) if k in vectors]
     missing = [k for k in keys if k not in vectors]
@@ -34,14 +33,10 @@ def plot_projection(vectors: Vectors, keys: list[str], out: str | Path, tsne: bo
         centred = x - x.mean(0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         xy = centred @ vt[:2].T
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 8))
-    ax.scatter(xy[:, 0], xy[:, 1], s=12, color="C0", alpha=0.6)
-    for (px, py), key in zip(xy, known, strict=True):
-        ax.annotate(key, (px, py), fontsize=8, xytext=(3, 2), textcoords="offset points")
-    ax.set(title=f"{len(known)} words, {'t-SNE' if tsne else 'PCA'}", xticks=[], yticks=[])
     out = Path(out)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    with png_figure(out, figsize=(10, 8)) as (_, ax):
+        ax.scatter(xy[:, 0], xy[:, 1], s=12, color="C0", alpha=0.6)
+        for (px, py), key in zip(xy, known, strict=True):
+            ax.annotate(key, (px, py), fontsize=8, xytext=(3, 2), textcoords="offset points")
+        ax.set(title=f"{len(known)} words, {'t-SNE' if tsne else 'PCA'}", xticks=[], yticks=[])
     return out

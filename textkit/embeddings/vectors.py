@@ -125,7 +125,7 @@ class Vectors:
         cls, path: str | Path, binary: bool | None = None, limit: int | None = None
     ) -> Vectors:
         """Vectors from a word2vec C text or binary file (a GloVe file with a word2vec header
-        too); ``binary=None`` decides by the file's content."""
+        too); ``binary=None`` decides by the file's suffix (.bin is binary)."""
         from textkit.text.io import open_binary
 
         path = Path(path)

@@ -91,7 +91,10 @@ class TrainConfig:
                 "give a limit: max_steps, epochs or time_budget (--max-steps, --epochs, --time-budget)"
             )
         if self.lr is None or self.eval_every is None:
-            raise TextkitError("lr and eval_every must be set (with_defaults fills them)")
+            raise TextkitError(
+                "lr and eval_every must be set: a model's fit fills them from its own defaults; "
+                "a Trainer used directly needs them given"
+            )
 
     def check_device(self) -> None:
         """Refuse a device this machine lacks (or doesn't know), also in trainers that run on
