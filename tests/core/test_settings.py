@@ -221,8 +221,10 @@ def test_resumed_config_keeps_the_saved_run_but_not_where_it_ran():
 def test_a_preset_fills_only_the_shape_a_model_was_not_given(sonnets, tmp_path):
     from textkit.charrnn import CharRNN
 
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets[:5000], encoding="utf-8")
     model = CharRNN(hidden=32)
-    model.fit(sonnets[:5000], tmp_path / "m", {"max_steps": 3, "device": "cpu", "progress": False},
+    model.fit(corpus, tmp_path / "m", {"max_steps": 3, "device": "cpu", "progress": False},
               preset="tiny")  # fmt: skip
     assert (model.config.hidden, model.config.embedding, model.config.layers) == (32, 16, 1)
     assert model.info["training"]["lr"] == 5e-3  # the preset's LR, as none was chosen

@@ -83,7 +83,14 @@ def option(name: str, spec: Spec, default: Any = MISSING, shown: str | None = No
             kw.update(is_flag=False, flag_value=spec.flag_value)
     if spec.multiple:
         kw.update(multiple=True, default=default if default is not MISSING else ())
-    return click.option(*names, **kw)
+    add = click.option(*names, **kw)
+
+    def decorate(command: Callable) -> Callable:
+        command = add(command)
+        command.__click_params__[-1].textkit_spec = spec  # what ``typed`` reads it as
+        return command
+
+    return decorate
 
 
 def options(*configs: Any, shown: dict[str, str] | None = None,
@@ -118,11 +125,13 @@ def options(*configs: Any, shown: dict[str, str] | None = None,
 
 def typed(cls: type, ctx: click.Context | None = None) -> dict[str, Any]:
     """The settings of ``cls`` the user typed on this command line, as the config takes them
-    ("none" -> None, a stop-word file -> its words)."""
+    ("none" -> None, a stop-word file -> its words).  An option made from another config's
+    setting of the same name (word2vec's --epochs is not the loop's) does not count."""
     ctx = ctx or click.get_current_context()
+    made = {p.name: getattr(p, "textkit_spec", None) for p in ctx.command.params}
     values: dict[str, Any] = {}
     for f, spec in specs(cls):
-        if not spec.cli or f.name not in ctx.params:
+        if made.get(f.name) != spec:  # absent, or another setting of the same name
             continue
         if ctx.get_parameter_source(f.name) not in _TYPED:
             continue
