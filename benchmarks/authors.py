@@ -41,8 +41,10 @@ def combined_accuracy(clf, test, group: int = 5) -> float:
 
 
 def run(name: str, train, test, out: Path | None, curve: bool = False) -> None:
-    print(f"\n## {name}: {len(train):,} training tweets, {len(test):,} test tweets, "
-          f"{len({a for _, a in train})} authors")  # fmt: skip
+    print(
+        f"\n## {name}: {len(train):,} training tweets, {len(test):,} test tweets, "
+        f"{len({a for _, a in train})} authors"
+    )
     print(f"{'model':16} {'accuracy':>8} {'macro-F1':>8} {'5 tweets':>8} {'train s':>8}")
     for kind in ("mlp", "linear"):
         clf = AuthorClassifier(classifier=kind)
@@ -55,8 +57,10 @@ def run(name: str, train, test, out: Path | None, curve: bool = False) -> None:
         from sklearn.metrics import f1_score
 
         f1 = f1_score([a for _, a in test], [p.label for p in preds], average="macro")
-        print(f"{'textkit ' + kind:16} {acc:8.2%} {f1:8.2%} {combined_accuracy(clf, test):8.2%} {seconds:8.1f}",
-              flush=True)  # fmt: skip
+        print(
+            f"{'textkit ' + kind:16} {acc:8.2%} {f1:8.2%} {combined_accuracy(clf, test):8.2%} {seconds:8.1f}",
+            flush=True,
+        )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             plot_confusion(report, out / f"{name}-{kind}.png", f"{name}: {kind}")

@@ -118,8 +118,10 @@ def main() -> None:
     print(
         f"lr {args.lr:g}, textkit schedule {args.schedule}; plain loop: constant LR, random windows"
     )
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} CPU threads'}), "
-          f"preset {args.preset} {dict((k, p[k]) for k in ('embedding', 'hidden', 'layers', 'seq_len', 'batch_size'))}, budget {args.budget:g}s")  # fmt: skip
+    print(
+        f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} CPU threads'}), "
+        f"preset {args.preset} {dict((k, p[k]) for k in ('embedding', 'hidden', 'layers', 'seq_len', 'batch_size'))}, budget {args.budget:g}s"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         start = time.monotonic()
@@ -151,10 +153,15 @@ def main() -> None:
         train_cps = result.steps * model.config.batch_size * model.config.seq_len / result.elapsed_s
         model.device = device
         model.net.to(device)
-        rows.append((
-            "textkit CharRNN (LSTM)", stream_val_loss(model.net, val_ids, device), train_cps,
-            sampling_speed(model, 1, args.sample_length), sampling_speed(model, 64, args.sample_length),
-        ))  # fmt: skip
+        rows.append(
+            (
+                "textkit CharRNN (LSTM)",
+                stream_val_loss(model.net, val_ids, device),
+                train_cps,
+                sampling_speed(model, 1, args.sample_length),
+                sampling_speed(model, 64, args.sample_length),
+            )
+        )
 
         net, plain_cps, _ = plain_pytorch_loop(
             train_ids, len(vocab), p, args.budget, device, args.lr
@@ -178,8 +185,10 @@ def main() -> None:
             f"{name:28} {val:13.4f} {val / math.log(2):9.3f} {fmt(tps):>14} {fmt(s1):>16} {fmt(s64):>18}"
         )
     base = rows[0][1]
-    print(f"\nval loss vs 5-gram: textkit {rows[1][1] / base:.3f}x, plain loop {rows[2][1] / base:.3f}x; "
-          f"train throughput textkit / plain loop = {rows[1][2] / rows[2][2]:.2f}x")  # fmt: skip
+    print(
+        f"\nval loss vs 5-gram: textkit {rows[1][1] / base:.3f}x, plain loop {rows[2][1] / base:.3f}x; "
+        f"train throughput textkit / plain loop = {rows[1][2] / rows[2][2]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -24,18 +24,36 @@ REPO = Path(__file__).resolve().parents[1]
 
 def peak_rss(code: Path, corpus: Path, workdir: Path) -> int:
     """Peak resident memory (bytes) of one training run using the textkit in ``code``."""
-    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1",
-           "TEXTKIT_CACHE": str(workdir / "cache")}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(code),
+        "OMP_NUM_THREADS": "1",
+        "TEXTKIT_CACHE": str(workdir / "cache"),
+    }
     script = (
         "import resource, sys; from textkit.cli import main\n"
         "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
         "finally:\n    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     )
-    args = ["train-charrnn", str(corpus), "--preset", "tiny", "--max-steps", "1", "--eval-every",
-            "1", "--no-progress", "--models-dir", str(workdir / "models"), "--name", "m",
-            "--overwrite"]  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
-                          text=True, cwd=workdir)  # fmt: skip
+    args = [
+        "train-charrnn",
+        str(corpus),
+        "--preset",
+        "tiny",
+        "--max-steps",
+        "1",
+        "--eval-every",
+        "1",
+        "--no-progress",
+        "--models-dir",
+        str(workdir / "models"),
+        "--name",
+        "m",
+        "--overwrite",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, cwd=workdir
+    )
     if done.returncode != 0:
         raise SystemExit(done.stderr)
     return int(done.stderr.strip().splitlines()[-1]) * 1024  # ru_maxrss is in KiB on Linux

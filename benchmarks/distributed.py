@@ -24,14 +24,38 @@ from pathlib import Path
 
 def run(corpus: Path, workdir: Path, procs: int, threads: int, args) -> float:
     launcher = (
-        [sys.executable, "-m", "torch.distributed.run", "--standalone",
-         f"--nproc_per_node={procs}", "-m", "textkit"]
-        if procs > 1 else [sys.executable, "-m", "textkit"]
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={procs}",
+            "-m",
+            "textkit",
+        ]
+        if procs > 1
+        else [sys.executable, "-m", "textkit"]
+    )
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TEXTKIT_CACHE": str(workdir / "cache")}
-    cmd = [*launcher, "train-charrnn", str(corpus), "--preset", args.preset, "--device",
-           args.device, "--max-steps", str(args.steps), "--eval-every", str(args.steps // 2),
-           "--no-progress", "--models-dir", str(workdir / "models"), "--name", "m", "--overwrite"]  # fmt: skip
+    cmd = [
+        *launcher,
+        "train-charrnn",
+        str(corpus),
+        "--preset",
+        args.preset,
+        "--device",
+        args.device,
+        "--max-steps",
+        str(args.steps),
+        "--eval-every",
+        str(args.steps // 2),
+        "--no-progress",
+        "--models-dir",
+        str(workdir / "models"),
+        "--name",
+        "m",
+        "--overwrite",
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=workdir)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
@@ -67,8 +91,10 @@ def main() -> None:
         import torch
 
         device = f"{device} ({torch.cuda.get_device_name()})"
-    print(f"train-charrnn --preset {args.preset} on {args.corpus.name}, {args.steps} steps, "
-          f"device {device}, median of {args.rounds} interleaved rounds")  # fmt: skip
+    print(
+        f"train-charrnn --preset {args.preset} on {args.corpus.name}, {args.steps} steps, "
+        f"device {device}, median of {args.rounds} interleaved rounds"
+    )
     print(f"{'setup':40} {'chars/s':>10} {'ratio':>7}")
     for name, values in results.items():
         med = statistics.median(values)

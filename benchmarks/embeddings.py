@@ -30,8 +30,12 @@ def raw_gensim(corpus_file: Path, epochs: int, workers: int):
     model = Word2Vec(vector_size=100, window=5, min_count=5, sg=1, negative=5, workers=workers)
     model.build_vocab(corpus_file=str(corpus_file))
     t0 = time.perf_counter()
-    model.train(corpus_file=str(corpus_file), total_examples=model.corpus_count,
-                total_words=model.corpus_total_words, epochs=epochs)  # fmt: skip
+    model.train(
+        corpus_file=str(corpus_file),
+        total_examples=model.corpus_count,
+        total_words=model.corpus_total_words,
+        epochs=epochs,
+    )
     end = time.perf_counter()
     return model, model.corpus_total_words * epochs / (end - t0), end - start
 
@@ -51,9 +55,13 @@ def word2vec(corpus: Path, epochs: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
         start = time.perf_counter()
-        first = Word2Vec(epochs=1, min_count=5).fit(corpus, models / "warm", train_config={"progress": False})
-        print(f"corpus {corpus}: prepared once in {time.perf_counter() - start - first.elapsed_s:.1f}s "
-              f"(then cached); {workers} worker threads, skip-gram, 100 dimensions, {epochs} epochs")  # fmt: skip
+        first = Word2Vec(epochs=1, min_count=5).fit(
+            corpus, models / "warm", train_config={"progress": False}
+        )
+        print(
+            f"corpus {corpus}: prepared once in {time.perf_counter() - start - first.elapsed_s:.1f}s "
+            f"(then cached); {workers} worker threads, skip-gram, 100 dimensions, {epochs} epochs"
+        )
         prepared = next((models / ".cache").glob("*.txt"))
         print(
             f"{'trainer':10} {'train words/s':>13} {'call s':>7} {'analogies':>9} {'WordSim353':>10}"
@@ -111,8 +119,10 @@ def doc2vec() -> None:
     from textkit.embeddings import Doc2Vec
 
     corpus = Path(datapath("lee_background.cor"))
-    print("\ndoc2vec on the Lee background corpus (300 documents); Pearson r of the 50 lee.cor documents' "
-          "cosine similarities with the human ratings")  # fmt: skip
+    print(
+        "\ndoc2vec on the Lee background corpus (300 documents); Pearson r of the 50 lee.cor documents' "
+        "cosine similarities with the human ratings"
+    )
     from textkit.text.pipeline import Pipeline
 
     tuned = Pipeline(stopwords="english", stemmer="porter")

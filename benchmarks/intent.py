@@ -43,8 +43,10 @@ def load_banking(folder: Path):
 
 def load_snips(folder: Path):
     data = json.loads((folder / "snips.json").read_text(encoding="utf-8"))
-    return ([(r["text"], r["intent"]) for r in data["train"]],
-            [(r["text"], r["intent"]) for r in data["test"]])  # fmt: skip
+    return (
+        [(r["text"], r["intent"]) for r in data["train"]],
+        [(r["text"], r["intent"]) for r in data["test"]],
+    )
 
 
 def reference_svc(train, test) -> tuple[float, float, float]:
@@ -73,11 +75,19 @@ def reference_svc(train, test) -> tuple[float, float, float]:
 
 def cold_start(path: Path) -> float:
     """Seconds for a fresh process to import textkit, load the model and answer one query."""
-    code = ("import time; t = time.perf_counter(); from textkit.intent import IntentClassifier; "
-            f"m = IntentClassifier.load({str(path)!r}); m.predict('hello'); "
-            "print(time.perf_counter() - t)")  # fmt: skip
-    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True).stdout) for _ in range(3)]  # fmt: skip
+    code = (
+        "import time; t = time.perf_counter(); from textkit.intent import IntentClassifier; "
+        f"m = IntentClassifier.load({str(path)!r}); m.predict('hello'); "
+        "print(time.perf_counter() - t)"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
     return statistics.median(runs)
 
 
@@ -86,10 +96,14 @@ def run_dataset(name: str, train, test, tmp: Path) -> None:
 
     gold = [lb for _, lb in test]
     texts = [t for t, _ in test]
-    print(f"\n## {name}: {len(train):,} training texts, {len(test):,} test texts, "
-          f"{len(set(lb for _, lb in train))} intents")  # fmt: skip
-    print(f"{'classifier':22} {'accuracy':>8} {'macro-F1':>8} {'train s':>8} {'load ms':>8} "
-          f"{'cold s':>7} {'p50 ms':>7} {'p99 ms':>7}")  # fmt: skip
+    print(
+        f"\n## {name}: {len(train):,} training texts, {len(test):,} test texts, "
+        f"{len(set(lb for _, lb in train))} intents"
+    )
+    print(
+        f"{'classifier':22} {'accuracy':>8} {'macro-F1':>8} {'train s':>8} {'load ms':>8} "
+        f"{'cold s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+    )
     acc, f1, secs = reference_svc(train, test)
     print(
         f"{'sklearn LinearSVC ref':22} {acc:8.2%} {f1:8.2%} {secs:8.1f} {'-':>8} {'-':>7} {'-':>7} {'-':>7}"
@@ -112,8 +126,11 @@ def run_dataset(name: str, train, test, tmp: Path) -> None:
         p50, p99 = np.percentile(latencies, [50, 99])
         acc = float(np.mean(np.array(pred) == np.array(gold)))
         f1 = float(f1_score(gold, pred, average="macro"))
-        print(f"{'textkit ' + kind:22} {acc:8.2%} {f1:8.2%} {train_s:8.1f} {load_ms:8.0f} "
-              f"{cold_start(tmp / f'{name}-{kind}'):7.2f} {p50:7.2f} {p99:7.2f}", flush=True)  # fmt: skip
+        print(
+            f"{'textkit ' + kind:22} {acc:8.2%} {f1:8.2%} {train_s:8.1f} {load_ms:8.0f} "
+            f"{cold_start(tmp / f'{name}-{kind}'):7.2f} {p50:7.2f} {p99:7.2f}",
+            flush=True,
+        )
 
 
 def out_of_scope(train, test) -> None:
@@ -123,15 +140,21 @@ def out_of_scope(train, test) -> None:
     oos_test, oos_train = set(held[:20]), set(held[20:])
     kept = [(t, lb) for t, lb in train if lb not in oos_test and lb not in oos_train]
     explicit = kept + [(t, "oos") for t, lb in train if lb in oos_train][:300]
-    print(f"\n## out of scope (BANKING77): 20 intents held out of training ({len(oos_test)} x 40 "
-          f"test texts out of scope), {len({lb for _, lb in kept})} in scope")  # fmt: skip
+    print(
+        f"\n## out of scope (BANKING77): 20 intents held out of training ({len(oos_test)} x 40 "
+        f"test texts out of scope), {len({lb for _, lb in kept})} in scope"
+    )
     print(
         f"{'model':34} {'threshold':>9} {'in-scope acc':>12} {'oos recall':>10} {'oos precision':>13}"
     )
     test_texts = [t for t, lb in test if lb not in oos_train]
     test_gold = [lb for _, lb in test if lb not in oos_train]
-    for label, data in (("mlp", kept), ("mlp + explicit oos class (300)", explicit),
-                        ("linear", kept), ("linear + explicit oos class (300)", explicit)):  # fmt: skip
+    for label, data in (
+        ("mlp", kept),
+        ("mlp + explicit oos class (300)", explicit),
+        ("linear", kept),
+        ("linear + explicit oos class (300)", explicit),
+    ):
         clf = IntentClassifier(classifier=label.split()[0])
         clf.fit(data)
         for name, threshold in (("chosen", None), ("0.25", 0.25), ("none", 0.0)):
@@ -141,8 +164,11 @@ def out_of_scope(train, test) -> None:
             right = np.array([p.label == lb for p, lb in zip(preds, test_gold, strict=True)])
             shown = f"{clf.threshold_:.3f}" if threshold is None else name
             precision = said_oos[is_oos].sum() / max(said_oos.sum(), 1)
-            print(f"{label:34} {shown:>9} {right[~is_oos].mean():12.2%} {said_oos[is_oos].mean():10.2%} "
-                  f"{precision:13.2%}", flush=True)  # fmt: skip
+            print(
+                f"{label:34} {shown:>9} {right[~is_oos].mean():12.2%} {said_oos[is_oos].mean():10.2%} "
+                f"{precision:13.2%}",
+                flush=True,
+            )
 
 
 def main() -> None:

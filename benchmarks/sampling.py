@@ -61,22 +61,31 @@ def main() -> None:
     results: dict[str, list[float]] = {}
     for r in range(args.rounds):
         runs = {
-            "generate, 1 stream": lambda r=r: args.length / _timed(lambda: model.generate(args.length, seed=r)),
+            "generate, 1 stream": lambda r=r: (
+                args.length / _timed(lambda: model.generate(args.length, seed=r))
+            ),
             "bare steps, 1 stream": lambda: bare(model.net, 1, args.length),
-            "generate, 64 streams": lambda r=r: 64 * (args.length // 4)
-            / _timed(lambda: model.generate(args.length // 4, num_samples=64, seed=r)),
+            "generate, 64 streams": lambda r=r: (
+                64
+                * (args.length // 4)
+                / _timed(lambda: model.generate(args.length // 4, num_samples=64, seed=r))
+            ),
             "bare steps, 64 streams": lambda: bare(model.net, 64, args.length // 4),
-        }  # fmt: skip
+        }
         for name, run in runs.items():
             results.setdefault(name, []).append(run())
     c = model.config
-    print(f"{args.preset} network ({c.layers}x{c.hidden} {c.cell}, embedding {c.embedding}), "
-          f"{torch.get_num_threads()} CPU threads, medians of {args.rounds} rounds (characters/s):")  # fmt: skip
+    print(
+        f"{args.preset} network ({c.layers}x{c.hidden} {c.cell}, embedding {c.embedding}), "
+        f"{torch.get_num_threads()} CPU threads, medians of {args.rounds} rounds (characters/s):"
+    )
     med = {k: statistics.median(v) for k, v in results.items()}
     for name, value in med.items():
         print(f"  {name:24} {value:10,.0f}   ({', '.join(f'{x:,.0f}' for x in results[name])})")
-    print(f"generate / bare steps: 1 stream {med['generate, 1 stream'] / med['bare steps, 1 stream']:.2f}, "
-          f"64 streams {med['generate, 64 streams'] / med['bare steps, 64 streams']:.2f}")  # fmt: skip
+    print(
+        f"generate / bare steps: 1 stream {med['generate, 1 stream'] / med['bare steps, 1 stream']:.2f}, "
+        f"64 streams {med['generate, 64 streams'] / med['bare steps, 64 streams']:.2f}"
+    )
 
 
 def _timed(fn) -> float:

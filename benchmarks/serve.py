@@ -43,8 +43,11 @@ def train_models(root: Path) -> list[Path]:
     AuthorClassifier().fit(REPO / "corpora" / "presidents.csv", root / "presidents")
     from textkit.charrnn.config import preset_config
 
-    CharRNN(preset_config("small")).fit(REPO / "corpora" / "poems.txt", root / "poems",
-                                TrainConfig(max_steps=300, progress=False, device="cpu"))  # fmt: skip
+    CharRNN(preset_config("small")).fit(
+        REPO / "corpora" / "poems.txt",
+        root / "poems",
+        TrainConfig(max_steps=300, progress=False, device="cpu"),
+    )
     return [root / "bot", root / "presidents", root / "poems"]
 
 
@@ -52,10 +55,22 @@ def start_server(models: list[Path]) -> tuple[subprocess.Popen, int, float]:
     """A server process; its port and the seconds until /health said 200."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "textkit", "serve", *map(str, models), "--port", "0",
-         "--no-log-requests", "--device", "cpu"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "textkit",
+            "serve",
+            *map(str, models),
+            "--port",
+            "0",
+            "--no-log-requests",
+            "--device",
+            "cpu",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     first = proc.stderr.readline()  # "textkit: listening at http://127.0.0.1:PORT/; ..."
     port = int(first.split("127.0.0.1:")[1].split("/")[0])
     while True:
@@ -103,8 +118,9 @@ async def load(port: int, clients: int, requests: int, texts: list[str]) -> tupl
         while remaining[0] > 0:
             remaining[0] -= 1
             start = time.perf_counter()
-            status, _ = await exchange(reader, writer, port, "POST", "/v1/intent",
-                                       {"text": texts[n % len(texts)]})  # fmt: skip
+            status, _ = await exchange(
+                reader, writer, port, "POST", "/v1/intent", {"text": texts[n % len(texts)]}
+            )
             latencies.append(time.perf_counter() - start)
             assert status == 200, status
             n += clients
@@ -120,9 +136,11 @@ async def first_streamed_char(port: int, body: dict) -> tuple[float, float]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     payload = json.dumps({**body, "stream": True}).encode()
     start = time.perf_counter()
-    writer.write(f"POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: "
-                 f"application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
-                 + payload)  # fmt: skip
+    writer.write(
+        f"POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: "
+        f"application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
+    )
     await writer.drain()
     first = None
     while True:
@@ -179,8 +197,10 @@ def main() -> None:
             for clients in (1, 8, 32):
                 seconds, lat = asyncio.run(load(port, clients, args.requests, texts))
                 p50, p99 = pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000
-                print(f"{clients:7d} {len(lat) / seconds:8.0f} {p50:7.2f} {p99:7.2f} "
-                      f"{p50 / direct_ms:12.1f}")  # fmt: skip
+                print(
+                    f"{clients:7d} {len(lat) / seconds:8.0f} {p50:7.2f} {p99:7.2f} "
+                    f"{p50 / direct_ms:12.1f}"
+                )
             body = {"model": models[2].name, "prompt": "Shall I ", "max_tokens": 200, "seed": 1}
             firsts, wholes = [], []
             for _ in range(10):

@@ -40,8 +40,13 @@ def main() -> None:
         "textkit --help": [*textkit, "--help"],
         "textkit models": [*textkit, "models", "--models-dir", args.models_dir],
         "textkit preprocess corpora/poems.txt --show 1": [
-            *textkit, "preprocess", str(REPO / "corpora" / "poems.txt"), "--show", "1"],
-    }  # fmt: skip
+            *textkit,
+            "preprocess",
+            str(REPO / "corpora" / "poems.txt"),
+            "--show",
+            "1",
+        ],
+    }
     results = {name: median_time(cmd, args.repeat) for name, cmd in cases.items()}
     torch_s = results['python -c "import torch"']
     print(f"{'command':50} {'median s':>9} {'/ import torch':>15}")

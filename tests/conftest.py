@@ -132,12 +132,18 @@ def kind_folders(tmp_path_factory, sonnets, tiny_rnn, tiny_config) -> Path:
     from textkit.intent import IntentClassifier
     from textkit.training.config import TrainConfig
 
-    IntentClassifier().fit(_REPO / "corpora" / "intents.json", root / "intent",
-                           TrainConfig(max_steps=20, eval_every=10))  # fmt: skip
+    IntentClassifier().fit(
+        _REPO / "corpora" / "intents.json",
+        root / "intent",
+        TrainConfig(max_steps=20, eval_every=10),
+    )
     from textkit.authorship import AuthorClassifier
 
-    AuthorClassifier().fit(_REPO / "corpora" / "presidents.csv", root / "author",
-                           TrainConfig(max_steps=20, eval_every=10))  # fmt: skip
+    AuthorClassifier().fit(
+        _REPO / "corpora" / "presidents.csv",
+        root / "author",
+        TrainConfig(max_steps=20, eval_every=10),
+    )
     from gensim.test.utils import datapath
 
     from textkit.embeddings import Doc2Vec, Word2Vec
@@ -194,8 +200,10 @@ def presidents(repo):
 
     with open(repo / "corpora" / "presidents.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    return ([(r["text"], r["author"]) for r in rows if r["split"] == "train"],
-            [(r["text"], r["author"]) for r in rows if r["split"] == "test"])  # fmt: skip
+    return (
+        [(r["text"], r["author"]) for r in rows if r["split"] == "train"],
+        [(r["text"], r["author"]) for r in rows if r["split"] == "test"],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -220,7 +228,9 @@ def w2v_model(tmp_path_factory, lee_corpus) -> Path:
     from textkit.embeddings import Word2Vec
 
     path = tmp_path_factory.mktemp("w2v") / "models" / "lee"
-    Word2Vec(vector_size=40, min_count=3, epochs=5, seed=1).fit(lee_corpus, path, train_config={"progress": False})
+    Word2Vec(vector_size=40, min_count=3, epochs=5, seed=1).fit(
+        lee_corpus, path, train_config={"progress": False}
+    )
     return path
 
 
@@ -229,5 +239,7 @@ def d2v_model(tmp_path_factory, lee_corpus) -> Path:
     from textkit.embeddings import Doc2Vec
 
     path = tmp_path_factory.mktemp("d2v") / "models" / "leed"
-    Doc2Vec(vector_size=40, min_count=2, epochs=30, seed=1).fit(lee_corpus, path, train_config={"progress": False})
+    Doc2Vec(vector_size=40, min_count=2, epochs=30, seed=1).fit(
+        lee_corpus, path, train_config={"progress": False}
+    )
     return path

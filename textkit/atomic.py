@@ -39,8 +39,10 @@ def write_error(path: Path, exc: BaseException) -> TextkitError:
     """A user-facing message for a failed write, naming the path and what to do."""
     code = getattr(exc, "errno", None)
     if code in (errno.ENOSPC, errno.EDQUOT):
-        return TextkitError(f"cannot write {path}: no space left on the device; free some space "
-                            "(nothing already saved was lost)")  # fmt: skip
+        return TextkitError(
+            f"cannot write {path}: no space left on the device; free some space "
+            "(nothing already saved was lost)"
+        )
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
         return TextkitError(f"cannot write {path}: {os.strerror(code)}; choose another folder")
     reason = getattr(exc, "strerror", None) or str(exc)
@@ -65,8 +67,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except OSError:
         old_mode = 0o666 & ~current_umask()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX,
-                                   dir=path.parent)  # fmt: skip
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=path.parent
+        )
         os.close(fd)
     except OSError as exc:
         raise write_error(path, exc) from exc

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from textkit.errors import TextkitError
-
 from textkit.settings import DEVICES as DEVICE_CHOICES
 
 

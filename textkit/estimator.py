@@ -48,8 +48,15 @@ class Estimator:
     WEIGHTS: ClassVar[str] = WEIGHTS
     folder: ModelFolder | None = None
 
-    def fit(self, data: Any, out: str | Path | None = None, train_config: Any = None, *,
-            overwrite: bool = False, log: Log = None) -> Any:  # fmt: skip
+    def fit(
+        self,
+        data: Any,
+        out: str | Path | None = None,
+        train_config: Any = None,
+        *,
+        overwrite: bool = False,
+        log: Log = None,
+    ) -> Any:
         """Learn from ``data``; with ``out`` the model folder is written there as training goes
         (``overwrite=True`` replaces a model there).  ``train_config``: a TrainConfig, or a dict
         of the training settings to change; the kind's defaults fill the rest."""

@@ -41,16 +41,34 @@ KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
         Kind("charrnn", "generator", "textkit.charrnn.rnn:CharRNN", "val_loss", "val loss"),
-        Kind("charmarkov", "generator", "textkit.charrnn.markov:CharMarkov", "val_loss",
-             "val loss"),  # fmt: skip
-        Kind("intent", "classifier", "textkit.intent.model:IntentClassifier", "val_accuracy",
-             "accuracy", True),  # fmt: skip
-        Kind("author", "classifier", "textkit.authorship.model:AuthorClassifier", "val_accuracy",
-             "accuracy", True),  # fmt: skip
-        Kind("word2vec", "embeddings", "textkit.embeddings.model:Word2Vec", "analogy_accuracy",
-             "analogies", True),  # fmt: skip
-        Kind("doc2vec", "embeddings", "textkit.embeddings.model:Doc2Vec", "documents",
-             "documents"),  # fmt: skip
+        Kind(
+            "charmarkov", "generator", "textkit.charrnn.markov:CharMarkov", "val_loss", "val loss"
+        ),
+        Kind(
+            "intent",
+            "classifier",
+            "textkit.intent.model:IntentClassifier",
+            "val_accuracy",
+            "accuracy",
+            True,
+        ),
+        Kind(
+            "author",
+            "classifier",
+            "textkit.authorship.model:AuthorClassifier",
+            "val_accuracy",
+            "accuracy",
+            True,
+        ),
+        Kind(
+            "word2vec",
+            "embeddings",
+            "textkit.embeddings.model:Word2Vec",
+            "analogy_accuracy",
+            "analogies",
+            True,
+        ),
+        Kind("doc2vec", "embeddings", "textkit.embeddings.model:Doc2Vec", "documents", "documents"),
     )
 }
 

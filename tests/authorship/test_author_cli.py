@@ -9,8 +9,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_train_predict_and_evaluate(workdir, run):
     shutil.copy(REPO / "corpora" / "presidents.csv", "presidents.csv")
-    r = run("train-author", "presidents.csv", "--text-column", "text", "--label-column", "author",
-            "--name", "pres", "--max-steps", "120")  # fmt: skip
+    r = run(
+        "train-author",
+        "presidents.csv",
+        "--text-column",
+        "text",
+        "--label-column",
+        "author",
+        "--name",
+        "pres",
+        "--max-steps",
+        "120",
+    )
     assert r.exit_code == 0 and "4 authors" in r.stderr, r.output
     r = run(
         "predict-author",
@@ -24,9 +34,13 @@ def test_train_predict_and_evaluate(workdir, run):
     )
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(rows) == 2 and all(row["ranking"] for row in rows)
-    Path("lincoln.txt").write_text("\n".join(
-        line.split(",", 1)[1].rsplit(",", 1)[0] for line in Path("presidents.csv").read_text().splitlines()
-        if line.startswith("Lincoln,") and line.endswith(",test"))[:3000])  # fmt: skip
+    Path("lincoln.txt").write_text(
+        "\n".join(
+            line.split(",", 1)[1].rsplit(",", 1)[0]
+            for line in Path("presidents.csv").read_text().splitlines()
+            if line.startswith("Lincoln,") and line.endswith(",test")
+        )[:3000]
+    )
     r = run("predict-author", "pres", "--file", "lincoln.txt", "--json")
     answer = json.loads(r.stdout)
     assert answer["label"] == "Lincoln" and "texts)" in answer["text"]

@@ -57,8 +57,19 @@ def test_train_then_generate_with_no_arguments(workdir, run):
 def test_markov_stdin_sweep_output_and_compare(workdir, sonnets, run):
     r = run("train-charrnn", "-", "--cell", "markov", "--order", "3", "--name", "mk", input=sonnets)
     assert r.exit_code == 0, r.stderr
-    r = run("generate", "--model", "mk", "--temperatures", "0.2,1.0", "-n", "80", "--seed", "2",
-            "--output", "out.txt")  # fmt: skip
+    r = run(
+        "generate",
+        "--model",
+        "mk",
+        "--temperatures",
+        "0.2,1.0",
+        "-n",
+        "80",
+        "--seed",
+        "2",
+        "--output",
+        "out.txt",
+    )
     assert r.exit_code == 0 and r.stdout == ""
     text = Path("out.txt").read_text()
     assert "temperature 0.2" in text and "temperature 1" in text
@@ -231,8 +242,19 @@ def test_a_preset_sets_the_evaluation_interval_unless_it_is_typed(workdir, run):
     cfg = json.loads(Path("models/poems/config.json").read_text())
     assert cfg["training"]["eval_every"] == PRESETS["wide"]["eval_every"] == 400
     assert cfg["model"]["batch_size"] == PRESETS["wide"]["batch_size"]
-    run("train-charrnn", "poems.txt", "--preset", "wide", "--max-steps", "3", "--eval-every", "2",
-        "--no-progress", "--name", "typed")  # fmt: skip
+    run(
+        "train-charrnn",
+        "poems.txt",
+        "--preset",
+        "wide",
+        "--max-steps",
+        "3",
+        "--eval-every",
+        "2",
+        "--no-progress",
+        "--name",
+        "typed",
+    )
     typed = json.loads(Path("models/typed/config.json").read_text())
     assert typed["training"]["eval_every"] == 2
 

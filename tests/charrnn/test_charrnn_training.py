@@ -84,7 +84,9 @@ def test_resume_with_a_higher_limit_extends_training(tmp_path, sonnets, tiny_rnn
     constant = dict(schedule="constant", eval_every=20)
     tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "a", tiny_config(max_steps=60, **constant))
     tiny_rnn(dropout=0.1).fit(corpus, tmp_path / "b", tiny_config(max_steps=20, **constant))
-    CharRNN.load(tmp_path / "b").resume(tmp_path / "b", corpus, tiny_config(max_steps=60, **constant))
+    CharRNN.load(tmp_path / "b").resume(
+        tmp_path / "b", corpus, tiny_config(max_steps=60, **constant)
+    )
     _compare_runs(tmp_path, "a", "b", [20, 40, 60])
 
 
@@ -102,10 +104,25 @@ def test_resume_refuses_another_corpus_and_finished_runs(tmp_path, sonnets, tiny
 
 def _start_training(tmp_path, corpus, *extra):
     return subprocess.Popen(
-        [sys.executable, str(REPO / "cli.py"), "train-charrnn", str(corpus), "--preset", "tiny",
-         "--max-steps", "100000", "--models-dir", str(tmp_path / "models"), "--no-progress", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "cli.py"),
+            "train-charrnn",
+            str(corpus),
+            "--preset",
+            "tiny",
+            "--max-steps",
+            "100000",
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--no-progress",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
 
 
 def _wait_for_metrics(folder, rows=1, timeout=60):
@@ -132,10 +149,22 @@ def test_ctrl_c_saves_and_resume_continues(tmp_path, sonnets):
     CharRNN.load(folder.path).generate(20, seed=0)
     # `--resume` picks that model up again and trains on to the new limit
     done = subprocess.run(
-        [sys.executable, str(REPO / "cli.py"), "train-charrnn", str(corpus), "--resume",
-         "--max-steps", str(steps + 10), "--models-dir", str(tmp_path / "models"), "--no-progress"],
-        capture_output=True, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "cli.py"),
+            "train-charrnn",
+            str(corpus),
+            "--resume",
+            "--max-steps",
+            str(steps + 10),
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert f"resuming {folder.path} from step {steps}" in done.stderr
     assert folder.load_state()["step"] == steps + 10

@@ -20,8 +20,12 @@ def texts(snips):
 def test_weights_equal_scikit_learn_given_the_same_features(texts, weighting):
     f = Featurizer(Pipeline(), FeatureConfig(min_char_count=1, weighting=weighting))
     ours = f.fit_transform(texts).to_scipy().toarray()
-    sk = TfidfVectorizer(analyzer=f.features, use_idf=weighting == "tfidf", binary=weighting == "binary",
-                         sublinear_tf=weighting != "binary")  # fmt: skip
+    sk = TfidfVectorizer(
+        analyzer=f.features,
+        use_idf=weighting == "tfidf",
+        binary=weighting == "binary",
+        sublinear_tf=weighting != "binary",
+    )
     theirs = sk.fit_transform(texts).toarray()
     columns = np.array([f.index[name] for name in sk.get_feature_names_out()])
     assert np.abs(ours[:, columns] - theirs).max() < 1e-6

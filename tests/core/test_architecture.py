@@ -88,14 +88,33 @@ def test_the_walk_finds_a_circle_made_of_lazy_imports(tmp_path):
     assert _find_cycle(_import_graph(pkg)) == ["textkit.a", "textkit.sub.b", "textkit.a"]
 
 
-TORCH_FREE = ["textkit", "textkit.cli", "textkit.modelio", "textkit.loading", "textkit.kinds",
-              "textkit.estimator", "textkit.training", "textkit.training.config",
-              "textkit.training.runlog", "textkit.charrnn", "textkit.charrnn.config",
-              "textkit.text", "textkit.plots", "textkit.classify", "textkit.classify.model",
-              "textkit.classify.features", "textkit.classify.inference", "textkit.intent",
-              "textkit.intent.model", "textkit.intent.chatbot", "textkit.authorship",
-              "textkit.authorship.model", "textkit.embeddings", "textkit.embeddings.model",
-              "textkit.embeddings.vectors"]  # fmt: skip
+TORCH_FREE = [
+    "textkit",
+    "textkit.cli",
+    "textkit.modelio",
+    "textkit.loading",
+    "textkit.kinds",
+    "textkit.estimator",
+    "textkit.training",
+    "textkit.training.config",
+    "textkit.training.runlog",
+    "textkit.charrnn",
+    "textkit.charrnn.config",
+    "textkit.text",
+    "textkit.plots",
+    "textkit.classify",
+    "textkit.classify.model",
+    "textkit.classify.features",
+    "textkit.classify.inference",
+    "textkit.intent",
+    "textkit.intent.model",
+    "textkit.intent.chatbot",
+    "textkit.authorship",
+    "textkit.authorship.model",
+    "textkit.embeddings",
+    "textkit.embeddings.model",
+    "textkit.embeddings.vectors",
+]
 
 
 @pytest.mark.parametrize("module", TORCH_FREE)

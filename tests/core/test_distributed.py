@@ -19,19 +19,50 @@ import pytest
 
 from textkit.charrnn import CharRNN
 
-TINY = ["--hidden", "32", "--layers", "1", "--batch-size", "8", "--seq-len", "32",
-        "--dropout", "0", "--device", "cpu", "--eval-every", "20"]  # fmt: skip
+TINY = [
+    "--hidden",
+    "32",
+    "--layers",
+    "1",
+    "--batch-size",
+    "8",
+    "--seq-len",
+    "32",
+    "--dropout",
+    "0",
+    "--device",
+    "cpu",
+    "--eval-every",
+    "20",
+]
 
 
 def _launch(procs: int, *args, cwd: Path, wait: bool = True):
-    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                 f"--nproc_per_node={procs}", "-m", "textkit"] if procs > 1
-                else [sys.executable, "-m", "textkit"])  # fmt: skip
+    launcher = (
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={procs}",
+            "-m",
+            "textkit",
+        ]
+        if procs > 1
+        else [sys.executable, "-m", "textkit"]
+    )
     cmd = [*launcher, *map(str, args)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if not wait:
-        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+        return subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -42,8 +73,18 @@ def _metrics(folder: Path) -> list[dict]:
 
 
 def _train(procs: int, workdir: Path, steps: int, *extra) -> list[dict]:
-    _launch(procs, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", steps, *TINY,
-            *extra, cwd=workdir)  # fmt: skip
+    _launch(
+        procs,
+        "train-charrnn",
+        "poems.txt",
+        "--name",
+        "m",
+        "--max-steps",
+        steps,
+        *TINY,
+        *extra,
+        cwd=workdir,
+    )
     return _metrics(workdir / "models" / "m")
 
 
@@ -80,8 +121,18 @@ def test_two_processes_follow_the_one_process_run(workdir, tmp_path):
 
 
 def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
-    proc = _launch(2, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 100000,
-                   *TINY, cwd=workdir, wait=False)  # fmt: skip
+    proc = _launch(
+        2,
+        "train-charrnn",
+        "poems.txt",
+        "--name",
+        "m",
+        "--max-steps",
+        100000,
+        *TINY,
+        cwd=workdir,
+        wait=False,
+    )
     folder = workdir / "models" / "m"
     deadline = time.monotonic() + 120
     while not (folder / "metrics.jsonl").is_file():  # the first checkpoint is written
@@ -110,8 +161,18 @@ def _ranks(torchrun_pid: int) -> dict[int, int]:
 
 
 def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
-    proc = _launch(2, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 100000,
-                   *TINY, cwd=workdir, wait=False)  # fmt: skip
+    proc = _launch(
+        2,
+        "train-charrnn",
+        "poems.txt",
+        "--name",
+        "m",
+        "--max-steps",
+        100000,
+        *TINY,
+        cwd=workdir,
+        wait=False,
+    )
     folder = workdir / "models" / "m"
     deadline = time.monotonic() + 120
     while not (folder / "metrics.jsonl").is_file():
@@ -129,14 +190,48 @@ def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
 @pytest.mark.parametrize("kind", ["intent", "author", "word2vec"])
 def test_other_trainers_run_under_torchrun(kind, workdir, repo):
     if kind == "intent":
-        _launch(2, "train-intent", repo / "corpora" / "intents.json", "--name", "m",
-                "--device", "cpu", "--epochs", "3", cwd=workdir)  # fmt: skip
+        _launch(
+            2,
+            "train-intent",
+            repo / "corpora" / "intents.json",
+            "--name",
+            "m",
+            "--device",
+            "cpu",
+            "--epochs",
+            "3",
+            cwd=workdir,
+        )
     elif kind == "author":
-        _launch(2, "train-author", repo / "corpora" / "presidents.csv", "--name", "m",
-                "--device", "cpu", "--epochs", "2", cwd=workdir)  # fmt: skip
+        _launch(
+            2,
+            "train-author",
+            repo / "corpora" / "presidents.csv",
+            "--name",
+            "m",
+            "--device",
+            "cpu",
+            "--epochs",
+            "2",
+            cwd=workdir,
+        )
     else:
-        _launch(2, "train-word2vec", "poems.txt", "--name", "m", "--backend", "torch",
-                "--epochs", "1", "--vector-size", "16", "--min-count", "2", cwd=workdir)  # fmt: skip
+        _launch(
+            2,
+            "train-word2vec",
+            "poems.txt",
+            "--name",
+            "m",
+            "--backend",
+            "torch",
+            "--epochs",
+            "1",
+            "--vector-size",
+            "16",
+            "--min-count",
+            "2",
+            cwd=workdir,
+        )
     # (word2vec keeps its prepared corpus in models/.cache)
     assert sorted(p.name for p in (workdir / "models").iterdir()) in (["m"], [".cache", "m"])
     rows = _metrics(workdir / "models" / "m")

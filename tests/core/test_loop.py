@@ -171,9 +171,16 @@ def test_task_base_class_defaults():
 def test_api_errors_name_the_python_parameter_and_the_flag():
     with pytest.raises(TextkitError, match=r"max_steps \(--max-steps\) must be >= 1"):
         TrainConfig(max_steps=-1).validate()
-    for bad in (dict(lr=float("nan")), dict(clip=float("inf")), dict(momentum=-5),
-                dict(epochs=float("nan")), dict(warmup=-10), dict(patience=0), dict(seed=10**23),
-                dict(weight_decay=float("nan"))):  # fmt: skip
+    for bad in (
+        dict(lr=float("nan")),
+        dict(clip=float("inf")),
+        dict(momentum=-5),
+        dict(epochs=float("nan")),
+        dict(warmup=-10),
+        dict(patience=0),
+        dict(seed=10**23),
+        dict(weight_decay=float("nan")),
+    ):
         with pytest.raises(TextkitError, match=next(iter(bad))):
             TrainConfig(max_steps=10, **bad).validate()
 

@@ -15,11 +15,22 @@ def folders(kind_folders):
     return kind_folders
 
 
-USES = {"charrnn": lambda m: m.generate(10), "charmarkov": lambda m: m.generate(10),
-        "intent": lambda m: m.predict("hello"), "author": lambda m: m.predict("hello"),
-        "word2vec": lambda m: m.most_similar("said"), "doc2vec": lambda m: m.similar_documents("said")}  # fmt: skip
-LABELS = {"charrnn": "vocab", "charmarkov": "vocab", "intent": "labels", "author": "labels",
-          "word2vec": "model", "doc2vec": "model"}  # fmt: skip
+USES = {
+    "charrnn": lambda m: m.generate(10),
+    "charmarkov": lambda m: m.generate(10),
+    "intent": lambda m: m.predict("hello"),
+    "author": lambda m: m.predict("hello"),
+    "word2vec": lambda m: m.most_similar("said"),
+    "doc2vec": lambda m: m.similar_documents("said"),
+}
+LABELS = {
+    "charrnn": "vocab",
+    "charmarkov": "vocab",
+    "intent": "labels",
+    "author": "labels",
+    "word2vec": "model",
+    "doc2vec": "model",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

@@ -20,8 +20,17 @@ from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Source
 from textkit.training.config import TrainConfig, chosen, resumed_config, run_config
 
-CONFIGS = (TrainConfig, CharRNNConfig, CharMarkovConfig, FeatureConfig, ClassifierConfig,
-           Word2VecConfig, Doc2VecConfig, Pipeline, Source)  # fmt: skip
+CONFIGS = (
+    TrainConfig,
+    CharRNNConfig,
+    CharMarkovConfig,
+    FeatureConfig,
+    ClassifierConfig,
+    Word2VecConfig,
+    Doc2VecConfig,
+    Pipeline,
+    Source,
+)
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 
 
@@ -79,8 +88,12 @@ def test_a_range_edge_is_the_same_for_the_api_and_the_cli(cls, name, ok, bad, ru
     with pytest.raises(TextkitError, match=name):
         validate(dataclasses.replace(cls(), **{name: bad}))
     spec = next(s for f, s in specs(cls) if f.name == name)
-    command = {CharRNNConfig: "train-charrnn", ClassifierConfig: "train-intent",
-               TrainConfig: "train-intent", Word2VecConfig: "train-word2vec"}[cls]  # fmt: skip
+    command = {
+        CharRNNConfig: "train-charrnn",
+        ClassifierConfig: "train-intent",
+        TrainConfig: "train-intent",
+        Word2VecConfig: "train-word2vec",
+    }[cls]
     flag = spec.flag or "--" + name.replace("_", "-")
     r = run(command, "no-such-file", flag, repr(bad))
     assert r.exit_code == 2 and flag in r.output
@@ -152,12 +165,34 @@ def test_a_seed_changes_no_other_default(captured, run, repo):
 
 
 def test_word2vec_torch_options_reach_its_trainer(captured, run, lee_corpus, tmp_path):
-    r = run("train-word2vec", lee_corpus, "--backend", "torch", "--device", "cpu", "--progress",
-            "--alpha", "0.05", "--epochs", "2", "--batch-words", "256", "--seed", "4",
-            "--models-dir", tmp_path)  # fmt: skip
+    r = run(
+        "train-word2vec",
+        lee_corpus,
+        "--backend",
+        "torch",
+        "--device",
+        "cpu",
+        "--progress",
+        "--alpha",
+        "0.05",
+        "--epochs",
+        "2",
+        "--batch-words",
+        "256",
+        "--seed",
+        "4",
+        "--models-dir",
+        tmp_path,
+    )
     assert "stopped by the test" in r.output, r.output
     cfg = captured[0]
-    assert (cfg.device, cfg.progress, cfg.lr, cfg.seed, cfg.optimizer) == ("cpu", True, 0.05, 4, "sgd")
+    assert (cfg.device, cfg.progress, cfg.lr, cfg.seed, cfg.optimizer) == (
+        "cpu",
+        True,
+        0.05,
+        4,
+        "sgd",
+    )
     assert cfg.max_steps > 0 and cfg.eval_every > 0 and cfg.max_steps % cfg.eval_every == 0
 
 
@@ -183,7 +218,9 @@ TRAINERS = [
 @NO_CUDA
 @pytest.mark.parametrize("args", TRAINERS, ids=" ".join)
 @pytest.mark.parametrize("device", ["cuda", "cuda:1", "tpu"])
-def test_a_device_this_machine_lacks_is_a_clean_error_for_every_trainer(args, device, run, workdir, repo):
+def test_a_device_this_machine_lacks_is_a_clean_error_for_every_trainer(
+    args, device, run, workdir, repo
+):
     import shutil
 
     for name in ("intents.json", "presidents.csv"):
@@ -211,8 +248,10 @@ def test_chosen_and_run_config_merge_defaults_with_what_was_chosen():
 
 
 def test_resumed_config_keeps_the_saved_run_but_not_where_it_ran():
-    saved = run_config({"schedule": "constant", "seed": 5, "device": "cuda", "progress": True},
-                       {"max_steps": 40, "lr": 2e-3, "eval_every": 20}).to_dict()  # fmt: skip
+    saved = run_config(
+        {"schedule": "constant", "seed": 5, "device": "cuda", "progress": True},
+        {"max_steps": 40, "lr": 2e-3, "eval_every": 20},
+    ).to_dict()
     cfg = resumed_config(saved, {"max_steps": 60})
     assert (cfg.schedule, cfg.seed, cfg.max_steps, cfg.lr) == ("constant", 5, 60, 2e-3)
     assert (cfg.device, cfg.progress) == ("auto", None)
@@ -224,8 +263,9 @@ def test_a_preset_fills_only_the_shape_a_model_was_not_given(sonnets, tmp_path):
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets[:5000], encoding="utf-8")
     model = CharRNN(hidden=32)
-    model.fit(corpus, tmp_path / "m", {"max_steps": 3, "device": "cpu", "progress": False},
-              preset="tiny")  # fmt: skip
+    model.fit(
+        corpus, tmp_path / "m", {"max_steps": 3, "device": "cpu", "progress": False}, preset="tiny"
+    )
     assert (model.config.hidden, model.config.embedding, model.config.layers) == (32, 16, 1)
     assert model.info["training"]["lr"] == 5e-3  # the preset's LR, as none was chosen
 

@@ -50,11 +50,29 @@ def test_an_overconfident_initialisation_is_caught_at_the_first_step(
 
 
 def test_overfitting_one_batch(tmp_path, sonnets, tiny_rnn, tiny_config):
-    _result, said, logs, _ = _fit(tmp_path, sonnets, tiny_rnn, tiny_config, name="ok", overfit_batch=True,
-                                 max_steps=300, eval_every=300, lr=2e-2)  # fmt: skip
+    _result, said, logs, _ = _fit(
+        tmp_path,
+        sonnets,
+        tiny_rnn,
+        tiny_config,
+        name="ok",
+        overfit_batch=True,
+        max_steps=300,
+        eval_every=300,
+        lr=2e-2,
+    )
     assert any(line.startswith("overfit one batch") for line in logs) and not said
-    _, said, logs, _ = _fit(tmp_path, sonnets, tiny_rnn, tiny_config, name="stuck", overfit_batch=True,
-                            max_steps=30, eval_every=30, lr=1e-6)  # fmt: skip
+    _, said, logs, _ = _fit(
+        tmp_path,
+        sonnets,
+        tiny_rnn,
+        tiny_config,
+        name="stuck",
+        overfit_batch=True,
+        max_steps=30,
+        eval_every=30,
+        lr=1e-6,
+    )
     assert any("could not overfit a single batch" in m for m in said)
 
 
@@ -82,8 +100,16 @@ def test_a_loss_that_does_not_move_is_reported(tmp_path, sonnets, tiny_rnn, tiny
 
 
 def test_weight_averaging_is_evaluated_and_recorded(tmp_path, sonnets, tiny_rnn, tiny_config):
-    result, _, logs, _model = _fit(tmp_path, sonnets, tiny_rnn, tiny_config, swa=0.5, max_steps=80, eval_every=20,
-                                  schedule="constant")  # fmt: skip
+    result, _, logs, _model = _fit(
+        tmp_path,
+        sonnets,
+        tiny_rnn,
+        tiny_config,
+        swa=0.5,
+        max_steps=80,
+        eval_every=20,
+        schedule="constant",
+    )
     rows = ModelFolder(tmp_path / "m").read_metrics()
     swa = [r for r in rows if r.get("swa")]
     assert (

@@ -35,8 +35,11 @@ def test_lee_correlation_with_human_ratings(d2v_model):
 def test_tags_from_file_names_and_columns(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    texts = {"cats.txt": "cats purr and sleep all day long " * 20, "dogs.txt": "dogs bark and run in the park " * 20,
-             "fish.txt": "fish swim in the sea and the river " * 20}  # fmt: skip
+    texts = {
+        "cats.txt": "cats purr and sleep all day long " * 20,
+        "dogs.txt": "dogs bark and run in the park " * 20,
+        "fish.txt": "fish swim in the sea and the river " * 20,
+    }
     for name, text in texts.items():
         (folder / name).write_text(text)
     m = Doc2Vec(vector_size=10, min_count=1, epochs=40, seed=1, tags="file")
@@ -82,8 +85,20 @@ def test_the_commands(workdir, lee_corpus, run, w2v_model, d2v_model):
     assert (workdir / "models" / "mine" / "projection.png").read_bytes()[:4] == b"\x89PNG"
     Path = type(workdir)
     Path("c.txt").write_text(lee_corpus.read_text(encoding="latin-1"))
-    r = run("train-word2vec", "c.txt", "--name", "w", "--vector-size", "16", "--epochs", "2", "--seed", "3",
-            "--stem", "porter")  # fmt: skip
+    r = run(
+        "train-word2vec",
+        "c.txt",
+        "--name",
+        "w",
+        "--vector-size",
+        "16",
+        "--epochs",
+        "2",
+        "--seed",
+        "3",
+        "--stem",
+        "porter",
+    )
     assert r.exit_code == 0 and "reproducible, 1 worker" in r.stderr, r.output
     assert (
         json.loads((workdir / "models" / "w" / "pipeline.json").read_text())["stemmer"] == "porter"

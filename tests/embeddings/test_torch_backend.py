@@ -33,8 +33,15 @@ def test_vocabulary_subsampling_and_negative_table_match_the_reference(reference
 
 
 def _overlap(a, b, words) -> float:
-    return float(np.mean([len({w for w, _ in a.most_similar(x, 10)} & {w for w, _ in b.most_similar(x, 10)}) / 10
-                          for x in words]))  # fmt: skip
+    return float(
+        np.mean(
+            [
+                len({w for w, _ in a.most_similar(x, 10)} & {w for w, _ in b.most_similar(x, 10)})
+                / 10
+                for x in words
+            ]
+        )
+    )
 
 
 def test_both_backends_find_the_same_neighbours_up_to_seed_noise(lee_corpus):
@@ -67,8 +74,20 @@ def test_a_torch_model_goes_through_the_same_folder_and_code(
     again.words.export(tmp_path / "v.txt")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.txt").write_text(lee_corpus.read_text(encoding="latin-1"))
-    r = run("train-word2vec", "c.txt", "--backend", "torch", "--device", "cpu", "--epochs", "1", "--vector-size", "8",
-            "--name", "cli")  # fmt: skip
+    r = run(
+        "train-word2vec",
+        "c.txt",
+        "--backend",
+        "torch",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--vector-size",
+        "8",
+        "--name",
+        "cli",
+    )
     assert r.exit_code == 0 and "torch backend on cpu" in r.stderr, r.output
     rows = [
         json.loads(x)

@@ -53,8 +53,12 @@ def test_queries_and_analogy_arithmetic(w2v_model):
 
 
 def test_reproducible_mode_repeats_exactly(lee_corpus, tmp_path):
-    runs = [Word2Vec(vector_size=20, min_count=5, epochs=2, seed=7).fit(lee_corpus, tmp_path / f"r{i}", train_config={"progress": False})
-            for i in range(2)]  # fmt: skip
+    runs = [
+        Word2Vec(vector_size=20, min_count=5, epochs=2, seed=7).fit(
+            lee_corpus, tmp_path / f"r{i}", train_config={"progress": False}
+        )
+        for i in range(2)
+    ]
     a, b = (Word2Vec.load(tmp_path / f"r{i}").words.matrix for i in range(2))
     assert np.array_equal(a, b) and runs[0].steps == 2
     other = Word2Vec(vector_size=20, min_count=5, epochs=2, seed=8)
@@ -63,10 +67,12 @@ def test_reproducible_mode_repeats_exactly(lee_corpus, tmp_path):
 
 
 def test_loading_imports_neither_gensim_nor_pickle(w2v_model):
-    code = ("import sys, pickle\npickle.load = pickle.loads = None  # any unpickling would fail\n"
-            "from textkit.loading import load_model\n"
-            f"m = load_model({str(w2v_model)!r}); print(m.most_similar('government', topn=1)[0][0])\n"
-            "assert 'gensim' not in sys.modules and 'torch' not in sys.modules")  # fmt: skip
+    code = (
+        "import sys, pickle\npickle.load = pickle.loads = None  # any unpickling would fail\n"
+        "from textkit.loading import load_model\n"
+        f"m = load_model({str(w2v_model)!r}); print(m.most_similar('government', topn=1)[0][0])\n"
+        "assert 'gensim' not in sys.modules and 'torch' not in sys.modules"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip(), out.stderr
 

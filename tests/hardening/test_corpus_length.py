@@ -15,8 +15,12 @@ from textkit.errors import TextkitError, TextkitWarning
 
 
 @settings(max_examples=400, deadline=None)
-@given(n=st.integers(0, 3000), seq_len=st.integers(1, 300), batch=st.integers(1, 64),
-       val_fraction=st.floats(1e-4, 0.49))  # fmt: skip
+@given(
+    n=st.integers(0, 3000),
+    seq_len=st.integers(1, 300),
+    batch=st.integers(1, 64),
+    val_fraction=st.floats(1e-4, 0.49),
+)
 def test_every_length_trains_or_is_too_short(n, seq_len, batch, val_fraction):
     try:
         fitted = fit_seq_len(n, seq_len)
@@ -62,6 +66,19 @@ def test_real_training_around_the_boundaries(tmp_path, sonnets, tiny_config, n, 
 
 def test_a_tiny_val_fraction_still_keeps_a_validation_set(tmp_path, sonnets, run):
     (tmp_path / "c.txt").write_text(sonnets[:5000], encoding="utf-8")
-    r = run("train-charrnn", tmp_path / "c.txt", "--preset", "tiny", "--val-fraction", "0.0001",
-            "--max-steps", "2", "--eval-every", "1", "--models-dir", tmp_path / "models", "--no-progress")  # fmt: skip
+    r = run(
+        "train-charrnn",
+        tmp_path / "c.txt",
+        "--preset",
+        "tiny",
+        "--val-fraction",
+        "0.0001",
+        "--max-steps",
+        "2",
+        "--eval-every",
+        "1",
+        "--models-dir",
+        tmp_path / "models",
+        "--no-progress",
+    )
     assert r.exit_code == 0, r.stderr

@@ -58,8 +58,10 @@ CODECS = ["utf-8", "utf-8-sig", "utf-16", "utf-32"]
 
 
 @settings(max_examples=60, deadline=None)
-@given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
-       codec=st.sampled_from(CODECS))  # fmt: skip
+@given(
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
+    codec=st.sampled_from(CODECS),
+)
 def test_any_text_round_trips_in_any_utf_encoding_or_is_refused_for_nul(
     tmp_path_factory, text, codec
 ):
@@ -83,8 +85,10 @@ FIELD = st.text(
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(FIELD, FIELD), min_size=1, max_size=8),
-       fmt=st.sampled_from(["csv", "tsv", "jsonl"]))  # fmt: skip
+@given(
+    rows=st.lists(st.tuples(FIELD, FIELD), min_size=1, max_size=8),
+    fmt=st.sampled_from(["csv", "tsv", "jsonl"]),
+)
 def test_readers_return_exactly_what_was_written_or_a_clear_error(tmp_path_factory, rows, fmt):
     import csv
     import json

@@ -126,8 +126,9 @@ KEYS = [
 @given(
     key=st.sampled_from(KEYS), value=JSON, kind=st.sampled_from(["charrnn", "charmarkov", "intent"])
 )
-def test_any_json_value_in_any_config_entry_loads_or_is_a_clear_error(tmp_path_factory, key, value,
-                                                                       kind, kind_folders):  # fmt: skip
+def test_any_json_value_in_any_config_entry_loads_or_is_a_clear_error(
+    tmp_path_factory, key, value, kind, kind_folders
+):
     folder = _copy(kind_folders / kind, tmp_path_factory.mktemp("f") / "m")
     config = json.loads((folder / "config.json").read_text())
     config[key] = value
@@ -160,9 +161,27 @@ def test_any_metrics_file_reads_and_plots(tmp_path_factory, lines):
 
 
 @settings(max_examples=80, deadline=None)
-@given(d=st.dictionaries(st.sampled_from(["lowercase", "tokenizer", "ngrams", "stopwords", "min_length",
-                                           "stemmer", "numbers", "pattern", "format_version", "cache_size"]),
-                         JSON, max_size=4) | JSON)  # fmt: skip
+@given(
+    d=st.dictionaries(
+        st.sampled_from(
+            [
+                "lowercase",
+                "tokenizer",
+                "ngrams",
+                "stopwords",
+                "min_length",
+                "stemmer",
+                "numbers",
+                "pattern",
+                "format_version",
+                "cache_size",
+            ]
+        ),
+        JSON,
+        max_size=4,
+    )
+    | JSON
+)
 def test_any_pipeline_json_builds_a_pipeline_or_is_a_clear_error(d):
     from textkit.text.pipeline import Pipeline
 

@@ -30,8 +30,18 @@ def test_a_corrupt_training_state_never_suggests_unsafe_loading(tmp_path, traine
     shutil.copytree(trained, folder)
     (folder / "train_state.pt").write_bytes(b"PK\x03\x04 not a zip at all")
     (tmp_path / "sonnets.txt").write_text(sonnets)
-    r = run("train-charrnn", tmp_path / "sonnets.txt", "--resume", "--name", "sonnets",
-            "--models-dir", tmp_path / "models", "--max-steps", "300", "--no-progress")  # fmt: skip
+    r = run(
+        "train-charrnn",
+        tmp_path / "sonnets.txt",
+        "--resume",
+        "--name",
+        "sonnets",
+        "--models-dir",
+        tmp_path / "models",
+        "--max-steps",
+        "300",
+        "--no-progress",
+    )
     assert r.exit_code == 1 and "is corrupt or not a textkit training state" in r.stderr
     assert "weights_only" not in r.output and "Traceback" not in r.output
 
@@ -47,10 +57,23 @@ def test_messages_use_the_users_terms(tmp_path):
 def test_warnings_come_before_streamed_text(trained):
     """The seed's warning is printed before the seed streams, not in the middle of its line."""
     proc = subprocess.run(
-        [sys.executable, str(REPO / "cli.py"), "generate", "--model", str(trained), "-n", "40",
-         "--seed", "1", "-s", "Thé ☃ rose"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "cli.py"),
+            "generate",
+            "--model",
+            str(trained),
+            "-n",
+            "40",
+            "--seed",
+            "1",
+            "-s",
+            "Thé ☃ rose",
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("The  rose")
     assert "replaced 1 character(s)" in proc.stderr and "dropped 1" in proc.stderr
@@ -58,8 +81,14 @@ def test_warnings_come_before_streamed_text(trained):
 
     from textkit.cli import main
 
-    mixed = CliRunner().invoke(main, ["generate", "--model", str(trained), "-n", "40", "--seed",
-                                      "1", "-s", "Thé ☃ rose"]).output  # fmt: skip
+    mixed = (
+        CliRunner()
+        .invoke(
+            main,
+            ["generate", "--model", str(trained), "-n", "40", "--seed", "1", "-s", "Thé ☃ rose"],
+        )
+        .output
+    )
     assert mixed.index("warning:") < mixed.index("The  rose")
     assert all(line.startswith("textkit: warning:") for line in mixed.splitlines()[:2])
 

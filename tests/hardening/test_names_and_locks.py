@@ -59,10 +59,27 @@ def test_a_name_being_trained_is_locked(workdir, run):
 
 
 def test_two_runs_started_at_once_with_the_same_name_never_share_a_folder(workdir):
-    cmd = [sys.executable, str(REPO / "cli.py"), "train-charrnn", "poems.txt", "--name", "same",
-           "--preset", "tiny", "--max-steps", "30", "--eval-every", "10", "--no-progress"]  # fmt: skip
-    procs = [subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(REPO / "cli.py"),
+        "train-charrnn",
+        "poems.txt",
+        "--name",
+        "same",
+        "--preset",
+        "tiny",
+        "--max-steps",
+        "30",
+        "--eval-every",
+        "10",
+        "--no-progress",
+    ]
+    procs = [
+        subprocess.Popen(
+            cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     folders = sorted(p.name for p in (workdir / "models").iterdir() if not p.name.startswith("."))
     assert folders in (["same"], ["same", "same-2"]), (folders, outcomes)

@@ -25,8 +25,9 @@ def _visible(models: Path) -> list[str]:
     )
 
 
-def test_a_run_failing_before_its_first_checkpoint_leaves_nothing(tmp_path, sonnets, tiny_rnn,
-                                                                   tiny_config, monkeypatch):  # fmt: skip
+def test_a_run_failing_before_its_first_checkpoint_leaves_nothing(
+    tmp_path, sonnets, tiny_rnn, tiny_config, monkeypatch
+):
     from textkit.charrnn import rnn
 
     corpus = tmp_path / "s.txt"
@@ -73,10 +74,23 @@ def test_overwrite_replaces_the_old_model_only_once_the_new_one_has_a_checkpoint
 
 def _train(tmp_path, corpus, *extra):
     return subprocess.Popen(
-        [sys.executable, str(REPO / "cli.py"), "train-charrnn", str(corpus), "--preset", "tiny",
-         "--models-dir", str(tmp_path / "models"), "--no-progress", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "cli.py"),
+            "train-charrnn",
+            str(corpus),
+            "--preset",
+            "tiny",
+            "--models-dir",
+            str(tmp_path / "models"),
+            "--no-progress",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
 
 
 def _wait_for(predicate, timeout=60):

@@ -34,9 +34,13 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 def test_endless_standard_input_stops_at_the_size_cap(tmp_path):
     """`yes | textkit train-charrnn -`: refused at --max-size, not after filling the memory."""
     yes = subprocess.Popen(["yes", "to be or not to be"], stdout=subprocess.PIPE)
-    done = subprocess.run([*CLI, "train-charrnn", "-", "--max-size", "2M", "--models-dir",
-                           str(tmp_path / "models")], stdin=yes.stdout, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [*CLI, "train-charrnn", "-", "--max-size", "2M", "--models-dir", str(tmp_path / "models")],
+        stdin=yes.stdout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     yes.kill()
     assert done.returncode == 1 and "larger than 2.0 MiB" in done.stderr, done.stderr
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())

@@ -13,9 +13,14 @@ def classifier(intent_model):
 
 def test_the_shipped_example_answers_sensibly(classifier):
     bot = Chatbot(classifier, seed=0)
-    cases = {"hello there": "greeting", "when do you open on sunday?": "opening_hours",
-             "can I pay with apple pay": "payment", "where is my order": "order_status",
-             "thanks a lot": "thanks", "can you recommend a good book": "recommendation"}  # fmt: skip
+    cases = {
+        "hello there": "greeting",
+        "when do you open on sunday?": "opening_hours",
+        "can I pay with apple pay": "payment",
+        "where is my order": "order_status",
+        "thanks a lot": "thanks",
+        "can you recommend a good book": "recommendation",
+    }
     for text, intent in cases.items():
         reply = bot.reply(text, "u")
         assert reply.intent == intent and not reply.fallback, (text, reply)

@@ -156,8 +156,12 @@ def test_fit_from_every_input_form_and_exact_reruns(tmp_path, snips):
     records.write_text(json.dumps({"train": [{"text": t, "intent": lb} for t, lb in train]}))
     cfg = TrainConfig(max_steps=60, eval_every=20, seed=3)
     results = []
-    for data in (train, labelled_texts(texts, labels), csv_path,
-                 Source(records, json_key="train", label_column="intent")):  # fmt: skip
+    for data in (
+        train,
+        labelled_texts(texts, labels),
+        csv_path,
+        Source(records, json_key="train", label_column="intent"),
+    ):
         clf = IntentClassifier()
         clf.fit(data, train_config=cfg)
         results.append([p.confidence for p in clf.predict_many(texts[:20])])
@@ -197,8 +201,10 @@ def test_other_bad_training_data(tmp_path):
         IntentClassifier().fit(tmp_path / "c.csv", train_config=TrainConfig(max_steps=5))
     assert any("skipped 1 row(s) with empty text" in str(w.message) for w in caught)
     with pytest.warns(TextkitWarning, match=r"too few examples .*'bye' \(1\)"):
-        IntentClassifier().fit([("hi", "greet"), ("hello", "greet"), ("bye", "bye")],
-                               train_config=TrainConfig(max_steps=5))  # fmt: skip
+        IntentClassifier().fit(
+            [("hi", "greet"), ("hello", "greet"), ("bye", "bye")],
+            train_config=TrainConfig(max_steps=5),
+        )
     with pytest.raises(TextkitError, match="every label is an out-of-scope label"):
         IntentClassifier().fit([("a", "oos"), ("b", "out_of_scope")])
 

@@ -56,9 +56,16 @@ def test_evaluate_intent_writes_the_report_png_and_errors(bot_dir, workdir, run)
     with open("test.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["text", "intent"])
-        w.writerows([("hello friend", "greeting"), ("what time do you close", "opening_hours"),
-                     ("is it raining", "oos"), ("recite a poem about the sea", "poetry_request"),
-                     ("do you deliver to spain", "delivery"), ("thank you kindly", "thanks")])  # fmt: skip
+        w.writerows(
+            [
+                ("hello friend", "greeting"),
+                ("what time do you close", "opening_hours"),
+                ("is it raining", "oos"),
+                ("recite a poem about the sea", "poetry_request"),
+                ("do you deliver to spain", "delivery"),
+                ("thank you kindly", "thanks"),
+            ]
+        )
     r = run("evaluate-intent", "bot", "test.csv")
     assert r.exit_code == 0, r.output
     assert (

@@ -23,11 +23,13 @@ class LiveServer:
         sock = listen_socket("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1)  # fmt: skip
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
-                                       daemon=True)  # fmt: skip
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -60,14 +62,18 @@ def serve_folders(tmp_path_factory, intent_model, repo, sonnets) -> dict[str, Pa
     from textkit.training.config import TrainConfig
 
     root = tmp_path_factory.mktemp("serve")
-    AuthorClassifier().fit(repo / "corpora" / "presidents.csv", root / "presidents",
-                           TrainConfig(max_steps=150, eval_every=50))  # fmt: skip
+    AuthorClassifier().fit(
+        repo / "corpora" / "presidents.csv",
+        root / "presidents",
+        TrainConfig(max_steps=150, eval_every=50),
+    )
     corpus = root / "sonnets.txt"
     corpus.write_text(sonnets, encoding="utf-8")
     CharRNN(embedding=32, hidden=256, layers=2, seq_len=64, batch_size=16, dropout=0.0).fit(
-        corpus, root / "sonnets",
+        corpus,
+        root / "sonnets",
         TrainConfig(max_steps=60, eval_every=30, device="cpu", progress=False, seed=0, lr=5e-3),
-    )  # fmt: skip
+    )
     return {"bot": intent_model, "presidents": root / "presidents", "sonnets": root / "sonnets"}
 
 

@@ -30,7 +30,10 @@ def test_health_and_models(server):
     assert models["object"] == "list" and models["ready"] is True
     by_id = {m["id"]: m for m in models["data"]}
     assert {k: m["kind"] for k, m in by_id.items()} == {
-        "bot": "intent", "presidents": "author", "sonnets": "charrnn"}  # fmt: skip
+        "bot": "intent",
+        "presidents": "author",
+        "sonnets": "charrnn",
+    }
     assert sorted(by_id["presidents"]["labels"]) == ["FDRoosevelt", "Lincoln", "Obama", "Reagan"]
     assert "greeting" in by_id["bot"]["labels"] and by_id["sonnets"]["labels"] is None
     assert all(m["version"] for m in by_id.values())
@@ -90,11 +93,13 @@ def test_classify_one_text_and_combined_evidence(server, presidents):
     assert combined["label"] == "Lincoln" and combined["texts"] == 12
     assert combined["confidence"] > one["confidence"] or one["label"] == "Lincoln"
     assert len(combined["ranking"]) == 4
-    each = server.post("/v1/classify", {"model": "presidents", "texts": lincoln[:3],
-                                        "combine": False}).json()  # fmt: skip
+    each = server.post(
+        "/v1/classify", {"model": "presidents", "texts": lincoln[:3], "combine": False}
+    ).json()
     assert [p["text"] for p in each["predictions"]] == lincoln[:3]
-    intents = server.post("/v1/classify", {"model": "bot", "texts": ["hello", "thanks a lot"],
-                                           "k": 2}).json()  # fmt: skip
+    intents = server.post(
+        "/v1/classify", {"model": "bot", "texts": ["hello", "thanks a lot"], "k": 2}
+    ).json()
     assert [p["label"] for p in intents["predictions"]] == ["greeting", "thanks"]
     assert all(len(p["ranking"]) == 2 for p in intents["predictions"])
 
@@ -169,13 +174,17 @@ def test_the_page_is_self_contained_and_locked_down(server):
 
 
 def test_no_cors_unless_asked(server, start_server, serve_folders):
-    origin = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-              "Access-Control-Request-Headers": "authorization,content-type"}  # fmt: skip
+    origin = {
+        "Origin": "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     plain = server.client.options("/v1/intent", headers=origin)
     assert "access-control-allow-origin" not in plain.headers
     assert "access-control-allow-origin" not in server.get("/v1/models", headers=origin).headers
-    cors = start_server([serve_folders["bot"]], cors_origins=("https://app.example",),
-                        token="t0ken")  # fmt: skip
+    cors = start_server(
+        [serve_folders["bot"]], cors_origins=("https://app.example",), token="t0ken"
+    )
     preflight = cors.client.options("/v1/intent", headers=origin)  # answered without a token
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "https://app.example"
@@ -238,8 +247,11 @@ BAD_REQUESTS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("method", "path", "kw", "status", "param"), BAD_REQUESTS,
-                         ids=[f"{m} {p} {s} {i}" for i, (m, p, _, s, _) in enumerate(BAD_REQUESTS)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path", "kw", "status", "param"),
+    BAD_REQUESTS,
+    ids=[f"{m} {p} {s} {i}" for i, (m, p, _, s, _) in enumerate(BAD_REQUESTS)],
+)
 def test_bad_requests_get_the_error_shape_and_leave_the_server_healthy(
     server, method, path, kw, status, param
 ):
@@ -280,8 +292,9 @@ def test_model_may_be_omitted_only_when_one_fits(start_server, serve_folders, ki
 
 def test_a_full_model_answers_429_and_frees_its_slot(start_server, serve_folders):
     server = start_server([serve_folders["sonnets"]], max_concurrency=1)
-    with server.client.stream("POST", "/v1/generate",
-                              json={"max_tokens": 4000, "stream": True}) as stream:  # fmt: skip
+    with server.client.stream(
+        "POST", "/v1/generate", json={"max_tokens": 4000, "stream": True}
+    ) as stream:
         events = stream.iter_lines()  # kept: a dropped iterator closes the connection
         next(events)  # the first event: the slot is taken
         error_of(server.post("/v1/generate", {"max_tokens": 5}), 429, "model")

@@ -58,9 +58,15 @@ def page(server, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         tab = context.new_page()
         tab.problems, tab.requests = [], []
@@ -108,8 +114,9 @@ def test_the_page_chats_generates_and_ranks_authors(server, page, presidents, mo
     page.click("#gen-start")
     expect(page.locator("#gen-note")).to_have_text(re.compile("^finished: length"))
     shown = page.locator("#gen-out").text_content()
-    expected = server.post("/v1/generate", {"prompt": "Shall I ", "max_tokens": 60, "seed": 7,
-                                            "temperature": 0.8}).json()["text"]  # fmt: skip
+    expected = server.post(
+        "/v1/generate", {"prompt": "Shall I ", "max_tokens": 60, "seed": 7, "temperature": 0.8}
+    ).json()["text"]
     assert shown == "Shall I " + expected
 
     # authorship: one text per line, ranked authors as bars
@@ -148,8 +155,9 @@ def test_the_page_asks_for_the_token(token_server, serve_folders, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(),
-                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+        )
         try:
             page = browser.new_page()
             page.goto(token_server.url + "/")

@@ -50,10 +50,14 @@ def test_a_busy_port_is_a_clear_error(run, serve_folders):
 
 def start(args: list, cwd: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """`python -m textkit serve ARGS --port 0`, and its URL once it says it is serving."""
-    proc = subprocess.Popen([sys.executable, "-m", "textkit", "serve", *map(str, args),
-                             "--port", "0"], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textkit", "serve", *map(str, args), "--port", "0"],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     line = proc.stdout.readline()
     if not line.startswith("Serving"):
         proc.kill()
@@ -82,13 +86,17 @@ def test_serve_with_no_argument_serves_the_newest_of_each_kind(tmp_path, serve_f
 
 
 def test_the_token_can_come_from_the_environment(tmp_path, serve_folders):
-    proc, url = start([serve_folders["bot"], "--host", "0.0.0.0"], tmp_path,
-                      env={"TEXTKIT_TOKEN": "from-env-123"})  # fmt: skip
+    proc, url = start(
+        [serve_folders["bot"], "--host", "0.0.0.0"], tmp_path, env={"TEXTKIT_TOKEN": "from-env-123"}
+    )
     try:
         url = url.replace("0.0.0.0", "127.0.0.1")
         assert httpx.post(f"{url}/v1/intent", json={"text": "hi"}).status_code == 401
-        ok = httpx.post(f"{url}/v1/intent", json={"text": "hi"},
-                        headers={"Authorization": "Bearer from-env-123"})  # fmt: skip
+        ok = httpx.post(
+            f"{url}/v1/intent",
+            json={"text": "hi"},
+            headers={"Authorization": "Bearer from-env-123"},
+        )
         assert ok.status_code == 200
         # bound to every interface, the Host allow-list is off (the token guards instead)
         assert httpx.get(f"{url}/health", headers={"Host": "example.com"}).status_code == 200
@@ -103,9 +111,13 @@ def test_a_model_that_fails_to_load_stops_the_server(tmp_path, serve_folders):
     shutil.copytree(serve_folders["bot"], broken)
     weights = broken / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
-    proc = subprocess.Popen([sys.executable, "-m", "textkit", "serve", str(broken), "--port", "0"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textkit", "serve", str(broken), "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started = time.monotonic()
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "failed to load" in err and "Traceback" not in err

@@ -109,8 +109,11 @@ def test_first_event_comes_long_before_the_text_is_done(gen_server):
 
 
 def test_completions_stream_in_openai_chunks(gen_server):
-    stream = RawStream(gen_server.port, "/v1/completions",
-                       {"prompt": "Shall I ", "max_tokens": 50, "seed": 2, "stream": True})  # fmt: skip
+    stream = RawStream(
+        gen_server.port,
+        "/v1/completions",
+        {"prompt": "Shall I ", "max_tokens": 50, "seed": 2, "stream": True},
+    )
     events = stream.events()
     stream.close()
     assert events[-1] == "[DONE]"
@@ -139,8 +142,10 @@ def test_a_client_that_leaves_stops_its_generation(gen_server):
 
 
 def test_health_answers_quickly_while_two_generations_stream(gen_server):
-    streams = [RawStream(gen_server.port, "/v1/generate", {"max_tokens": 4000, "stream": True})
-               for _ in range(2)]  # fmt: skip
+    streams = [
+        RawStream(gen_server.port, "/v1/generate", {"max_tokens": 4000, "stream": True})
+        for _ in range(2)
+    ]
     for stream in streams:
         stream.event()
     assert gen_server.get("/health").json()["running"] == {"sonnets": 2}
@@ -168,8 +173,9 @@ def test_concurrent_generations_do_not_mix(gen_server):
     results = {}
 
     def run(seed):
-        stream = RawStream(gen_server.port, "/v1/generate",
-                           {"max_tokens": 300, "seed": seed, "stream": True})  # fmt: skip
+        stream = RawStream(
+            gen_server.port, "/v1/generate", {"max_tokens": 300, "seed": seed, "stream": True}
+        )
         events = stream.events()
         stream.close()
         results[seed] = "".join(json.loads(e)["text"] for e in events[:-1])

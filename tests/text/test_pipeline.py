@@ -181,8 +181,12 @@ def test_readers_for_every_format(tmp_path):
     (tmp_path / "d" / "pos").mkdir(parents=True)
     (tmp_path / "d" / "pos" / "a.txt").write_text("good film")
     assert [(d.text, d.label) for d in read_documents(tmp_path / "d")] == [("good film", "pos")]
-    intents = {"intents": [{"tag": "greeting", "patterns": ["Hi", "Hello"], "responses": ["Hey!"]},
-                           {"tag": "bye", "patterns": ["Bye"], "responses": []}]}  # fmt: skip
+    intents = {
+        "intents": [
+            {"tag": "greeting", "patterns": ["Hi", "Hello"], "responses": ["Hey!"]},
+            {"tag": "bye", "patterns": ["Bye"], "responses": []},
+        ]
+    }
     (tmp_path / "intents.json").write_text(json.dumps(intents))
     assert [(d.text, d.label) for d in read_documents(tmp_path / "intents.json")] == [
         ("Hi", "greeting"), ("Hello", "greeting"), ("Bye", "bye"),

@@ -7,8 +7,23 @@ import pytest
 
 def test_preprocess_writes_one_document_per_line_and_saves_the_pipeline(workdir, run):
     Path("docs.csv").write_text('text,label\n"Having fun, running fast!",a\n"They have 3 cats",b\n')
-    r = run("preprocess", "docs.csv", "-o", "out.txt", "--stem", "porter", "--stopwords", "english",
-            "--numbers", "replace", "--save-pipeline", "pipe.json", "--label-column", "label", "--with-labels")  # fmt: skip
+    r = run(
+        "preprocess",
+        "docs.csv",
+        "-o",
+        "out.txt",
+        "--stem",
+        "porter",
+        "--stopwords",
+        "english",
+        "--numbers",
+        "replace",
+        "--save-pipeline",
+        "pipe.json",
+        "--label-column",
+        "label",
+        "--with-labels",
+    )
     assert r.exit_code == 0, r.stderr
     assert Path("out.txt").read_text() == "a\thave fun run fast\nb\t<num> cat\n"
     r = run("preprocess", "docs.csv", "--pipeline", "pipe.json", "--show", "1")

@@ -13,14 +13,22 @@ from textkit.errors import TextkitError
 from textkit.text.io import read_corpus
 from textkit.text.stream import corpus_chunks, scan_corpus
 
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-               min_size=1, max_size=60).filter(str.strip)  # fmt: skip
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=60,
+).filter(str.strip)
 
 
-@given(texts=st.lists(TEXT, min_size=1, max_size=3), chunk=st.integers(1, 9),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]), crlf=st.booleans())  # fmt: skip
-def test_streamed_text_and_fingerprint_match_reading_whole(tmp_path_factory, texts, chunk,
-                                                           encoding, crlf):  # fmt: skip
+@given(
+    texts=st.lists(TEXT, min_size=1, max_size=3),
+    chunk=st.integers(1, 9),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    crlf=st.booleans(),
+)
+def test_streamed_text_and_fingerprint_match_reading_whole(
+    tmp_path_factory, texts, chunk, encoding, crlf
+):
     root = tmp_path_factory.mktemp("stream")
     paths = []
     for i, text in enumerate(texts):

@@ -9,7 +9,12 @@ from textkit.classify.config import FeatureConfig
 from textkit.text.pipeline import Pipeline
 
 AUTHOR_PIPELINE = Pipeline(
-    tokenizer="tweet", lowercase=False, html=True, urls="replace", punctuation=True,
-    numbers="replace", max_repeat=3,
-)  # fmt: skip
+    tokenizer="tweet",
+    lowercase=False,
+    html=True,
+    urls="replace",
+    punctuation=True,
+    numbers="replace",
+    max_repeat=3,
+)
 AUTHOR_FEATURES = FeatureConfig(word_ngrams=(1, 2), char_ngrams=(1, 5))

@@ -43,8 +43,14 @@ class AuthorClassifier(TextClassifier):
     FEW_EXAMPLES = 20  # an author's style needs more than a handful of texts
     NO_ANSWER = "(don't know)"
 
-    def predict_many(self, texts: Iterable[str], threshold: float | None = None,
-                     margin: float | None = None, k: int = 5, combine: bool = False):  # fmt: skip
+    def predict_many(
+        self,
+        texts: Iterable[str],
+        threshold: float | None = None,
+        margin: float | None = None,
+        k: int = 5,
+        combine: bool = False,
+    ):
         """One Prediction per text; with ``combine=True`` one Prediction for all of them (texts
         by the same unknown author: log-probabilities summed)."""
         texts = list(texts)
@@ -88,8 +94,11 @@ class AuthorClassifier(TextClassifier):
         out: dict[str, list[tuple[str, float]]] = {}
         for label in np.argsort(-full)[:authors]:
             best = np.argsort(-gain[:, label])[:k]
-            out[self.labels_[label]] = [(_readable(self.featurizer.vocab[ids[j]]), float(gain[j, label]))
-                                       for j in best if gain[j, label] > 0]  # fmt: skip
+            out[self.labels_[label]] = [
+                (_readable(self.featurizer.vocab[ids[j]]), float(gain[j, label]))
+                for j in best
+                if gain[j, label] > 0
+            ]
         return out
 
     def _logits_without_each(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:

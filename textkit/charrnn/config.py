@@ -12,9 +12,12 @@ from textkit.settings import from_dict, setting, validate
 CELL_TYPES = ("lstm", "gru", "rnn")
 SMOOTHINGS = ("kneser-ney", "witten-bell")
 VAL_FRACTION = dict(
-    low=0, high=0.5, low_open=True, high_open=True,
+    low=0,
+    high=0.5,
+    low_open=True,
+    high_open=True,
     help="Share of the text (its end) held out for validation.",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -22,22 +25,30 @@ class CharRNNConfig:
     """Shape of the network and of its training batches."""
 
     cell: str = setting("lstm", choices=CELL_TYPES, help="Recurrent cell.")
-    embedding: int = setting(48, help="Character embedding size.", low=1, high=65_536,
-                             integer=True)  # fmt: skip
-    hidden: int = setting(256, help="Hidden units per layer.", low=1, high=65_536,
-                          integer=True)  # fmt: skip
+    embedding: int = setting(48, help="Character embedding size.", low=1, high=65_536, integer=True)
+    hidden: int = setting(256, help="Hidden units per layer.", low=1, high=65_536, integer=True)
     layers: int = setting(2, help="Recurrent layers.", low=1, high=64, integer=True)
-    dropout: float = setting(0.1, help="Dropout between layers and before the output.", low=0,
-                             high=1, high_open=True)  # fmt: skip
+    dropout: float = setting(
+        0.1, help="Dropout between layers and before the output.", low=0, high=1, high_open=True
+    )
     seq_len: int = setting(
-        100, help="Characters per training sequence (truncated BPTT length).", low=1,
-        high=1_000_000, integer=True,
-    )  # fmt: skip
-    batch_size: int = setting(32, help="Parallel streams per batch.", low=1,
-                              high=1_000_000, integer=True)  # fmt: skip
+        100,
+        help="Characters per training sequence (truncated BPTT length).",
+        low=1,
+        high=1_000_000,
+        integer=True,
+    )
+    batch_size: int = setting(
+        32, help="Parallel streams per batch.", low=1, high=1_000_000, integer=True
+    )
     val_fraction: float = setting(0.1, **VAL_FRACTION)
-    eval_chars: int = setting(100_000, help="Validation characters scored at each evaluation.",
-                              low=1, high=10**12, integer=True)  # fmt: skip
+    eval_chars: int = setting(
+        100_000,
+        help="Validation characters scored at each evaluation.",
+        low=1,
+        high=10**12,
+        integer=True,
+    )
 
     def __post_init__(self) -> None:
         validate(self)
@@ -69,9 +80,12 @@ class CharRNNConfig:
 class CharMarkovConfig:
     """The character n-gram baseline: context length and smoothing."""
 
-    order: int = setting(5, help="Context length (characters) of the n-gram model.", low=1,
-                         high=32, integer=True)  # fmt: skip
-    smoothing: str = setting("kneser-ney", choices=SMOOTHINGS, help="Smoothing of the n-gram model.")
+    order: int = setting(
+        5, help="Context length (characters) of the n-gram model.", low=1, high=32, integer=True
+    )
+    smoothing: str = setting(
+        "kneser-ney", choices=SMOOTHINGS, help="Smoothing of the n-gram model."
+    )
     val_fraction: float = setting(0.1, **VAL_FRACTION)
 
     def __post_init__(self) -> None:

@@ -107,11 +107,14 @@ class MappedText:
         notes = []
         if self.replaced:
             pairs = ", ".join(f"{a!r}->{b!r}" for a, b in sorted(self.replaced.items()))
-            notes.append(f"{what}: replaced {len(self.replaced)} character(s) the model never "
-                         f"saw: {pairs}")  # fmt: skip
+            notes.append(
+                f"{what}: replaced {len(self.replaced)} character(s) the model never saw: {pairs}"
+            )
         if self.dropped:
-            notes.append(f"{what}: dropped {len(self.dropped)} character(s) the model never saw: "
-                         f"{''.join(sorted(set(self.dropped)))!r}")  # fmt: skip
+            notes.append(
+                f"{what}: dropped {len(self.dropped)} character(s) the model never saw: "
+                f"{''.join(sorted(set(self.dropped)))!r}"
+            )
         return notes
 
 

@@ -124,12 +124,17 @@ class CharGenerator(Estimator):
     def _corpus_config(self, corpus: EncodedCorpus, n_train: int, n_val: int) -> dict:
         """The config.json entries describing the corpus, the same for every char model."""
         return {
-            "corpus": {"sources": corpus.sources, "fingerprint": corpus.fingerprint,
-                       "chars": len(corpus), "train_chars": n_train, "val_chars": n_val},
+            "corpus": {
+                "sources": corpus.sources,
+                "fingerprint": corpus.fingerprint,
+                "chars": len(corpus),
+                "train_chars": n_train,
+                "val_chars": n_val,
+            },
             "preseed_excerpt": self.preseed_excerpt,
             "vocab": self.vocab.chars,
             "loss_unit": LOSS_UNIT,
-        }  # fmt: skip
+        }
 
     def training_corpus(self) -> str:
         """The training text stored with the model (corpus.txt.gz), whole."""
@@ -158,8 +163,9 @@ class CharGenerator(Estimator):
 
         return chunks
 
-    def _map(self, text: str, what: str, required: bool = False,
-             notes: list[str] | None = None) -> str:  # fmt: skip
+    def _map(
+        self, text: str, what: str, required: bool = False, notes: list[str] | None = None
+    ) -> str:
         mapped = self.vocab.map_unknown(text)
         if required and text and not mapped.text:
             raise TextkitError(
@@ -186,8 +192,9 @@ class CharGenerator(Estimator):
         ``files=False`` takes an "@..." pre-seed as text, never as a path; with a ``notes`` list
         the changes are appended to it instead of warned (a server returns them)."""
         self._require_trained()
-        pre = self._map(resolve_preseed(preseed, self.preseed_excerpt, files), "pre-seed",
-                        notes=notes)  # fmt: skip
+        pre = self._map(
+            resolve_preseed(preseed, self.preseed_excerpt, files), "pre-seed", notes=notes
+        )
         return Prompt(self._map(seed_text, "seed text", required=True, notes=notes), pre)
 
     def suggest(self, text: str, k: int = 3, beam: int = 16) -> list:
@@ -204,8 +211,14 @@ class CharGenerator(Estimator):
             cut -= 1
         typed = mapped[cut:]
         context = mapped or ("\n" if "\n" in self.vocab else self.vocab.chars[0])
-        return beam_search_words(self._stepper(self._device()), self.vocab,
-                                 self.vocab.encode(context).tolist(), typed, k, beam)  # fmt: skip
+        return beam_search_words(
+            self._stepper(self._device()),
+            self.vocab,
+            self.vocab.encode(context).tolist(),
+            typed,
+            k,
+            beam,
+        )
 
     def generate(
         self,

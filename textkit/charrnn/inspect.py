@@ -95,8 +95,10 @@ def inspect_text(model, text: str, top: int = 5) -> Inspection:
     targets = torch.tensor(ids[1:])
     surprise = (-logp[torch.arange(len(targets)), targets]).numpy()
     best = torch.topk(logp, min(top, logp.size(1)), dim=1)
-    guesses = [[(model.vocab.chars[int(i)], math.exp(float(v))) for v, i in zip(vals, idx, strict=True)]
-               for vals, idx in zip(best.values, best.indices, strict=True)]  # fmt: skip
+    guesses = [
+        [(model.vocab.chars[int(i)], math.exp(float(v))) for v, i in zip(vals, idx, strict=True)]
+        for vals, idx in zip(best.values, best.indices, strict=True)
+    ]
     return Inspection(mapped, surprise, guesses, activations)
 
 
@@ -163,20 +165,27 @@ def render_html(
     for i, c in enumerate(inspection.text):
         guesses = ", ".join(f"{_char_cell(g)} {p:.0%}" for g, p in inspection.guesses[i])
         tip = html.escape(f"surprise {inspection.surprise[i]:.2f} nats; expected: ") + guesses
-        cells.append(f'<span class="c" style="background:{_surprise_colour(inspection.surprise[i])}">'
-                     f'{_char_cell(c)}<span class="tip">{tip}</span></span>'
-                     + ("<br>" if c == "\n" else ""))  # fmt: skip
+        cells.append(
+            f'<span class="c" style="background:{_surprise_colour(inspection.surprise[i])}">'
+            f'{_char_cell(c)}<span class="tip">{tip}</span></span>' + ("<br>" if c == "\n" else "")
+        )
     rows = []
     for u in units:
         acts = inspection.activations[:, u]
-        spans = "".join(f'<span class="c" style="background:{_activation_colour(a)}" title="unit {u}: {a:+.2f}">'
-                        f"{_char_cell(c)}</span>" + ("<br>" if c == "\n" else "")
-                        for c, a in zip(inspection.text, acts, strict=True))  # fmt: skip
+        spans = "".join(
+            f'<span class="c" style="background:{_activation_colour(a)}" title="unit {u}: {a:+.2f}">'
+            f"{_char_cell(c)}</span>" + ("<br>" if c == "\n" else "")
+            for c, a in zip(inspection.text, acts, strict=True)
+        )
         rows.append(f'<h3>unit {u}</h3><div class="text">{spans}</div>')
     found = ""
     if inspection.units:
-        items = "".join(f"<li>{html.escape(name)}: " + ", ".join(f"unit {u} (r = {r:+.2f})" for u, r in best) + "</li>"
-                        for name, best in inspection.units.items())  # fmt: skip
+        items = "".join(
+            f"<li>{html.escape(name)}: "
+            + ", ".join(f"unit {u} (r = {r:+.2f})" for u, r in best)
+            + "</li>"
+            for name, best in inspection.units.items()
+        )
         found = f"<h2>Units that track simple properties</h2><ul>{items}</ul>"
     style = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
 .text{font-family:monospace;font-size:15px;line-height:1.9;white-space:normal}
@@ -218,7 +227,14 @@ def render_png(
             ax.imshow(grid, cmap=cmap, vmin=lo, vmax=hi, aspect="auto", interpolation="nearest")
             for i, c in enumerate(text):
                 shown = "⏎" if c == "\n" else c
-                ax.text(i % width, i // width, shown, ha="center", va="center", fontsize=7,
-                        family="monospace")  # fmt: skip
+                ax.text(
+                    i % width,
+                    i // width,
+                    shown,
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    family="monospace",
+                )
             ax.set(title=label, xticks=[], yticks=[])
     return out

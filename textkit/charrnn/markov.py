@@ -50,8 +50,13 @@ def _tables(keys: np.ndarray, counts: np.ndarray, V: int) -> dict[str, np.ndarra
     """Per-context totals and number of distinct followers, from (context, next) counts."""
     ctx_keys, ctx_types = np.unique(keys // V, return_counts=True)
     ctx_totals = np.bincount(np.searchsorted(ctx_keys, keys // V), weights=counts)
-    return {"keys": keys, "counts": counts, "ctx_keys": ctx_keys,
-            "ctx_types": ctx_types.astype(np.int64), "ctx_totals": ctx_totals.astype(np.int64)}  # fmt: skip
+    return {
+        "keys": keys,
+        "counts": counts,
+        "ctx_keys": ctx_keys,
+        "ctx_types": ctx_types.astype(np.int64),
+        "ctx_totals": ctx_totals.astype(np.int64),
+    }
 
 
 def _discount(counts: np.ndarray) -> float:
@@ -142,9 +147,15 @@ class CharMarkov(CharGenerator):
             ctx.append(code)
         return float(-np.log(self._probs(ctx, targets)).mean())
 
-    def fit(self, corpus: EncodedCorpus | Corpus | str | Path, out: str | Path | None = None,
-            train_config: TrainConfig | dict | None = None, *, overwrite: bool = False,
-            log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+    def fit(
+        self,
+        corpus: EncodedCorpus | Corpus | str | Path,
+        out: str | Path | None = None,
+        train_config: TrainConfig | dict | None = None,
+        *,
+        overwrite: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
         """Count n-grams on the training split, score the held-out split, save to ``out`` if
         given (``overwrite=True`` replaces a model there).  Counting is one pass, so of
         ``train_config`` only the device is checked (counts live on the CPU); the held-out split
@@ -167,18 +178,29 @@ class CharMarkov(CharGenerator):
                 self._remember_corpus(folder, corpus, len(train_ids), seq_len)
                 folder.save_arrays(self._np, self.WEIGHTS)
                 runlog = RunLog(folder)
-                row = {"step": 0, "epoch": 1.0, "train_loss": None, "val_loss": val,
-                       "elapsed_s": elapsed, "units_per_s": len(train_ids) / max(elapsed, 1e-9)}  # fmt: skip
+                row = {
+                    "step": 0,
+                    "epoch": 1.0,
+                    "train_loss": None,
+                    "val_loss": val,
+                    "elapsed_s": elapsed,
+                    "units_per_s": len(train_ids) / max(elapsed, 1e-9),
+                }
                 runlog.record(row)
                 counts = sum(v.size for k, v in self._np.items() if k.startswith("counts"))
-                self.info = {**self._corpus_config(corpus, len(train_ids), len(val_ids)),
-                             "best_metrics": row, "num_params": int(counts)}  # fmt: skip
+                self.info = {
+                    **self._corpus_config(corpus, len(train_ids), len(val_ids)),
+                    "best_metrics": row,
+                    "num_params": int(counts),
+                }
                 self._write_config(folder)
                 if out is not None:
                     plot_metrics(folder, LOSS_UNIT)
             self.folder = folder if out is not None else None
         if log:
-            log(f"counted order-{self.order} n-grams in {elapsed:.1f}s: val loss {val:.4f} {LOSS_UNIT}")
+            log(
+                f"counted order-{self.order} n-grams in {elapsed:.1f}s: val loss {val:.4f} {LOSS_UNIT}"
+            )
         return runlog.result(0, "counted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
     def _write_config(self, folder: ModelFolder) -> None:

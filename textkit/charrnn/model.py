@@ -24,9 +24,12 @@ class CharRNNNet(nn.Module):
         self.cell, self.hidden, self.layers = c.cell, c.hidden, c.layers
         self.embed = nn.Embedding(vocab_size, c.embedding)
         self.rnn = _CELLS[c.cell](
-            c.embedding, c.hidden, c.layers, batch_first=True,
+            c.embedding,
+            c.hidden,
+            c.layers,
+            batch_first=True,
             dropout=c.dropout if c.layers > 1 else 0.0,
-        )  # fmt: skip
+        )
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, vocab_size)
 

@@ -35,9 +35,17 @@ class _CharTask(Task):
     unit_name = "chars"
     loss_unit = LOSS_UNIT
 
-    def __init__(self, net: CharRNNNet, train_b: StreamBatches, val_b: StreamBatches,
-                 eval_chars: int, on_best: Callable[[dict], None], vocab: Vocab,
-                 fingerprint: str, show_samples: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        net: CharRNNNet,
+        train_b: StreamBatches,
+        val_b: StreamBatches,
+        eval_chars: int,
+        on_best: Callable[[dict], None],
+        vocab: Vocab,
+        fingerprint: str,
+        show_samples: int = 0,
+    ) -> None:
         self.model, self.train_b, self.val_b = net, train_b, val_b
         self.steps_per_epoch = train_b.batches_per_epoch
         self.units_per_step = train_b.streams * train_b.seq_len
@@ -68,16 +76,26 @@ class _CharTask(Task):
         if not self.show_samples:
             return None
         start = "\n" if "\n" in self.vocab else self.vocab.chars[0]
-        run = sample_streams(_RNNStepper(self.model, device), lambda i: self.vocab.chars[i],
-                             self.vocab.encode(start).tolist(), [0.8], self.show_samples,
-                             seed=step, device=device)  # fmt: skip
+        run = sample_streams(
+            _RNNStepper(self.model, device),
+            lambda i: self.vocab.chars[i],
+            self.vocab.encode(start).tolist(),
+            [0.8],
+            self.show_samples,
+            seed=step,
+            device=device,
+        )
         return f"--- sample at step {step} (temperature 0.8) ---\n{run.texts[0].strip()}\n"
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor, state: State | None, device,
-              model=None, **kw):  # fmt: skip
+    def _loss(
+        self, x: torch.Tensor, y: torch.Tensor, state: State | None, device, model=None, **kw
+    ):
         logits, state = (model or self.model)(x.to(device, non_blocking=True), state)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)),
-                               y.to(device, non_blocking=True).reshape(-1), **kw)  # fmt: skip
+        loss = F.cross_entropy(
+            logits.float().reshape(-1, logits.size(-1)),
+            y.to(device, non_blocking=True).reshape(-1),
+            **kw,
+        )
         return loss, detach_state(state)
 
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
@@ -85,8 +103,9 @@ class _CharTask(Task):
         if index == 0:
             self.state = None  # streams restart at a new offset each epoch
         x, y = self.train_b.batch(epoch, index)
-        loss, self.state = self._loss(x[self.rows], y[self.rows], self.state, device,
-                                      self.train_model)  # fmt: skip
+        loss, self.state = self._loss(
+            x[self.rows], y[self.rows], self.state, device, self.train_model
+        )
         return loss
 
     def evaluate(self, device: torch.device) -> dict[str, float]:
@@ -207,7 +226,9 @@ class CharRNN(CharGenerator):
         cfg = run_config(train_config, preset_training(preset))
         if log:
             where = out if out is not None else "memory"
-            log(f"training {self.config.cell} ({preset} preset) on {len(corpus):,} characters -> {where}")
+            log(
+                f"training {self.config.cell} ({preset} preset) on {len(corpus):,} characters -> {where}"
+            )
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(out) if out is not None else Path(tmp) / "model"
             with self._run(target, overwrite=overwrite) as folder:
@@ -229,8 +250,12 @@ class CharRNN(CharGenerator):
         settings given to this model are ignored, with a warning); the saved run's training
         settings hold, except those ``train_config`` sets again."""
         for name in sorted(self._given):
-            warnings.warn(f"--{name.replace('_', '-')} is ignored with --resume: the model keeps "
-                          "its saved shape", TextkitWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"--{name.replace('_', '-')} is ignored with --resume: the model keeps "
+                "its saved shape",
+                TextkitWarning,
+                stacklevel=2,
+            )
         with self._run(out, resume=True) as folder:
             saved = folder.read_config((self.KIND,))
             with config_errors(folder):
@@ -243,8 +268,15 @@ class CharRNN(CharGenerator):
         self.folder = folder
         return result
 
-    def _train(self, folder: ModelFolder, corpus: EncodedCorpus, cfg: TrainConfig, resume: bool,
-               log, show_samples: int) -> TrainResult:  # fmt: skip
+    def _train(
+        self,
+        folder: ModelFolder,
+        corpus: EncodedCorpus,
+        cfg: TrainConfig,
+        resume: bool,
+        log,
+        show_samples: int,
+    ) -> TrainResult:
         trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
         self.vocab = corpus.vocab
         self._fit_shape(len(corpus), trainer.device, resume)
@@ -263,10 +295,11 @@ class CharRNN(CharGenerator):
             self.info = {"best_metrics": None}
         self.info.update(
             **self._corpus_config(corpus, len(train_ids), len(val_ids)),
-            streams=train_b.streams, training=cfg.to_dict(),
+            streams=train_b.streams,
+            training=cfg.to_dict(),
             num_params=sum(p.numel() for p in self.net.parameters()),
             trained_on=str(trainer.device),
-        )  # fmt: skip
+        )
         del train_ids, val_ids
 
         def on_best(row: dict) -> None:
@@ -274,8 +307,16 @@ class CharRNN(CharGenerator):
             save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
             self._write_config(folder)
 
-        task = _CharTask(self.net, train_b, val_b, c.eval_chars, on_best, self.vocab,
-                         corpus.fingerprint, show_samples)  # fmt: skip
+        task = _CharTask(
+            self.net,
+            train_b,
+            val_b,
+            c.eval_chars,
+            on_best,
+            self.vocab,
+            corpus.fingerprint,
+            show_samples,
+        )
         result = trainer.fit(task)
         if trainer.is_main:  # keep-best: in memory, the best checkpoint, as on disk
             self.net.load_state_dict(load_weights(folder.file(self.WEIGHTS)))
@@ -292,8 +333,9 @@ class CharRNN(CharGenerator):
                 warnings.warn(
                     f"the corpus has only {n_chars} characters: training sequences shortened "
                     f"from seq_len {self.config.seq_len} to {seq_len} (--seq-len)",
-                    TextkitWarning, stacklevel=3,
-                )  # fmt: skip
+                    TextkitWarning,
+                    stacklevel=3,
+                )
             self.config = replace(self.config, seq_len=seq_len)
         need, have = self.config.training_memory(len(self.vocab)), memory_available(device)
         if have and need > have:

@@ -18,8 +18,9 @@ class Suggestion:
     probability: float  # of the completion followed by a word boundary, given the text
 
 
-def beam_search_words(stepper, vocab, prefix: list[int], typed: str, k: int = 3, beam: int = 16,
-                      max_chars: int = 24) -> list[Suggestion]:  # fmt: skip
+def beam_search_words(
+    stepper, vocab, prefix: list[int], typed: str, k: int = 3, beam: int = 16, max_chars: int = 24
+) -> list[Suggestion]:
     """Expand the ``beam`` most likely partial words a character at a time; a candidate ends
     when the model's next character is a word boundary (its probability counts)."""
     boundary_ids = torch.tensor([i for i, c in enumerate(vocab.chars) if c in BOUNDARY])
@@ -47,8 +48,10 @@ def beam_search_words(stepper, vocab, prefix: list[int], typed: str, k: int = 3,
             if not keep.any():
                 break
             rows, cols = rows[keep], cols[keep]
-            partial = [(partial[r][0] + vocab.chars[c], float(flat[r * logp.size(1) + c]))
-                       for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]  # fmt: skip
+            partial = [
+                (partial[r][0] + vocab.chars[c], float(flat[r * logp.size(1) + c]))
+                for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+            ]
             state = stepper.select(state, rows)
             state, logits = stepper.step(state, cols)
     ranked = sorted(done.items(), key=lambda kv: -kv[1])[:k]

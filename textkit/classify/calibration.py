@@ -73,8 +73,9 @@ def expected_calibration_error(
     return float(total)
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, in_scope: np.ndarray,
-                     max_in_scope_loss: float) -> float:  # fmt: skip
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, in_scope: np.ndarray, max_in_scope_loss: float
+) -> float:
     """The highest threshold rejecting at most ``max_in_scope_loss`` of the in-scope validation
     examples the model gets right (those are the answers a threshold costs)."""
     good = np.sort(confidence[in_scope & correct])

@@ -47,22 +47,38 @@ class FeatureConfig:
         (2, 5), **NGRAMS, help="Character n-gram sizes (typos, unseen forms), e.g. 2-5, or none."
     )
     char_span: str = setting(
-        "words", choices=CHAR_SPANS,
+        "words",
+        choices=CHAR_SPANS,
         help="Character n-grams inside each word (words, as scikit-learn's char_wb) or across "
-             "words too (text).",
-    )  # fmt: skip
-    weighting: str = setting("tfidf", choices=WEIGHTINGS,
-                             help="Feature weights (each text's vector is L2-normalised).")  # fmt: skip
-    sublinear_tf: bool = setting(True, flag="--sublinear-tf/--no-sublinear-tf",
-                                 help="1 + log(count) instead of the count.")  # fmt: skip
-    min_count: int = setting(1, low=1, high=10**9, integer=True,
-                             help="Keep word features seen in at least this many training texts.")  # fmt: skip
+        "words too (text).",
+    )
+    weighting: str = setting(
+        "tfidf", choices=WEIGHTINGS, help="Feature weights (each text's vector is L2-normalised)."
+    )
+    sublinear_tf: bool = setting(
+        True, flag="--sublinear-tf/--no-sublinear-tf", help="1 + log(count) instead of the count."
+    )
+    min_count: int = setting(
+        1,
+        low=1,
+        high=10**9,
+        integer=True,
+        help="Keep word features seen in at least this many training texts.",
+    )
     min_char_count: int = setting(
-        2, low=1, high=10**9, integer=True,
+        2,
+        low=1,
+        high=10**9,
+        integer=True,
         help="Keep character n-grams seen in at least this many training texts.",
-    )  # fmt: skip
-    max_features: int = setting(300_000, low=1, high=10**8, integer=True,
-                                help="Keep at most this many features (the most frequent).")  # fmt: skip
+    )
+    max_features: int = setting(
+        300_000,
+        low=1,
+        high=10**8,
+        integer=True,
+        help="Keep at most this many features (the most frequent).",
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "word_ngrams", _ngram_range(self.word_ngrams))
@@ -84,42 +100,67 @@ class ClassifierConfig:
     """The model behind the features, and how its answers are turned into "no answer"."""
 
     classifier: str = setting(
-        "mlp", choices=CLASSIFIERS,
+        "mlp",
+        choices=CLASSIFIERS,
         help="mlp: a small network over word and character n-grams (the shared training loop, "
-             "CUDA when present); nb: naive Bayes; linear: logistic regression.",
-    )  # fmt: skip
+        "CUDA when present); nb: naive Bayes; linear: logistic regression.",
+    )
     hidden: int = setting(128, low=1, high=65_536, integer=True, help="mlp: hidden units.")
-    dropout: float = setting(0.5, low=0, high=1, high_open=True,
-                             help="mlp: dropout after the hidden layer.")  # fmt: skip
+    dropout: float = setting(
+        0.5, low=0, high=1, high_open=True, help="mlp: dropout after the hidden layer."
+    )
     batch_size: int = setting(64, low=1, high=1_000_000, integer=True, help="mlp: texts per step.")
-    c: float = setting(10.0, low=0, high=1e6, low_open=True,
-                       help="linear: inverse regularisation strength of the logistic regression.")  # fmt: skip
+    c: float = setting(
+        10.0,
+        low=0,
+        high=1e6,
+        low_open=True,
+        help="linear: inverse regularisation strength of the logistic regression.",
+    )
     alpha: float = setting(0.1, low=0, high=1e6, low_open=True, help="nb: additive smoothing.")
     val_fraction: float = setting(
-        0.1, low=0, high=0.5, high_open=True,
+        0.1,
+        low=0,
+        high=0.5,
+        high_open=True,
         help="Share of each label held out for keep-best, calibration and the threshold.",
-    )  # fmt: skip
+    )
     class_weights: bool = setting(
-        True, flag="--class-weights/--no-class-weights",
+        True,
+        flag="--class-weights/--no-class-weights",
         help="Weight the loss so rare labels count as much as common ones.",
-    )  # fmt: skip
-    monitor: str = setting("val_macro_f1", choices=MONITORS, help="mlp: the metric keep-best follows.")
-    calibrate: bool = setting(True, flag="--calibrate/--no-calibrate",
-                              help="Temperature scaling of the confidences on validation data.")  # fmt: skip
+    )
+    monitor: str = setting(
+        "val_macro_f1", choices=MONITORS, help="mlp: the metric keep-best follows."
+    )
+    calibrate: bool = setting(
+        True,
+        flag="--calibrate/--no-calibrate",
+        help="Temperature scaling of the confidences on validation data.",
+    )
     threshold: float | None = setting(
-        None, low=0, high=1, optional=True,
+        None,
+        low=0,
+        high=1,
+        optional=True,
         help="Confidence below which the answer is 'out of scope'. "
-             "[default: chosen on validation data]",
-    )  # fmt: skip
+        "[default: chosen on validation data]",
+    )
     max_in_scope_loss: float = setting(
         0.02, low=0, high=1, help="For the automatic threshold: the in-scope accuracy it may cost."
     )
-    margin: float = setting(0.0, low=0, high=1,
-                            help="Out of scope when the top two labels are closer than this (0: off).")  # fmt: skip
+    margin: float = setting(
+        0.0,
+        low=0,
+        high=1,
+        help="Out of scope when the top two labels are closer than this (0: off).",
+    )
     oos_labels: tuple[str, ...] = setting(
-        DEFAULT_OOS_LABELS, multiple=True, flag="--oos-label",
+        DEFAULT_OOS_LABELS,
+        multiple=True,
+        flag="--oos-label",
         help="A label meaning 'out of scope' in the data (repeat for several).",
-    )  # fmt: skip
+    )
 
     def __post_init__(self) -> None:
         validate(self)

@@ -50,7 +50,9 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
         path, src = Path(data.path), data
         fmt = detect_format(path) if src.format == "auto" and path.exists() else src.format
         raw = read_json_value(path, src.encoding) if fmt in ("json", "intents") else None
-        if fmt == "intents" or (src.json_key is None and isinstance(raw, dict) and "intents" in raw):
+        if fmt == "intents" or (
+            src.json_key is None and isinstance(raw, dict) and "intents" in raw
+        ):
             extra["intents"] = load_intents(path, src.encoding, raw)
             pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
         else:
@@ -60,8 +62,10 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
             pairs = []
             for d in src.documents():
                 if d.label is None or not str(d.label).strip():
-                    raise TextkitError(f"{d.source}, line {d.line}: this row has no label; every "
-                                       "training text needs one (--label-column)")  # fmt: skip
+                    raise TextkitError(
+                        f"{d.source}, line {d.line}: this row has no label; every "
+                        "training text needs one (--label-column)"
+                    )
                 pairs.append((d.text, str(d.label)))
         source = str(path)
     elif isinstance(data, dict):
@@ -81,15 +85,20 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
         source = "list"
     for i, (text, label) in enumerate(pairs):
         if not isinstance(text, str) or not isinstance(label, str):
-            raise TextkitError(f"{source}: item #{i + 1} must be a text and a label (strings), "
-                               f"got {text!r}, {label!r}")  # fmt: skip
+            raise TextkitError(
+                f"{source}: item #{i + 1} must be a text and a label (strings), "
+                f"got {text!r}, {label!r}"
+            )
     kept = [(t, lb) for t, lb in pairs if t.strip()]
     out = LabelledTexts(
         [t for t, _ in kept], [lb for _, lb in kept], source, len(pairs) - len(kept), extra
     )
     if out.skipped_empty:
-        warnings.warn(f"{source}: skipped {out.skipped_empty} row(s) with empty text",
-                      TextkitWarning, stacklevel=2)  # fmt: skip
+        warnings.warn(
+            f"{source}: skipped {out.skipped_empty} row(s) with empty text",
+            TextkitWarning,
+            stacklevel=2,
+        )
     return out
 
 
@@ -123,13 +132,15 @@ def _guess_label_column(
         first = records[0] if isinstance(records, list) and records else {}
     found = [n for n in names if isinstance(first, dict) and n in first]
     if len(found) > 1:
-        raise TextkitError(f"{path}: several possible label columns {found}; choose one with "
-                           "--label-column")  # fmt: skip
+        raise TextkitError(
+            f"{path}: several possible label columns {found}; choose one with --label-column"
+        )
     return found[0] if found else None
 
 
-def stratified_split(labels: Sequence[str], val_fraction: float, seed: int = 0
-                     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def stratified_split(
+    labels: Sequence[str], val_fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation row indices: about ``val_fraction`` of each label held out (at least
     one where the label has three or more examples, none where it has fewer)."""
     rng = np.random.default_rng(seed)

@@ -36,10 +36,21 @@ class EvaluationReport:
     predicted: list[str] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
-        keys = ("n", "accuracy", "in_scope_accuracy", "macro_f1", "oos_precision", "oos_recall",
-                "answered", "ece", "per_label")  # fmt: skip
-        return {**{k: getattr(self, k) for k in keys},
-                "confused": [{"gold": g, "predicted": p, "count": c} for g, p, c in self.confused]}  # fmt: skip
+        keys = (
+            "n",
+            "accuracy",
+            "in_scope_accuracy",
+            "macro_f1",
+            "oos_precision",
+            "oos_recall",
+            "answered",
+            "ece",
+            "per_label",
+        )
+        return {
+            **{k: getattr(self, k) for k in keys},
+            "confused": [{"gold": g, "predicted": p, "count": c} for g, p, c in self.confused],
+        }
 
     def to_text(self, top: int = 10) -> str:
         pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
@@ -80,8 +91,16 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
     p, r, f1, support = precision_recall_fscore_support(
         gold, predicted, labels=names, zero_division=0
     )
-    per_label = {n: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f1[i]),
-                     "support": int(support[i])} for i, n in enumerate(names) if n != no}  # fmt: skip
+    per_label = {
+        n: {
+            "precision": float(p[i]),
+            "recall": float(r[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, n in enumerate(names)
+        if n != no
+    }
     present = [n for n in names if n != no and per_label[n]["support"] > 0]
     oos_p = oos_r = None
     if (~in_scope).any():
@@ -93,17 +112,32 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
     ece = expected_calibration_error(conf[in_scope], (top == g)[in_scope])
     answered = float((pr != no).mean())
     pairs = Counter((a, b) for a, b in zip(gold, predicted, strict=True) if a != b)
-    errors = [{"text": t, "gold": a, "predicted": b, "confidence": round(q.confidence, 4),
-               "reason": q.reason} for t, a, b, q in zip(data.texts, gold, predicted, preds, strict=True)
-              if a != b]  # fmt: skip
+    errors = [
+        {
+            "text": t,
+            "gold": a,
+            "predicted": b,
+            "confidence": round(q.confidence, 4),
+            "reason": q.reason,
+        }
+        for t, a, b, q in zip(data.texts, gold, predicted, preds, strict=True)
+        if a != b
+    ]
     return EvaluationReport(
-        n=len(gold), accuracy=float((g == pr).mean()) if len(g) else 0.0,
+        n=len(gold),
+        accuracy=float((g == pr).mean()) if len(g) else 0.0,
         in_scope_accuracy=float((g == pr)[in_scope].mean()) if in_scope.any() else None,
         macro_f1=float(np.mean([per_label[n]["f1"] for n in present])) if present else 0.0,
-        oos_precision=oos_p, oos_recall=oos_r, answered=answered,
-        ece=ece, per_label=per_label, confused=[(a, b, c) for (a, b), c in pairs.most_common()],
-        errors=errors, gold=gold, predicted=predicted,
-    )  # fmt: skip
+        oos_precision=oos_p,
+        oos_recall=oos_r,
+        answered=answered,
+        ece=ece,
+        per_label=per_label,
+        confused=[(a, b, c) for (a, b), c in pairs.most_common()],
+        errors=errors,
+        gold=gold,
+        predicted=predicted,
+    )
 
 
 def answer_curve(
@@ -114,29 +148,47 @@ def answer_curve(
     """The "don't know" trade-off: for each confidence threshold, the share of in-scope texts
     answered and the accuracy on those answered (the model's own threshold is marked)."""
     known = set(model.labels_)
-    rows = [(t, lb) for t, lb in zip(data.texts, data.labels, strict=True)
-            if lb in known and not model.is_out_of_scope_label(lb)]  # fmt: skip
+    rows = [
+        (t, lb)
+        for t, lb in zip(data.texts, data.labels, strict=True)
+        if lb in known and not model.is_out_of_scope_label(lb)
+    ]
     preds = model.predict_many([t for t, _ in rows], threshold=0.0, k=2)
     conf = np.array([p.ranking[0][1] if p.ranking else 0.0 for p in preds])
-    margin_ok = np.array([model.reject_rule(0.0).reason(np.array([c for _, c in p.ranking] + [0.0]), False) is None
-                          if p.ranking else False for p in preds])  # fmt: skip
+    margin_ok = np.array(
+        [
+            model.reject_rule(0.0).reason(np.array([c for _, c in p.ranking] + [0.0]), False)
+            is None
+            if p.ranking
+            else False
+            for p in preds
+        ]
+    )
     right = np.array(
         [bool(p.ranking) and p.ranking[0][0] == lb for p, (_, lb) in zip(preds, rows, strict=True)]
     )
     out = []
     for t in sorted({*thresholds, round(model.threshold_, 3)}):
         answered = (conf >= t) & margin_ok
-        out.append({"threshold": float(t), "answered": float(answered.mean()) if len(rows) else 0.0,
-                    "accuracy_answered": float(right[answered].mean()) if answered.any() else 0.0,
-                    "model": abs(t - round(model.threshold_, 3)) < 1e-9})  # fmt: skip
+        out.append(
+            {
+                "threshold": float(t),
+                "answered": float(answered.mean()) if len(rows) else 0.0,
+                "accuracy_answered": float(right[answered].mean()) if answered.any() else 0.0,
+                "model": abs(t - round(model.threshold_, 3)) < 1e-9,
+            }
+        )
     return out
 
 
 def write_report(report: EvaluationReport, folder: Path, title: str = "") -> dict[str, Path]:
     """``report.json``, ``errors.json`` and ``confusion.png`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {"report": folder / "report.json", "errors": folder / "errors.json",
-             "confusion": folder / "confusion.png"}  # fmt: skip
+    paths = {
+        "report": folder / "report.json",
+        "errors": folder / "errors.json",
+        "confusion": folder / "confusion.png",
+    }
     atomic_write_json(paths["report"], report.to_dict())
     atomic_write_json(paths["errors"], report.errors)
     plot_confusion(report, paths["confusion"], title)
@@ -202,6 +254,11 @@ def cross_validate(make_model, data: LabelledTexts, k: int = 5, seed: int = 0) -
         )
         scores.append((rep.accuracy, rep.macro_f1))
     acc, f1 = np.array(scores).T
-    return {"folds": k, "accuracy_mean": float(acc.mean()), "accuracy_sd": float(acc.std(ddof=1)),
-            "macro_f1_mean": float(f1.mean()), "macro_f1_sd": float(f1.std(ddof=1)),
-            "per_fold": [{"accuracy": float(a), "macro_f1": float(b)} for a, b in scores]}  # fmt: skip
+    return {
+        "folds": k,
+        "accuracy_mean": float(acc.mean()),
+        "accuracy_sd": float(acc.std(ddof=1)),
+        "macro_f1_mean": float(f1.mean()),
+        "macro_f1_sd": float(f1.std(ddof=1)),
+        "per_fold": [{"accuracy": float(a), "macro_f1": float(b)} for a, b in scores],
+    }

@@ -56,11 +56,18 @@ class SparseRows:
 class Featurizer:
     """Text -> weighted sparse feature ids, through a Pipeline and a fitted vocabulary."""
 
-    def __init__(self, pipeline: Pipeline, config: FeatureConfig,
-                 vocab: list[str] | None = None, idf: np.ndarray | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        config: FeatureConfig,
+        vocab: list[str] | None = None,
+        idf: np.ndarray | None = None,
+    ) -> None:
         if pipeline.ngrams != (1,):
-            raise TextkitError("a classifier's pipeline must emit single tokens (ngrams=(1,)); "
-                               "set word n-grams with word_ngrams instead")  # fmt: skip
+            raise TextkitError(
+                "a classifier's pipeline must emit single tokens (ngrams=(1,)); "
+                "set word n-grams with word_ngrams instead"
+            )
         self.pipeline, self.config = pipeline, config
         self.vocab: list[str] = []
         self.index: dict[str, int] = {}
@@ -123,8 +130,10 @@ class Featurizer:
         if len(kept) > c.max_features:
             kept = sorted(kept, key=lambda f: (-df[f], f))[: c.max_features]
         if not kept:
-            raise TextkitError("the training texts give no features: are they empty, or only "
-                               "words the pipeline drops (stop words, punctuation)?")  # fmt: skip
+            raise TextkitError(
+                "the training texts give no features: are they empty, or only "
+                "words the pipeline drops (stop words, punctuation)?"
+            )
         vocab = sorted(kept)
         n = len(texts)
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab], dtype=np.float32)
@@ -205,5 +214,8 @@ class Featurizer:
                 w[:i] + w[i + 1 :] for w in words if len(w) >= 4 for i in range(len(w))
             }
         deletes = {token[:i] + token[i + 1 :] for i in range(len(token))}
-        return (token in self._typo_index or bool(deletes & self._words)
-                or bool(deletes & self._typo_index))  # fmt: skip
+        return (
+            token in self._typo_index
+            or bool(deletes & self._words)
+            or bool(deletes & self._typo_index)
+        )

@@ -69,9 +69,14 @@ class Prediction:
         return self.label is None
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "label": self.label, "confidence": round(self.confidence, 6),
-                "out_of_scope": self.out_of_scope, "reason": self.reason,
-                "ranking": [{"label": lb, "confidence": round(c, 6)} for lb, c in self.ranking]}  # fmt: skip
+        return {
+            "text": self.text,
+            "label": self.label,
+            "confidence": round(self.confidence, 6),
+            "out_of_scope": self.out_of_scope,
+            "reason": self.reason,
+            "ranking": [{"label": lb, "confidence": round(c, 6)} for lb, c in self.ranking],
+        }
 
 
 class TextClassifier(Estimator):
@@ -87,8 +92,14 @@ class TextClassifier(Estimator):
     FEW_EXAMPLES: ClassVar[int] = 2  # warn about labels with fewer training texts than this
     LABEL_NAME: ClassVar[str] = "label"  # how messages name a label ("intent", "author")
 
-    def __init__(self, config: ClassifierConfig | None = None, *, pipeline: Pipeline | None = None,
-                 features: FeatureConfig | None = None, **overrides) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: ClassifierConfig | None = None,
+        *,
+        pipeline: Pipeline | None = None,
+        features: FeatureConfig | None = None,
+        **overrides,
+    ) -> None:
         self.config = with_overrides(type(self).__name__, ClassifierConfig, config, overrides)
         self.pipeline = pipeline or self.DEFAULT_PIPELINE
         self.feature_config = features or self.DEFAULT_FEATURES
@@ -102,8 +113,15 @@ class TextClassifier(Estimator):
         return self.featurizer is not None and bool(self.arrays) and bool(self.labels_)
 
     # ================================================================== training
-    def fit(self, data, out: str | Path | None = None, train_config: TrainConfig | dict | None = None,
-            *, overwrite: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+    def fit(
+        self,
+        data,
+        out: str | Path | None = None,
+        train_config: TrainConfig | dict | None = None,
+        *,
+        overwrite: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
         """Learn from ``data``: a path or a ``Source`` (any supported format; the Source names
         the columns), (text, label) pairs, ``{label: [texts]}`` or LabelledTexts.  With ``out``
         the model folder is written there as training goes (``overwrite=True`` replaces a model
@@ -157,9 +175,14 @@ class TextClassifier(Estimator):
         if len(counts) < 2:
             only = next(iter(counts), None)
             raise TextkitError(
-                f"{data.source}: " + (f"only one label ({only!r}): nothing to classify; add examples "
-                                      "of at least one more" if only else "no labelled texts")
-            )  # fmt: skip
+                f"{data.source}: "
+                + (
+                    f"only one label ({only!r}): nothing to classify; add examples "
+                    "of at least one more"
+                    if only
+                    else "no labelled texts"
+                )
+            )
         if all(self.is_out_of_scope_label(lb) for lb in counts):
             raise TextkitError(
                 f"{data.source}: every label is an out-of-scope label; nothing to learn"
@@ -167,9 +190,12 @@ class TextClassifier(Estimator):
         rare = sorted((lb, n) for lb, n in counts.items() if n < self.FEW_EXAMPLES)
         if rare:
             listed = ", ".join(f"{lb!r} ({n})" for lb, n in rare[:10])
-            warnings.warn(f"{data.source}: {len(rare)} {self.LABEL_NAME}(s) with too few examples to "
-                          f"learn or validate well (fewer than {self.FEW_EXAMPLES}): {listed}",
-                          TextkitWarning, stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"{data.source}: {len(rare)} {self.LABEL_NAME}(s) with too few examples to "
+                f"learn or validate well (fewer than {self.FEW_EXAMPLES}): {listed}",
+                TextkitWarning,
+                stacklevel=3,
+            )
 
     def _remember_data(self, data: LabelledTexts) -> None:
         """Hook for kinds that keep more of their training data (an intents.json's responses)."""
@@ -197,11 +223,23 @@ class TextClassifier(Estimator):
             folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
             self._write_config(folder)
 
-        task = ClassifierTask(net, train, val, self.config.batch_size, len(self.labels_),
-                              self._class_weights(train[1]), self.config.monitor, cfg.seed,
-                              on_best, fingerprint="")  # fmt: skip
-        self.info.update(training=cfg.to_dict(), trained_on=str(trainer.device),
-                         num_params=sum(p.numel() for p in net.parameters()))  # fmt: skip
+        task = ClassifierTask(
+            net,
+            train,
+            val,
+            self.config.batch_size,
+            len(self.labels_),
+            self._class_weights(train[1]),
+            self.config.monitor,
+            cfg.seed,
+            on_best,
+            fingerprint="",
+        )
+        self.info.update(
+            training=cfg.to_dict(),
+            trained_on=str(trainer.device),
+            num_params=sum(p.numel() for p in net.parameters()),
+        )
         result = trainer.fit(task)
         self._set_mlp_arrays(folder.load_arrays(self.WEIGHTS))  # keep-best, as on disk
         return result
@@ -241,11 +279,21 @@ class TextClassifier(Estimator):
         elapsed = time.monotonic() - start
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
         runlog = RunLog(folder, "val_accuracy", "max")
-        row = {"step": 0, "epoch": 1.0, "train_loss": None, **self._val_metrics(*val),
-               "elapsed_s": round(elapsed, 3), "units_per_s": len(y) / max(elapsed, 1e-9)}  # fmt: skip
+        row = {
+            "step": 0,
+            "epoch": 1.0,
+            "train_loss": None,
+            **self._val_metrics(*val),
+            "elapsed_s": round(elapsed, 3),
+            "units_per_s": len(y) / max(elapsed, 1e-9),
+        }
         runlog.record(row)
-        self.info.update(best_metrics=row, training={"seed": cfg.seed}, trained_on="cpu",
-                         num_params=int(sum(v.size for v in self.arrays.values())))  # fmt: skip
+        self.info.update(
+            best_metrics=row,
+            training={"seed": cfg.seed},
+            trained_on="cpu",
+            num_params=int(sum(v.size for v in self.arrays.values())),
+        )
         self._write_config(folder)
         if plot:
             from textkit.plots import plot_metrics
@@ -281,12 +329,19 @@ class TextClassifier(Estimator):
             train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
             if len(test) == 0 or len(np.unique(y[train])) < 2:
                 continue
-            clone = type(self)(replace(self.config, val_fraction=0.0), pipeline=self.pipeline,
-                               features=self.feature_config)  # fmt: skip
+            clone = type(self)(
+                replace(self.config, val_fraction=0.0),
+                pipeline=self.pipeline,
+                features=self.feature_config,
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", TextkitWarning)
-                clone.fit(LabelledTexts([data.texts[i] for i in train], [data.labels[i] for i in train],
-                                        data.source), train_config=train_config)  # fmt: skip
+                clone.fit(
+                    LabelledTexts(
+                        [data.texts[i] for i in train], [data.labels[i] for i in train], data.source
+                    ),
+                    train_config=train_config,
+                )
             columns = [self.labels_.index(lb) for lb in clone.labels_]
             scores = clone._logits_rows(clone.featurizer.transform(data.texts[i] for i in test))
             logits[np.ix_(test, columns)] = scores
@@ -309,12 +364,15 @@ class TextClassifier(Estimator):
             self.threshold_ = self.NO_VALIDATION_THRESHOLD
         raw = softmax(logits).max(1) if len(y) else conf
         self.info["validation"] = {
-            "method": method if len(y) else "none", "texts": len(y),
-            "accuracy": float(correct.mean()) if len(y) else None, "macro_f1": _macro_f1(pred, y),
+            "method": method if len(y) else "none",
+            "texts": len(y),
+            "accuracy": float(correct.mean()) if len(y) else None,
+            "macro_f1": _macro_f1(pred, y),
             "ece": expected_calibration_error(conf, correct),
             "ece_uncalibrated": expected_calibration_error(raw, correct),
-            "temperature": self.temperature_, "threshold": self.threshold_,
-        }  # fmt: skip
+            "temperature": self.temperature_,
+            "threshold": self.threshold_,
+        }
 
     # ================================================================== answering
     def is_out_of_scope_label(self, label: str) -> bool:
@@ -329,8 +387,10 @@ class TextClassifier(Estimator):
 
         check_number("threshold", threshold, 0, 1, optional=True)
         check_number("margin", margin, 0, 1, optional=True)
-        return RejectRule(self.threshold_ if threshold is None else threshold,
-                          self.config.margin if margin is None else margin)  # fmt: skip
+        return RejectRule(
+            self.threshold_ if threshold is None else threshold,
+            self.config.margin if margin is None else margin,
+        )
 
     def _logits_one(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
         a = self.arrays
@@ -354,8 +414,9 @@ class TextClassifier(Estimator):
         self._require_trained()
         return softmax(self._logits_rows(self.featurizer.transform(texts)), self.temperature_)
 
-    def predict(self, text: str, threshold: float | None = None, margin: float | None = None,
-                k: int = 5) -> Prediction:  # fmt: skip
+    def predict(
+        self, text: str, threshold: float | None = None, margin: float | None = None, k: int = 5
+    ) -> Prediction:
         """The label of ``text``, or None (out of scope) with the reason."""
         return self.predict_many([text], threshold, margin, k)[0]
 
@@ -363,8 +424,13 @@ class TextClassifier(Estimator):
         """The ``k`` most likely labels with their calibrated confidences, best first."""
         return self.predict(text, k=k).ranking
 
-    def predict_many(self, texts: Iterable[str], threshold: float | None = None,
-                     margin: float | None = None, k: int = 5) -> list[Prediction]:  # fmt: skip
+    def predict_many(
+        self,
+        texts: Iterable[str],
+        threshold: float | None = None,
+        margin: float | None = None,
+        k: int = 5,
+    ) -> list[Prediction]:
         """Predictions for many texts in one call (threshold/margin override the stored ones)."""
         self._require_trained()
         from textkit.checks import check_number
@@ -398,9 +464,15 @@ class TextClassifier(Estimator):
         folder.write_json(VOCAB, self.featurizer.vocab)
 
     def _config_dict(self) -> dict:
-        return {"model": self.config.to_dict(), "features": self.feature_config.to_dict(),
-                "labels": self.labels_, "temperature": self.temperature_,
-                "threshold": self.threshold_, "loss_unit": LOSS_UNIT, **self.info}  # fmt: skip
+        return {
+            "model": self.config.to_dict(),
+            "features": self.feature_config.to_dict(),
+            "labels": self.labels_,
+            "temperature": self.temperature_,
+            "threshold": self.threshold_,
+            "loss_unit": LOSS_UNIT,
+            **self.info,
+        }
 
     def _write_config(self, folder: ModelFolder) -> None:
         folder.write_config(self.KIND, self._config_dict())
@@ -416,8 +488,10 @@ class TextClassifier(Estimator):
 
     @classmethod
     def _from_config(cls, config: dict) -> TextClassifier:
-        model = cls(ClassifierConfig.from_dict(config["model"]),
-                    features=FeatureConfig.from_dict(config["features"]))  # fmt: skip
+        model = cls(
+            ClassifierConfig.from_dict(config["model"]),
+            features=FeatureConfig.from_dict(config["features"]),
+        )
         labels = config["labels"]
         if (
             not isinstance(labels, list)
@@ -452,8 +526,10 @@ class TextClassifier(Estimator):
         expected = self._expected_shapes(len(vocab))
         found = {k: shape for k, (_, shape) in read_array_header(path).items()}
         if found != expected:
-            raise TextkitError(f"{path} does not match config.json and vocab.json "
-                               f"(expected {expected}, found {found}); retrain")  # fmt: skip
+            raise TextkitError(
+                f"{path} does not match config.json and vocab.json "
+                f"(expected {expected}, found {found}); retrain"
+            )
         arrays = folder.load_arrays(self.WEIGHTS)
         self.featurizer = Featurizer(self.pipeline, self.feature_config, vocab, arrays.pop("idf"))
         self.arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
@@ -466,8 +542,15 @@ class TextClassifier(Estimator):
         n, h = len(self.labels_), self.config.hidden
         shapes: dict[str, Any] = {"idf": [n_features]}
         if self.config.classifier == "mlp":
-            shapes.update({"bag.weight": [n_features, h], "norm.weight": [h], "norm.bias": [h],
-                           "out.weight": [n, h], "out.bias": [n]})  # fmt: skip
+            shapes.update(
+                {
+                    "bag.weight": [n_features, h],
+                    "norm.weight": [h],
+                    "norm.bias": [h],
+                    "out.weight": [n, h],
+                    "out.bias": [n],
+                }
+            )
         elif self.config.classifier == "nb":
             shapes.update({"feature_log_prob": [n, n_features], "class_log_prior": [n]})
         else:

@@ -42,10 +42,19 @@ class ClassifierTask(Task):
     mode = "max"
     tiebreak = ("val_loss", "min")  # equal accuracy or F1 (common on small sets): lower loss wins
 
-    def __init__(self, model: torch.nn.Module, train: tuple[SparseRows, np.ndarray],
-                 val: tuple[SparseRows, np.ndarray], batch_size: int, n_labels: int,
-                 class_weights: np.ndarray | None, monitor: str, seed: int,
-                 on_best: Callable[[dict], None], fingerprint: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        train: tuple[SparseRows, np.ndarray],
+        val: tuple[SparseRows, np.ndarray],
+        batch_size: int,
+        n_labels: int,
+        class_weights: np.ndarray | None,
+        monitor: str,
+        seed: int,
+        on_best: Callable[[dict], None],
+        fingerprint: str,
+    ) -> None:
         self.model, self.n_labels, self.seed = model, n_labels, seed
         self.n_outputs = n_labels
         self._train_np, self._val_np = train, val
@@ -104,9 +113,11 @@ class ClassifierTask(Task):
         logits = self.logits(rows, device)
         y = rows.labels
         pred = logits.argmax(1)
-        return {"val_loss": F.cross_entropy(logits, y).item(),
-                "val_accuracy": (pred == y).float().mean().item(),
-                "val_macro_f1": macro_f1(pred, y, self.n_labels)}  # fmt: skip
+        return {
+            "val_loss": F.cross_entropy(logits, y).item(),
+            "val_accuracy": (pred == y).float().mean().item(),
+            "val_macro_f1": macro_f1(pred, y, self.n_labels),
+        }
 
     def on_best(self, row: dict) -> None:
         self._on_best(row)

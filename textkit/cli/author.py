@@ -45,11 +45,21 @@ def train_author(data, **o):
 @loads_model("author")
 @click.argument("texts", nargs=-1, metavar="[TEXT]...")
 @opt(
-    "-f", "--file", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
     help="A file of texts by one unknown author, one per line: one combined answer (repeatable).",
-)  # fmt: skip
-@opt("-k", "--top-k", type=Number(1, 1000, integer=True), default=3, show_default=True,
-              help="Authors to show.")  # fmt: skip
+)
+@opt(
+    "-k",
+    "--top-k",
+    type=Number(1, 1000, integer=True),
+    default=3,
+    show_default=True,
+    help="Authors to show.",
+)
 @THRESHOLD
 @opt("--explain", is_flag=True, help="Show the n-grams that pushed the decision most, per author.")
 @AS_JSON

@@ -33,24 +33,55 @@ def _preset_values(key: str) -> str:
 @main.command("train-charrnn", short_help="Train a char-level LSTM/GRU/RNN or n-gram generator.")
 @click.argument("inputs", nargs=-1, required=True, metavar="CORPUS...")
 @output_options
-@opt("--resume", is_flag=True,
-              help="Continue the latest model trained on this corpus (or --name) exactly where it stopped.")  # fmt: skip
-@opt("--kind", type=click.Choice(kinds_of("generator")), default="charrnn", show_default=True,
-              help="charrnn: a recurrent network; charmarkov: the character n-gram baseline "
-                   "(--order, --smoothing).")  # fmt: skip
-@opt("--preset", type=click.Choice(PRESET_CHOICES), default="auto", show_default=True,
-              help="Size, LR and step defaults. auto: small (2x256, ~2 min on a laptop CPU) below a "
-                   "million characters, else wide (1x512) on a CPU or medium (3x512) on a GPU; large "
-                   "(3x1024) for big GPUs. Options below override it.")  # fmt: skip
-@options(CharRNNConfig, CharMarkovConfig, aliases={"cell": ("markov",)},
-         shown={key: "preset" for key in SHAPE_KEYS})  # fmt: skip
+@opt(
+    "--resume",
+    is_flag=True,
+    help="Continue the latest model trained on this corpus (or --name) exactly where it stopped.",
+)
+@opt(
+    "--kind",
+    type=click.Choice(kinds_of("generator")),
+    default="charrnn",
+    show_default=True,
+    help="charrnn: a recurrent network; charmarkov: the character n-gram baseline "
+    "(--order, --smoothing).",
+)
+@opt(
+    "--preset",
+    type=click.Choice(PRESET_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Size, LR and step defaults. auto: small (2x256, ~2 min on a laptop CPU) below a "
+    "million characters, else wide (1x512) on a CPU or medium (3x512) on a GPU; large "
+    "(3x1024) for big GPUs. Options below override it.",
+)
+@options(
+    CharRNNConfig,
+    CharMarkovConfig,
+    aliases={"cell": ("markov",)},
+    shown={key: "preset" for key in SHAPE_KEYS},
+)
 @options(TrainConfig, shown={key: _preset_values(key) for key in TRAINING_KEYS})
-@opt("--encoding", default="utf-8", show_default=True,
-              help="Text encoding of the corpus files (a byte-order mark wins).")  # fmt: skip
-@opt("--max-size", type=Size(), default="1G", show_default=True,
-              help="Refuse a corpus larger than this (e.g. 500M, 4G): a guard against an endless pipe.")  # fmt: skip
-@opt("--show-samples", type=Number(0, 100_000, integer=True), default=0, metavar="N",
-              help="Print an N-character sample at every evaluation (0: off).")  # fmt: skip
+@opt(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of the corpus files (a byte-order mark wins).",
+)
+@opt(
+    "--max-size",
+    type=Size(),
+    default="1G",
+    show_default=True,
+    help="Refuse a corpus larger than this (e.g. 500M, 4G): a guard against an endless pipe.",
+)
+@opt(
+    "--show-samples",
+    type=Number(0, 100_000, integer=True),
+    default=0,
+    metavar="N",
+    help="Print an N-character sample at every evaluation (0: off).",
+)
 def train_charrnn(inputs, **o):
     """Train a character-level generator on CORPUS (files, directories, or - for stdin).
 
@@ -69,14 +100,25 @@ def train_charrnn(inputs, **o):
 
     model = CharRNN(**shape)
     if o["resume"]:
-        result = model.resume(_to_resume(o, corpus), corpus, train, log=say, show_samples=o["show_samples"])
+        result = model.resume(
+            _to_resume(o, corpus), corpus, train, log=say, show_samples=o["show_samples"]
+        )
     else:
         out = new_model_dir(o, default_name)
-        result = model.fit(corpus, out, train, preset=o["preset"], overwrite=o["overwrite"], log=say,
-                           show_samples=o["show_samples"])  # fmt: skip
-    say(f"{'interrupted' if result.interrupted else 'done'} after {result.steps} steps "
+        result = model.fit(
+            corpus,
+            out,
+            train,
+            preset=o["preset"],
+            overwrite=o["overwrite"],
+            log=say,
+            show_samples=o["show_samples"],
+        )
+    say(
+        f"{'interrupted' if result.interrupted else 'done'} after {result.steps} steps "
         f"({result.stopped_because}, {result.elapsed_s:.0f}s): best val loss "
-        f"{result.best_val_loss:.4f} nats/char at step {result.best_step}; saved {model.folder.path}")  # fmt: skip
+        f"{result.best_val_loss:.4f} nats/char at step {result.best_step}; saved {model.folder.path}"
+    )
     if result.interrupted:
         say("resume with the same command plus --resume")
         sys.exit(130)
@@ -100,7 +142,9 @@ def _to_resume(o: dict, corpus) -> Path:
     models_dir, name = o["models_dir"], o["name"]
     out = models_dir / name if name else find_trained_on(models_dir, "charrnn", corpus.fingerprint)
     if out is None or not ModelFolder(out).exists():
-        raise TextkitError(f"nothing to resume: no char-RNN model trained on this corpus under {models_dir}/")
+        raise TextkitError(
+            f"nothing to resume: no char-RNN model trained on this corpus under {models_dir}/"
+        )
     return out
 
 
@@ -110,13 +154,18 @@ def _train_markov(corpus, o: dict, default_name: str, shape: dict, train: dict, 
     if o["resume"]:
         raise TextkitError("--resume applies to neural models; a markov model trains in one pass")
     for name in sorted(set(shape) - {"cell", "val_fraction"}):
-        warnings.warn(f"--{name.replace('_', '-')} is ignored by the n-gram model", TextkitWarning,
-                      stacklevel=2)  # fmt: skip
+        warnings.warn(
+            f"--{name.replace('_', '-')} is ignored by the n-gram model",
+            TextkitWarning,
+            stacklevel=2,
+        )
     model = CharMarkov(configured(CharMarkovConfig))
     result = model.fit(corpus, new_model_dir(o, default_name), train, overwrite=o["overwrite"])
     c = model.config
-    say(f"saved {model.folder.path}  (order-{c.order} {c.smoothing} Markov, "
-        f"val loss {result.best_val_loss:.4f} nats/char)")  # fmt: skip
+    say(
+        f"saved {model.folder.path}  (order-{c.order} {c.smoothing} Markov, "
+        f"val loss {result.best_val_loss:.4f} nats/char)"
+    )
 
 
 # ------------------------------------------------------------------ generate
@@ -205,8 +254,23 @@ def _non_empty(ctx, param, value):
     help="With --check-original: prefix copied lines with [copied], or drop them.",
 )
 @opt("--device", default="auto", metavar=DEVICES, help="Where to sample.")
-def generate(model, length, temperature, temperatures, top_k, top_p, argmax, seed_text, preseed,
-             num_samples, stop_at, seed, output, check_original, copied):  # fmt: skip
+def generate(
+    model,
+    length,
+    temperature,
+    temperatures,
+    top_k,
+    top_p,
+    argmax,
+    seed_text,
+    preseed,
+    num_samples,
+    stop_at,
+    seed,
+    output,
+    check_original,
+    copied,
+):
     """Sample text from a trained char model (the latest one trained here by default)."""
     seed_text = unescape(seed_text)
     multi = bool(temperatures) or num_samples > 1
@@ -221,10 +285,19 @@ def generate(model, length, temperature, temperatures, top_k, top_p, argmax, see
         sys.stdout.flush()
 
     samples = model.generate(
-        length, temperature, temperatures=temperatures, num_samples=num_samples, top_k=top_k,
-        top_p=top_p, prompt=prompt, stop_at=unescape(stop_at), seed=seed, argmax=argmax,
-        check_original=check_original, on_text=on_text if stream else None,
-    )  # fmt: skip
+        length,
+        temperature,
+        temperatures=temperatures,
+        num_samples=num_samples,
+        top_k=top_k,
+        top_p=top_p,
+        prompt=prompt,
+        stop_at=unescape(stop_at),
+        seed=seed,
+        argmax=argmax,
+        check_original=check_original,
+        on_text=on_text if stream else None,
+    )
     if stream:
         click.echo()
         return
@@ -232,8 +305,11 @@ def generate(model, length, temperature, temperatures, top_k, top_p, argmax, see
     for i, s in enumerate(samples, 1):
         text = s.text
         if s.lines is not None:
-            kept = [("[copied] " + ln.line if ln.copied else ln.line) for ln in s.lines
-                    if not (copied == "drop" and ln.copied)]  # fmt: skip
+            kept = [
+                ("[copied] " + ln.line if ln.copied else ln.line)
+                for ln in s.lines
+                if not (copied == "drop" and ln.copied)
+            ]
             text = "\n".join(kept)
             click.echo(
                 f"sample {i}: {s.novel_fraction:.1%} novel, {s.copied_lines} of "
@@ -264,7 +340,7 @@ def generate(model, length, temperature, temperatures, top_k, top_p, argmax, see
 @click.argument("text")
 @opt("-k", type=Number(1, 100, integer=True), default=3, help="How many suggestions.")
 @opt("--beam", type=Number(1, 1000, integer=True), default=16, help="Beam width of the search.")
-@opt("--json", "as_json", is_flag=True, help="Print JSON.")  # fmt: skip
+@opt("--json", "as_json", is_flag=True, help="Print JSON.")
 def suggest(model, text, k, beam, as_json):
     """The K most likely next words after TEXT (or completions of its last word, when it doesn't
     end in a space or punctuation), with probabilities: the keyboard-suggestion use of MODEL."""
@@ -272,8 +348,19 @@ def suggest(model, text, k, beam, as_json):
 
     found = model.suggest(unescape(text), k=k, beam=beam)
     if as_json:
-        click.echo(json.dumps([{"word": s.word, "completion": s.completion, "probability": round(s.probability, 6)}
-                               for s in found], ensure_ascii=False))  # fmt: skip
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "word": s.word,
+                        "completion": s.completion,
+                        "probability": round(s.probability, 6),
+                    }
+                    for s in found
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     for s in found:
         click.echo(f"{s.probability:.3f}\t{s.word}")
@@ -300,7 +387,9 @@ def suggest(model, text, k, beam, as_json):
     is_flag=True,
     help="Rank units by how well they track quotes, brackets, position in the line, word starts.",
 )
-@opt("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the heatmap as a PNG.")  # fmt: skip
+@opt(
+    "--png", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the heatmap as a PNG."
+)
 def inspect_cmd(model, text, output, units, find_units, png):
     """Write a self-contained HTML page showing TEXT (or @FILE) coloured by how surprised MODEL
     was at each character, its top guesses on hover, and chosen hidden units' activations."""

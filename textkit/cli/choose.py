@@ -13,9 +13,12 @@ import click
 from textkit.cli.params import ModelName
 
 MODELS_DIR = click.option(
-    "--models-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
-    show_default=True, help="Folder holding one sub-folder per trained model.",
-)  # fmt: skip
+    "--models-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("models"),
+    show_default=True,
+    help="Folder holding one sub-folder per trained model.",
+)
 
 
 def loads_model(*accepts: str, optional: bool = False, device: str = "auto") -> Callable:
@@ -39,10 +42,12 @@ def loads_model(*accepts: str, optional: bool = False, device: str = "auto") -> 
         run = MODELS_DIR(run)
         if optional:
             return click.option(
-                "--model", "model", metavar="PATH|NAME",
+                "--model",
+                "model",
+                metavar="PATH|NAME",
                 help="Model folder, or its name under --models-dir. [default: the most recently "
-                     "trained one]",
-            )(run)  # fmt: skip
+                "trained one]",
+            )(run)
         return click.argument("model", metavar="MODEL", type=click.Path(path_type=Path))(run)
 
     return decorate
@@ -51,14 +56,16 @@ def loads_model(*accepts: str, optional: bool = False, device: str = "auto") -> 
 def output_options(command: Callable) -> Callable:
     """``--name``, ``--models-dir`` and ``--overwrite``: where a new model is saved."""
     command = click.option(
-        "--overwrite", is_flag=True,
+        "--overwrite",
+        is_flag=True,
         help="Replace MODELS_DIR/NAME instead of saving to NAME-2, NAME-3...",
-    )(command)  # fmt: skip
+    )(command)
     command = MODELS_DIR(command)
     return click.option(
-        "--name", type=ModelName(),
+        "--name",
+        type=ModelName(),
         help="Model name: saved to MODELS_DIR/NAME. [default: the input file's name]",
-    )(command)  # fmt: skip
+    )(command)
 
 
 def new_model_dir(o: dict, default_name: str) -> Path:

@@ -34,10 +34,18 @@ def classifier_training_options(pipeline, features) -> callable:
     """Everything `train-intent` and `train-author` take after DATA: output, input, the
     classifier, its features (``features``' values shown as defaults), the pipeline
     (``pipeline``'s) and the training loop (the mlp head's defaults shown)."""
-    shown = {"lr": f"{TRAIN_LR:g}", "eval_every": "once an epoch",
-             "max_steps": f"{TRAIN_EPOCHS:g} epochs, at least {MIN_STEPS} steps"}  # fmt: skip
-    stack = (output_options, input_options, options(ClassifierConfig, features),
-             pipeline_options(pipeline), options(TrainConfig, shown=shown))  # fmt: skip
+    shown = {
+        "lr": f"{TRAIN_LR:g}",
+        "eval_every": "once an epoch",
+        "max_steps": f"{TRAIN_EPOCHS:g} epochs, at least {MIN_STEPS} steps",
+    }
+    stack = (
+        output_options,
+        input_options,
+        options(ClassifierConfig, features),
+        pipeline_options(pipeline),
+        options(TrainConfig, shown=shown),
+    )
 
     def apply(command):
         for decorate in reversed(stack):
@@ -50,11 +58,19 @@ def classifier_training_options(pipeline, features) -> callable:
 def train_classifier(cls, data: Path, o: dict, what: str) -> None:
     """Train ``cls`` (a TextClassifier kind) on DATA with the options typed, and report: the
     command passes only what the user typed; the estimator fills in its defaults."""
-    model = cls(configured(ClassifierConfig), pipeline=pipeline_from(o["pipeline_file"], cls.DEFAULT_PIPELINE),
-                features=configured(FeatureConfig, cls.DEFAULT_FEATURES))  # fmt: skip
+    model = cls(
+        configured(ClassifierConfig),
+        pipeline=pipeline_from(o["pipeline_file"], cls.DEFAULT_PIPELINE),
+        features=configured(FeatureConfig, cls.DEFAULT_FEATURES),
+    )
     out = new_model_dir(o, Path(data).stem or cls.KIND)
-    result = model.fit(source_from(data), out, typed(TrainConfig), overwrite=o["overwrite"],
-                       log=lambda m: click.echo(m, err=True))  # fmt: skip
+    result = model.fit(
+        source_from(data),
+        out,
+        typed(TrainConfig),
+        overwrite=o["overwrite"],
+        log=lambda m: click.echo(m, err=True),
+    )
     v = model.info["validation"]
     acc = "-" if v["accuracy"] is None else f"{v['accuracy']:.1%}"
     click.echo(
@@ -78,9 +94,13 @@ THRESHOLD = opt(
     "--threshold", type=Number(0, 1), help="Override the model's out-of-scope threshold."
 )
 TOP_K = opt(
-    "-k", "--top-k", type=Number(1, 1000, integer=True), default=3, show_default=True,
+    "-k",
+    "--top-k",
+    type=Number(1, 1000, integer=True),
+    default=3,
+    show_default=True,
     help="Labels to show per text.",
-)  # fmt: skip
+)
 AS_JSON = opt("--json", "as_json", is_flag=True, help="One JSON object per text (JSON Lines).")
 
 
@@ -103,21 +123,35 @@ def _evaluate_command(name: str, short_help: str, hidden: bool = False):
     @click.argument("testset", metavar="TESTSET", type=click.Path(path_type=Path))
     @input_options
     @opt(
-        "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
+        "-o",
+        "--output-dir",
+        type=click.Path(file_okay=False, path_type=Path),
         help="Where report.json, errors.json and confusion.png go. [default: MODEL/evaluation]",
-    )  # fmt: skip
-    @opt("--cross-validate", type=Number(2, 100, integer=True), metavar="K",
-                  help="Instead: K-fold cross-validation on TESTSET with MODEL's settings.")  # fmt: skip
-    @opt("--curve/--no-curve", default=None,
-                  help="Show the don't-know trade-off (share answered vs accuracy on answered). "
-                       "[default: for author models]")  # fmt: skip
+    )
+    @opt(
+        "--cross-validate",
+        type=Number(2, 100, integer=True),
+        metavar="K",
+        help="Instead: K-fold cross-validation on TESTSET with MODEL's settings.",
+    )
+    @opt(
+        "--curve/--no-curve",
+        default=None,
+        help="Show the don't-know trade-off (share answered vs accuracy on answered). "
+        "[default: for author models]",
+    )
     def evaluate(model, testset, output_dir, cross_validate, curve, **_):
         """Evaluate MODEL (an intent or author classifier) on TESTSET (any format the trainers
         read): accuracy, macro-F1, per-label precision/recall/F1, out-of-scope
         precision/recall, calibration error (ECE), the most confused pairs, a confusion-matrix
         PNG and errors.json; for author models also the don't-know trade-off."""
-        evaluate_model(model, source_from(testset), output_dir, cross_validate,
-                       curve if curve is not None else model.KIND == "author")  # fmt: skip
+        evaluate_model(
+            model,
+            source_from(testset),
+            output_dir,
+            cross_validate,
+            curve if curve is not None else model.KIND == "author",
+        )
 
     return evaluate
 
@@ -129,11 +163,14 @@ def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curv
     data = labelled_texts(source)
     if folds:
         cls = type(clf)
-        scores = cross_validate(lambda: cls(clf.config, pipeline=clf.pipeline, features=clf.feature_config),
-                                data, folds)  # fmt: skip
-        click.echo(f"{folds}-fold cross-validation on {len(data)} texts: accuracy "
-                   f"{scores['accuracy_mean']:.1%} ± {scores['accuracy_sd']:.1%}, macro-F1 "
-                   f"{scores['macro_f1_mean']:.1%} ± {scores['macro_f1_sd']:.1%}")  # fmt: skip
+        scores = cross_validate(
+            lambda: cls(clf.config, pipeline=clf.pipeline, features=clf.feature_config), data, folds
+        )
+        click.echo(
+            f"{folds}-fold cross-validation on {len(data)} texts: accuracy "
+            f"{scores['accuracy_mean']:.1%} ± {scores['accuracy_sd']:.1%}, macro-F1 "
+            f"{scores['macro_f1_mean']:.1%} ± {scores['macro_f1_sd']:.1%}"
+        )
         return
     report = evaluate(clf, data)
     click.echo(report.to_text())
@@ -141,10 +178,14 @@ def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curv
         click.echo('\n"don\'t know" trade-off (threshold: share answered, accuracy on answered)')
         for row in answer_curve(clf, data):
             mark = "  <- the model" if row["model"] else ""
-            click.echo(f"  {row['threshold']:.2f}: {row['answered']:6.1%} answered, "
-                       f"{row['accuracy_answered']:6.1%} right{mark}")  # fmt: skip
+            click.echo(
+                f"  {row['threshold']:.2f}: {row['answered']:6.1%} answered, "
+                f"{row['accuracy_answered']:6.1%} right{mark}"
+            )
     folder = output_dir or (clf.folder.path / "evaluation")
-    paths = write_report(report, folder, title=f"{clf.folder.path.name} on {Path(source.path).name}")
+    paths = write_report(
+        report, folder, title=f"{clf.folder.path.name} on {Path(source.path).name}"
+    )
     click.echo(f"wrote {paths['confusion']}, {paths['errors']} and {paths['report']}", err=True)
 
 

@@ -16,11 +16,17 @@ from textkit.cli.settings import configured, options, typed
 from textkit.embeddings.config import EMBEDDINGS_PIPELINE, Doc2VecConfig, Word2VecConfig
 from textkit.training.config import TrainConfig
 
+
 def _train(cls, corpus: Path, o: dict, config, loop: dict) -> None:
     model = cls(config, pipeline=pipeline_from(o["pipeline_file"], EMBEDDINGS_PIPELINE))
     out = new_model_dir(o, Path(corpus).stem or cls.KIND)
-    result = model.fit(source_from(corpus), out, loop, overwrite=o["overwrite"],
-                       log=lambda m: click.echo(m, err=True))  # fmt: skip
+    result = model.fit(
+        source_from(corpus),
+        out,
+        loop,
+        overwrite=o["overwrite"],
+        log=lambda m: click.echo(m, err=True),
+    )
     size = f"{len(model.words):,} words" + (
         f", {len(model.docs):,} documents" if cls.KIND == "doc2vec" else ""
     )
@@ -29,12 +35,17 @@ def _train(cls, corpus: Path, o: dict, config, loop: dict) -> None:
         mode = f"torch backend on {training['device']}"
     else:
         mode = "reproducible, 1 worker" if config.reproducible else "fast mode"
-    click.echo(f"saved {out}  ({size}; {result.elapsed_s:.1f}s, {result.units_per_s:,.0f} words/s, {mode})",
-               err=True)  # fmt: skip
+    click.echo(
+        f"saved {out}  ({size}; {result.elapsed_s:.1f}s, {result.units_per_s:,.0f} words/s, {mode})",
+        err=True,
+    )
     best = model.info.get("best_metrics", {})
     if "analogy_accuracy" in best:
-        click.echo(f"analogies {best['analogy_accuracy']:.1%}, WordSim353 Spearman "
-                   f"{best['wordsim353_spearman']:.3f} (textkit evaluate-embeddings {out} for more)", err=True)  # fmt: skip
+        click.echo(
+            f"analogies {best['analogy_accuracy']:.1%}, WordSim353 Spearman "
+            f"{best['wordsim353_spearman']:.3f} (textkit evaluate-embeddings {out} for more)",
+            err=True,
+        )
 
 
 # of the training loop's settings, the embedding trainers take where and how visibly to train
@@ -138,28 +149,35 @@ def similar_docs(model, text, topn, as_json):
     type=click.Path(dir_okay=False, path_type=Path),
     help="A word-pair file 'w1<TAB>w2<TAB>score' (repeatable). [default: WordSim353, SimLex-999]",
 )
-@JSON  # fmt: skip
+@JSON
 def evaluate_embeddings(model, analogies, similarities, as_json):
     """Evaluate MODEL on the standard sets gensim ships (or your files in their formats):
     analogy accuracy by section, WordSim353 and SimLex-999 Spearman, out-of-vocabulary rates;
     for doc2vec, the Lee corpus correlation with human ratings."""
     m = model
-    report = m.evaluate(analogies=analogies, similarities=list(similarities) or None) if m.KIND == "word2vec" or \
-        m.config.method == "dm" or m.config.dbow_words else m.evaluate()  # fmt: skip
+    report = (
+        m.evaluate(analogies=analogies, similarities=list(similarities) or None)
+        if m.KIND == "word2vec" or m.config.method == "dm" or m.config.dbow_words
+        else m.evaluate()
+    )
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
     if "analogies" in report:
         a = report["analogies"]
-        click.echo(f"analogies: {a['accuracy']:.1%} of {a['answered']:,} answered ({a['oov_rate']:.1%} of "
-                   f"{a['questions']:,} skipped: a word out of vocabulary)")  # fmt: skip
+        click.echo(
+            f"analogies: {a['accuracy']:.1%} of {a['answered']:,} answered ({a['oov_rate']:.1%} of "
+            f"{a['questions']:,} skipped: a word out of vocabulary)"
+        )
         for section, acc in a["sections"].items():
             click.echo(f"  {section:30} {acc:6.1%}")
     for name in ("wordsim353", "simlex999", *(Path(p).stem for p in similarities)):
         if name in report:
             r = report[name]
-            click.echo(f"{name}: Spearman {r['spearman']:.3f}, Pearson {r['pearson']:.3f} "
-                       f"({r['oov_rate']:.1%} of pairs out of vocabulary)")  # fmt: skip
+            click.echo(
+                f"{name}: Spearman {r['spearman']:.3f}, Pearson {r['pearson']:.3f} "
+                f"({r['oov_rate']:.1%} of pairs out of vocabulary)"
+            )
     if "lee" in report:
         click.echo(
             f"Lee corpus: Pearson {report['lee']['pearson']:.3f} with human similarity ratings (50 documents)"
@@ -202,12 +220,16 @@ def import_vectors(vectors_file, name, models_dir, overwrite, binary, limit, low
     into MODELS_DIR/NAME, to query, evaluate and plot like a trained model."""
     from textkit.embeddings.model import Word2Vec
     from textkit.embeddings.vectors import Vectors
-
     from textkit.text.pipeline import Pipeline
 
     vectors = Vectors.load_word2vec(vectors_file, binary=binary, limit=limit)
     model = Word2Vec.from_vectors(vectors, Pipeline(lowercase=lower, punctuation=True))
-    out = model.save(new_model_dir(dict(models_dir=models_dir, name=name, overwrite=overwrite), vectors_file.stem), overwrite=overwrite)
+    out = model.save(
+        new_model_dir(
+            dict(models_dir=models_dir, name=name, overwrite=overwrite), vectors_file.stem
+        ),
+        overwrite=overwrite,
+    )
     click.echo(f"saved {out} ({len(vectors):,} vectors of {vectors.dim} dimensions)", err=True)
 
 

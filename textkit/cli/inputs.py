@@ -25,10 +25,12 @@ def source_from(path: Path | str) -> Source:
 def pipeline_options(base: Pipeline | None = None) -> Callable:
     """--pipeline FILE, and every Pipeline setting (``base``'s values shown as defaults)."""
     pipeline_file = click.option(
-        "--pipeline", "pipeline_file", type=click.Path(path_type=Path),
+        "--pipeline",
+        "pipeline_file",
+        type=click.Path(path_type=Path),
         help="Load the pipeline settings from this JSON file (or model folder); the pipeline "
-             "options below are then ignored.",
-    )  # fmt: skip
+        "options below are then ignored.",
+    )
     settings = options(base if base is not None else Pipeline)
 
     def apply(command: Callable) -> Callable:

@@ -54,6 +54,10 @@ def chat(model, verbose, seed, user):
         reply = bot.reply(text, user)
         click.echo(reply.text)
         if verbose:
-            what = f"{reply.intent} {reply.confidence:.2f}" if reply.intent else f"fallback ({reply.reason})"
+            what = (
+                f"{reply.intent} {reply.confidence:.2f}"
+                if reply.intent
+                else f"fallback ({reply.reason})"
+            )
             context = f", context {reply.context}" if reply.context else ""
             click.echo(f"  [{what}{context}]", err=True)

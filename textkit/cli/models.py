@@ -28,10 +28,16 @@ def models_cmd(models_dir):
     rows = [("MODEL", "KIND", "PARAMS", "SIZE", "METRIC", "SAVED")]
     for i in infos:
         metric = f"{i.headline[0]} {i.headline[1]}" if i.headline else "-"
-        rows.append((
-            str(i.path), i.kind, f"{i.num_params:,}" if i.num_params else "-", _size(i.size_bytes),
-            metric, i.saved_at[:19].replace("T", " "),
-        ))  # fmt: skip
+        rows.append(
+            (
+                str(i.path),
+                i.kind,
+                f"{i.num_params:,}" if i.num_params else "-",
+                _size(i.size_bytes),
+                metric,
+                i.saved_at[:19].replace("T", " "),
+            )
+        )
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
@@ -55,7 +61,7 @@ def _size(n: float) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="PNG file to write. [default: MODELS_DIR/compare.png]",
 )
-@MODELS_DIR  # fmt: skip
+@MODELS_DIR
 def compare(models, output, models_dir):
     """Plot the loss curves of several model folders side by side in one PNG.
 
@@ -70,10 +76,17 @@ def compare(models, output, models_dir):
 
 @main.command(short_help="Train a classic toy problem (xor, or, line) to compare optimisers.")
 @click.argument("problem", type=click.Choice(["xor", "or", "line"]))
-@options(TrainConfig, only=("optimizer", "lr", "max_steps", "seed"),
-         shown={"lr": "one that suits the optimiser", "max_steps": str(DEMO_STEPS)})  # fmt: skip
-@opt("--hidden", type=Number(0, 1024, integer=True), default=4,
-     help="Hidden units for or/xor; 0: a single layer (which cannot learn xor).")  # fmt: skip
+@options(
+    TrainConfig,
+    only=("optimizer", "lr", "max_steps", "seed"),
+    shown={"lr": "one that suits the optimiser", "max_steps": str(DEMO_STEPS)},
+)
+@opt(
+    "--hidden",
+    type=Number(0, 1024, integer=True),
+    default=4,
+    help="Hidden units for or/xor; 0: a single layer (which cannot learn xor).",
+)
 @output_options
 def demo(problem, hidden, name, models_dir, overwrite, **_):
     """Train PROBLEM with the shared training loop and an optimiser, writing its metrics and
@@ -82,9 +95,19 @@ def demo(problem, hidden, name, models_dir, overwrite, **_):
 
     chose = typed(TrainConfig)
     optimizer = chose.get("optimizer", TrainConfig.optimizer)
-    out = new_model_dir(dict(models_dir=models_dir, name=name, overwrite=overwrite), f"{problem}-{optimizer}")
-    _task, result = run_demo(problem, out, optimizer, chose.get("lr"), chose.get("max_steps", DEMO_STEPS),
-                             hidden, chose.get("seed", TrainConfig.seed), overwrite)  # fmt: skip
+    out = new_model_dir(
+        dict(models_dir=models_dir, name=name, overwrite=overwrite), f"{problem}-{optimizer}"
+    )
+    _task, result = run_demo(
+        problem,
+        out,
+        optimizer,
+        chose.get("lr"),
+        chose.get("max_steps", DEMO_STEPS),
+        hidden,
+        chose.get("seed", TrainConfig.seed),
+        overwrite,
+    )
     best = result.best or {}
     extra = f", accuracy {best['val_accuracy']:.0%}" if "val_accuracy" in best else ""
     click.echo(

@@ -16,8 +16,15 @@ class Number(click.ParamType):
     """A finite int or float in a range: NaN, infinities and out-of-range values are usage
     errors (click's own ranges let NaN through)."""
 
-    def __init__(self, low: float | None = None, high: float | None = None, *,
-                 integer: bool = False, low_open: bool = False, high_open: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        low: float | None = None,
+        high: float | None = None,
+        *,
+        integer: bool = False,
+        low_open: bool = False,
+        high_open: bool = False,
+    ) -> None:
         self.low, self.high, self.integer = low, high, integer
         self.low_open, self.high_open = low_open, high_open
         self.name = "integer" if integer else "float"
@@ -89,7 +96,9 @@ class NgramRange(click.ParamType):
         except ValueError:
             self.fail(f"{value!r}: give a range like 1-2, a size like 3, or none", param, ctx)
         if not (self.low <= lo <= hi <= self.high):
-            self.fail(f"{value!r}: sizes from {self.low} to {self.high}, smallest first", param, ctx)
+            self.fail(
+                f"{value!r}: sizes from {self.low} to {self.high}, smallest first", param, ctx
+            )
         return lo, hi
 
     def get_metavar(self, param, ctx=None) -> str:

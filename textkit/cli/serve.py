@@ -17,9 +17,9 @@ import click
 from textkit.cli.base import main
 from textkit.cli.choose import MODELS_DIR
 from textkit.cli.params import Number, opt
-from textkit.settings import DEVICES
 from textkit.errors import TextkitError
 from textkit.kinds import FAMILIES, kinds_of
+from textkit.settings import DEVICES
 
 TOKEN_ENV = "TEXTKIT_TOKEN"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -28,21 +28,41 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 @main.command(short_help="Serve models over HTTP (JSON API and a web page).")
 @click.argument("models", metavar="MODEL...", nargs=-1, type=click.Path(path_type=Path))
 @MODELS_DIR
-@opt("--host", default="127.0.0.1",
-      help="Address to listen on. Anything but loopback needs --token.")  # fmt: skip
-@opt("--port", type=Number(0, 65535, integer=True), default=8000,
-      help="Port to listen on (0: any free port).")  # fmt: skip
-@opt("--token", envvar=TOKEN_ENV, metavar="TOKEN",
-      help=f"Require 'Authorization: Bearer TOKEN' on the API (not on the page or /health). "
-           f"Prefer the {TOKEN_ENV} environment variable: a command line is visible to other "
-           "users of the machine.")  # fmt: skip
-@opt("--cors-origin", "cors_origins", multiple=True, metavar="URL",
-      help="Let pages from this origin (e.g. https://example.com) call the API; repeatable. "
-           "[default: no cross-origin calls]")  # fmt: skip
-@opt("--max-concurrency", type=Number(1, 10_000, integer=True), metavar="N",
-      help="Requests one model runs at once; more get 429. [default: "
-           + ", ".join(f"{f.serve_concurrency} per {f.name}" for f in FAMILIES.values() if f.serve_concurrency)
-           + "]")  # fmt: skip
+@opt(
+    "--host", default="127.0.0.1", help="Address to listen on. Anything but loopback needs --token."
+)
+@opt(
+    "--port",
+    type=Number(0, 65535, integer=True),
+    default=8000,
+    help="Port to listen on (0: any free port).",
+)
+@opt(
+    "--token",
+    envvar=TOKEN_ENV,
+    metavar="TOKEN",
+    help=f"Require 'Authorization: Bearer TOKEN' on the API (not on the page or /health). "
+    f"Prefer the {TOKEN_ENV} environment variable: a command line is visible to other "
+    "users of the machine.",
+)
+@opt(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="URL",
+    help="Let pages from this origin (e.g. https://example.com) call the API; repeatable. "
+    "[default: no cross-origin calls]",
+)
+@opt(
+    "--max-concurrency",
+    type=Number(1, 10_000, integer=True),
+    metavar="N",
+    help="Requests one model runs at once; more get 429. [default: "
+    + ", ".join(
+        f"{f.serve_concurrency} per {f.name}" for f in FAMILIES.values() if f.serve_concurrency
+    )
+    + "]",
+)
 @opt(
     "--time-limit",
     type=Number(0.1, 3600),
@@ -50,11 +70,24 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     metavar="SECONDS",
     help="Longest one generation may run; it then ends with finish_reason 'time_limit'.",
 )
-@opt("--log-requests/--no-log-requests", default=True,
-      help="Log each request's method, path, status and time (never its text).")  # fmt: skip
+@opt(
+    "--log-requests/--no-log-requests",
+    default=True,
+    help="Log each request's method, path, status and time (never its text).",
+)
 @opt("--device", default="auto", metavar=DEVICES, help="Where the models run.")
-def serve(models, models_dir, host, port, token, cors_origins, max_concurrency, time_limit,
-          log_requests, device):  # fmt: skip
+def serve(
+    models,
+    models_dir,
+    host,
+    port,
+    token,
+    cors_origins,
+    max_concurrency,
+    time_limit,
+    log_requests,
+    device,
+):
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
     http://HOST:PORT/ until Ctrl-C: a JSON API and a page to try them.  Without MODEL, the
     newest model of each kind under --models-dir.
@@ -69,15 +102,21 @@ def serve(models, models_dir, host, port, token, cors_origins, max_concurrency, 
 
     loopback = is_loopback(host)
     if not loopback and not token:
-        raise click.UsageError(f"--host {host} lets other machines reach the server: give "
-                               f"--token (or set {TOKEN_ENV}) so that only clients with it get "
-                               "in, or keep the default --host 127.0.0.1")  # fmt: skip
+        raise click.UsageError(
+            f"--host {host} lets other machines reach the server: give "
+            f"--token (or set {TOKEN_ENV}) so that only clients with it get "
+            "in, or keep the default --host 127.0.0.1"
+        )
     folders = _folders(models, models_dir)
     sock = _listen(host, port)
     registry = Registry()
-    settings = Settings(token=token or None, loopback_only=loopback,
-                        cors_origins=tuple(cors_origins), time_limit=time_limit,
-                        log_requests=log_requests)  # fmt: skip
+    settings = Settings(
+        token=token or None,
+        loopback_only=loopback,
+        cors_origins=tuple(cors_origins),
+        time_limit=time_limit,
+        log_requests=log_requests,
+    )
     _run(create_app(registry, settings), sock, registry, folders, max_concurrency, device)
 
 
@@ -92,8 +131,14 @@ def _listen(host: str, port: int) -> socket.socket:
         raise TextkitError(f"can't listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrency: int | None,
-         device: str) -> None:  # fmt: skip
+def _run(
+    app,
+    sock: socket.socket,
+    registry,
+    folders: list[Path],
+    max_concurrency: int | None,
+    device: str,
+) -> None:
     """uvicorn on ``sock`` while the models load in a thread (``/health`` says 503 until
     they are in); a model that fails to load stops the server with its error."""
     import uvicorn
@@ -116,8 +161,11 @@ def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrenc
                 for sig, handler in old.items():
                     signal.signal(sig, handler)
 
-    server = Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                   timeout_graceful_shutdown=3))  # fmt: skip
+    server = Server(
+        uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=3
+        )
+    )
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
     click.echo(f"textkit: listening at {url}; loading {len(folders)} model(s)...", err=True)
@@ -131,8 +179,9 @@ def _run(app, sock: socket.socket, registry, folders: list[Path], max_concurrenc
             server.should_exit = True
             return
         ids = ", ".join(registry.models)
-        click.echo(f"Serving {ids} at {url} (ready in {time.perf_counter() - started:.1f} s; "
-                   "Ctrl-C stops)")  # fmt: skip
+        click.echo(
+            f"Serving {ids} at {url} (ready in {time.perf_counter() - started:.1f} s; Ctrl-C stops)"
+        )
 
     threading.Thread(target=load, name="textkit-load", daemon=True).start()
     server.run(sockets=[sock])
@@ -154,8 +203,10 @@ def _folders(models: tuple[Path, ...], models_dir: Path) -> list[Path]:
             except TextkitError:
                 continue
         if not found:
-            raise TextkitError(f"no model to serve under {models_dir}/; train one first, e.g. "
-                               "`textkit train-charrnn corpora/poems.txt`, or name MODEL folders")  # fmt: skip
+            raise TextkitError(
+                f"no model to serve under {models_dir}/; train one first, e.g. "
+                "`textkit train-charrnn corpora/poems.txt`, or name MODEL folders"
+            )
         return found
     folders = [resolve_model_path(m, models_dir, SERVABLE) for m in models]
     for folder in folders:

@@ -41,8 +41,13 @@ def _shown(spec: Spec, value: Any) -> str | None:
 
 def _click_type(spec: Spec, aliases: tuple[str, ...] = ()) -> Any:
     if spec.kind in ("int", "float"):
-        return Number(spec.low, spec.high, integer=spec.integer, low_open=spec.low_open,
-                      high_open=spec.high_open)  # fmt: skip
+        return Number(
+            spec.low,
+            spec.high,
+            integer=spec.integer,
+            low_open=spec.low_open,
+            high_open=spec.high_open,
+        )
     if spec.kind == "choice":
         return click.Choice([*spec.choices, *(["none"] if spec.optional else []), *aliases])
     if spec.kind == "duration":
@@ -56,8 +61,13 @@ def _click_type(spec: Spec, aliases: tuple[str, ...] = ()) -> Any:
     return None  # a string
 
 
-def option(name: str, spec: Spec, default: Any = MISSING, shown: str | None = None,
-           aliases: tuple[str, ...] = ()) -> Callable:  # fmt: skip
+def option(
+    name: str,
+    spec: Spec,
+    default: Any = MISSING,
+    shown: str | None = None,
+    aliases: tuple[str, ...] = (),
+) -> Callable:
     """The click option of one setting; --help shows the setting's ``default`` (or ``shown``,
     for a default a preset or the model kind decides).  Only a typed value counts (``typed``
     asks click where each value came from), so the estimator's own defaults still apply.
@@ -66,8 +76,9 @@ def option(name: str, spec: Spec, default: Any = MISSING, shown: str | None = No
     if shown is not None:
         kw["help"] = f"{spec.help} [default: {shown}]"
     elif default is not MISSING and _shown(spec, default) is not None:
-        kw.update(default=_shown(spec, default) if spec.kind != "bool" else default,
-                  show_default=True)  # fmt: skip
+        kw.update(
+            default=_shown(spec, default) if spec.kind != "bool" else default, show_default=True
+        )
     if spec.metavar:
         kw["metavar"] = spec.metavar
     names = [spec.flag or "--" + name.replace("_", "-"), name]
@@ -93,9 +104,12 @@ def option(name: str, spec: Spec, default: Any = MISSING, shown: str | None = No
     return decorate
 
 
-def options(*configs: Any, shown: dict[str, str] | None = None,
-            aliases: dict[str, tuple[str, ...]] | None = None,
-            only: tuple[str, ...] | None = None) -> Callable:  # fmt: skip
+def options(
+    *configs: Any,
+    shown: dict[str, str] | None = None,
+    aliases: dict[str, tuple[str, ...]] | None = None,
+    only: tuple[str, ...] | None = None,
+) -> Callable:
     """The options of every command-line setting of ``configs`` (classes, or instances whose
     values --help shows as defaults), in declaration order.  A name two configs share (a
     held-out fraction) becomes one option, and only if their Specs agree.  ``shown``: how
@@ -112,8 +126,10 @@ def options(*configs: Any, shown: dict[str, str] | None = None,
                     raise TypeError(f"two settings named {f.name!r} disagree on one command")
                 continue
             default = getattr(config, f.name) if not isinstance(config, type) else f.default
-            made[f.name] = (spec, option(f.name, spec, default, shown.get(f.name),
-                                         aliases.get(f.name, ())))  # fmt: skip
+            made[f.name] = (
+                spec,
+                option(f.name, spec, default, shown.get(f.name), aliases.get(f.name, ())),
+            )
 
     def apply(func: Callable) -> Callable:
         for _, opt in reversed(made.values()):
@@ -148,8 +164,9 @@ def _from_cli(spec: Spec, value: Any, name: str) -> Any:
 
             return tuple(w.strip() for w in read_small_text(value[1:]).splitlines() if w.strip())
         if value != "english":
-            raise click.BadParameter(f"{value!r}: use none, english or @FILE",
-                                     param_hint=f"'--{name.replace('_', '-')}'")  # fmt: skip
+            raise click.BadParameter(
+                f"{value!r}: use none, english or @FILE", param_hint=f"'--{name.replace('_', '-')}'"
+            )
     if spec.kind == "ints":
         return tuple(value)
     if isinstance(value, (list, tuple)):

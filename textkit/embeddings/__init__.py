@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from textkit.lazy import lazy_exports
 
-_EXPORTS = {"Word2Vec": ".model", "Doc2Vec": ".model", "Vectors": ".vectors",
-            "Word2VecConfig": ".config", "Doc2VecConfig": ".config"}  # fmt: skip
+_EXPORTS = {
+    "Word2Vec": ".model",
+    "Doc2Vec": ".model",
+    "Vectors": ".vectors",
+    "Word2VecConfig": ".config",
+    "Doc2VecConfig": ".config",
+}
 __all__ = sorted(_EXPORTS)
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)

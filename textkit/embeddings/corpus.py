@@ -40,8 +40,14 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare(corpus: str | Path | Source, pipeline: Pipeline, cache_dir: Path, *, tags: str = "line",
-            progress: bool | None = None) -> PreparedCorpus:  # fmt: skip
+def prepare(
+    corpus: str | Path | Source,
+    pipeline: Pipeline,
+    cache_dir: Path,
+    *,
+    tags: str = "line",
+    progress: bool | None = None,
+) -> PreparedCorpus:
     """The corpus (a path, or a ``Source`` saying how to read it) as gensim reads it, from the
     cache when the same input went through the same pipeline before.  ``tags``: a document's
     tag is its line number, its file's name, or the value of the Source's ``label_column``."""
@@ -51,8 +57,9 @@ def prepare(corpus: str | Path | Source, pipeline: Pipeline, cache_dir: Path, *,
         raise TextkitError(f"no such file: {path}")
     if tags == "column" and not source.label_column:
         raise TextkitError("tags from a column need the column's name (--label-column)")
-    key = hashlib.sha256(json.dumps([_fingerprint(path), pipeline.to_dict(), tags,
-                                     *source.reader_key()]).encode()).hexdigest()[:24]  # fmt: skip
+    key = hashlib.sha256(
+        json.dumps([_fingerprint(path), pipeline.to_dict(), tags, *source.reader_key()]).encode()
+    ).hexdigest()[:24]
     text_file, meta_file = cache_dir / f"{key}.txt", cache_dir / f"{key}.json"
     if text_file.is_file() and meta_file.is_file():
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -63,8 +70,14 @@ def prepare(corpus: str | Path | Source, pipeline: Pipeline, cache_dir: Path, *,
     docs = source.documents(labels=tags == "column")
     doc_tags, n_tokens = [], 0
     with atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        for i, doc in enumerate(tqdm(docs, unit="doc", disable=None if progress is None else not progress,
-                                     desc="preparing the corpus")):  # fmt: skip
+        for i, doc in enumerate(
+            tqdm(
+                docs,
+                unit="doc",
+                disable=None if progress is None else not progress,
+                desc="preparing the corpus",
+            )
+        ):
             tokens = [t.replace(" ", "_") for t in pipeline.tokens(doc.text)]
             if not tokens:
                 continue
@@ -73,10 +86,14 @@ def prepare(corpus: str | Path | Source, pipeline: Pipeline, cache_dir: Path, *,
             doc_tags.append(_tag(doc, i, tags))
     if not doc_tags:
         text_file.unlink(missing_ok=True)
-        raise TextkitError(f"{path} holds no words once processed (is it empty, or are all its "
-                           "words dropped by the pipeline's settings?)")  # fmt: skip
-    atomic_write_json(meta_file, {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens,
-                                  "source": str(path)})  # fmt: skip
+        raise TextkitError(
+            f"{path} holds no words once processed (is it empty, or are all its "
+            "words dropped by the pipeline's settings?)"
+        )
+    atomic_write_json(
+        meta_file,
+        {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens, "source": str(path)},
+    )
     return PreparedCorpus(text_file, doc_tags, len(doc_tags), n_tokens, str(path))
 
 

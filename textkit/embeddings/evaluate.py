@@ -61,8 +61,12 @@ def _transformed(path: Path, pipeline, kind: str, out_dir: Path) -> tuple[Path, 
     return out, changed
 
 
-def evaluate_words(model, analogies: str | Path | None = None, similarities: list[str | Path] | None = None,
-                   restrict_vocab: int = 30_000) -> dict:  # fmt: skip
+def evaluate_words(
+    model,
+    analogies: str | Path | None = None,
+    similarities: list[str | Path] | None = None,
+    restrict_vocab: int = 30_000,
+) -> dict:
     """Analogy accuracy (overall and by section) and word-similarity correlations."""
     kv = model.words.to_gensim()
     analogies = Path(analogies) if analogies else test_data("questions-words.txt")
@@ -76,35 +80,50 @@ def evaluate_words(model, analogies: str | Path | None = None, similarities: lis
         path, changed = _transformed(analogies, model.pipeline, "analogies", Path(tmp))
         report["test_words_processed"] |= changed
         try:
-            score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=restrict_vocab,
-                                                          case_insensitive=False)  # fmt: skip
+            score, sections = kv.evaluate_word_analogies(
+                str(path), restrict_vocab=restrict_vocab, case_insensitive=False
+            )
         except (ValueError, IndexError) as exc:
             raise TextkitError(
                 f"{analogies}: not an analogy file (': section' lines, then 'a b c d')"
             ) from exc
         total = [s for s in sections if s["section"] == "Total accuracy"]
         asked = sum(len(s["correct"]) + len(s["incorrect"]) for s in total)
-        n_questions = sum(1 for line in path.read_text(encoding="utf-8").splitlines()
-                          if line.strip() and not line.startswith(":"))  # fmt: skip
+        n_questions = sum(
+            1
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith(":")
+        )
         report["analogies"] = {
-            "file": str(analogies), "accuracy": float(score), "answered": asked, "questions": n_questions,
+            "file": str(analogies),
+            "accuracy": float(score),
+            "answered": asked,
+            "questions": n_questions,
             "oov_rate": 1 - asked / max(n_questions, 1),
-            "sections": {s["section"]: len(s["correct"]) / max(len(s["correct"]) + len(s["incorrect"]), 1)
-                         for s in sections if s["section"] != "Total accuracy"},
-        }  # fmt: skip
+            "sections": {
+                s["section"]: len(s["correct"]) / max(len(s["correct"]) + len(s["incorrect"]), 1)
+                for s in sections
+                if s["section"] != "Total accuracy"
+            },
+        }
         report["analogy_accuracy"] = float(score)
         for sim in sims:
             path, changed = _transformed(sim, model.pipeline, "pairs", Path(tmp))
             report["test_words_processed"] |= changed
             try:
-                pearson, spearman, oov = kv.evaluate_word_pairs(str(path), restrict_vocab=restrict_vocab,
-                                                                case_insensitive=False)  # fmt: skip
+                pearson, spearman, oov = kv.evaluate_word_pairs(
+                    str(path), restrict_vocab=restrict_vocab, case_insensitive=False
+                )
             except (ValueError, IndexError, ZeroDivisionError) as exc:
                 raise TextkitError(
                     f"{sim}: not a word-pair file ('word1<TAB>word2<TAB>score')"
                 ) from exc
-            report[sim.stem] = {"file": str(sim), "spearman": float(spearman[0]),
-                                "pearson": float(pearson[0]), "oov_rate": float(oov) / 100}  # fmt: skip
+            report[sim.stem] = {
+                "file": str(sim),
+                "spearman": float(spearman[0]),
+                "pearson": float(pearson[0]),
+                "oov_rate": float(oov) / 100,
+            }
     return report
 
 

@@ -69,8 +69,12 @@ class _Epochs:
     def on_epoch_end(self, model) -> None:
         self.epoch += 1
         seconds = time.monotonic() - self.t0
-        row = {"step": self.epoch, "epoch": self.epoch, "words_per_s": self.words / max(seconds, 1e-9),
-               "elapsed_s": round(time.monotonic() - self.started, 2)}  # fmt: skip
+        row = {
+            "step": self.epoch,
+            "epoch": self.epoch,
+            "words_per_s": self.words / max(seconds, 1e-9),
+            "elapsed_s": round(time.monotonic() - self.started, 2),
+        }
         if self.with_loss:
             total = model.get_latest_training_loss()
             row["train_loss"] = float(total - self.last_loss)
@@ -101,14 +105,29 @@ class _Embedding(Estimator):
     def _gensim_params(self) -> dict:
         c = self.config
         workers = c.workers or (1 if c.reproducible else os.cpu_count() or 1)
-        return dict(vector_size=c.vector_size, window=c.window, min_count=c.min_count,
-                    negative=c.negative if c.loss == "negative" else 0, hs=int(c.loss == "hs"),
-                    sample=c.sample, alpha=c.alpha, min_alpha=c.min_alpha, workers=workers,
-                    seed=c.seed if c.seed is not None else 1, hashfxn=stable_hash,
-                    max_final_vocab=c.max_vocab)  # fmt: skip
+        return dict(
+            vector_size=c.vector_size,
+            window=c.window,
+            min_count=c.min_count,
+            negative=c.negative if c.loss == "negative" else 0,
+            hs=int(c.loss == "hs"),
+            sample=c.sample,
+            alpha=c.alpha,
+            min_alpha=c.min_alpha,
+            workers=workers,
+            seed=c.seed if c.seed is not None else 1,
+            hashfxn=stable_hash,
+            max_final_vocab=c.max_vocab,
+        )
 
-    def _train(self, gensim_model, corpus: PreparedCorpus, folder: ModelFolder, with_loss: bool,
-               progress: bool | None) -> TrainResult:  # fmt: skip
+    def _train(
+        self,
+        gensim_model,
+        corpus: PreparedCorpus,
+        folder: ModelFolder,
+        with_loss: bool,
+        progress: bool | None,
+    ) -> TrainResult:
         gensim_model.build_vocab(corpus_file=str(corpus.path))
         if len(gensim_model.wv) == 0:
             raise TextkitError(
@@ -120,9 +139,14 @@ class _Embedding(Estimator):
             runlog, self.config.epochs, gensim_model.corpus_total_words, with_loss, progress
         )
         start = time.monotonic()
-        gensim_model.train(corpus_file=str(corpus.path), total_examples=gensim_model.corpus_count,
-                           total_words=gensim_model.corpus_total_words, epochs=self.config.epochs,
-                           callbacks=[cb], compute_loss=with_loss)  # fmt: skip
+        gensim_model.train(
+            corpus_file=str(corpus.path),
+            total_examples=gensim_model.corpus_count,
+            total_words=gensim_model.corpus_total_words,
+            epochs=self.config.epochs,
+            callbacks=[cb],
+            compute_loss=with_loss,
+        )
         cb.bar.close()
         elapsed = time.monotonic() - start
         words_per_s = gensim_model.corpus_total_words * self.config.epochs / max(elapsed, 1e-9)
@@ -176,8 +200,10 @@ class _Embedding(Estimator):
     def _check_shapes(self, path: Path, expected: dict[str, list[int]]) -> None:
         found = {k: shape for k, (_, shape) in read_array_header(path).items()}
         if found != expected:
-            raise TextkitError(f"{path} does not match vocab.json and config.json "
-                               f"(expected {expected}, found {found}); retrain")  # fmt: skip
+            raise TextkitError(
+                f"{path} does not match vocab.json and config.json "
+                f"(expected {expected}, found {found}); retrain"
+            )
 
     # ------------------------------------------------------------------ querying
     def _word(self, word: str) -> str:
@@ -226,8 +252,15 @@ class Word2Vec(_Embedding):
     KIND = "word2vec"
     CONFIG = Word2VecConfig
 
-    def fit(self, corpus, out: str | Path | None = None, train_config: TrainConfig | dict | None = None,
-            *, overwrite: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+    def fit(
+        self,
+        corpus,
+        out: str | Path | None = None,
+        train_config: TrainConfig | dict | None = None,
+        *,
+        overwrite: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
         """Train on ``corpus`` (a path, or a ``Source`` saying how to read it), saving the model
         folder at ``out`` if given.  The backend (gensim, or torch on CUDA) changes the speed,
         not the result's shape: the same folder, queries, evaluation and export.  Of
@@ -246,11 +279,19 @@ class Word2Vec(_Embedding):
                     result, engine = self._fit_torch(prepared, folder, train_config, log)
                 else:
                     result, engine = self._fit_gensim(prepared, folder, cfg.progress)
-                self.info = {"corpus": {"source": prepared.source, "documents": prepared.documents,
-                                        "tokens": prepared.tokens},
-                             "training": {**engine, "words_per_s": result.units_per_s,
-                                          "seconds": result.elapsed_s},
-                             "loss_unit": "gensim loss" if backend == "gensim" else "nats/pair"}  # fmt: skip
+                self.info = {
+                    "corpus": {
+                        "source": prepared.source,
+                        "documents": prepared.documents,
+                        "tokens": prepared.tokens,
+                    },
+                    "training": {
+                        **engine,
+                        "words_per_s": result.units_per_s,
+                        "seconds": result.elapsed_s,
+                    },
+                    "loss_unit": "gensim loss" if backend == "gensim" else "nats/pair",
+                }
                 self.info["best_metrics"] = self._headline()
                 self._write(folder, {"vectors": self.words.matrix})
                 _plot(folder)
@@ -295,15 +336,34 @@ class Word2Vec(_Embedding):
         c = self.config
         words, counts = build_vocab(prepared.path, c.min_count, c.max_vocab)
         if not words:
-            raise TextkitError(f"{prepared.source}: no word occurs at least {c.min_count} times "
-                               "(min_count); lower --min-count or give more text")  # fmt: skip
+            raise TextkitError(
+                f"{prepared.source}: no word occurs at least {c.min_count} times "
+                "(min_count); lower --min-count or give more text"
+            )
         ids, docs = encode_corpus(prepared.path, words)
         seed = c.seed if c.seed is not None else 1
-        task = Word2VecTask(ids, docs, counts, dim=c.vector_size, window=c.window, negative=c.negative,
-                            sample=c.sample, sg=c.architecture == "skipgram", batch_words=c.batch_words,
-                            seed=seed)  # fmt: skip
-        defaults = dict(optimizer="sgd", lr=c.alpha, schedule="linear", clip=0.0, seed=seed, amp=False,
-                        max_steps=task.steps_per_epoch * c.epochs, eval_every=task.steps_per_epoch)  # fmt: skip
+        task = Word2VecTask(
+            ids,
+            docs,
+            counts,
+            dim=c.vector_size,
+            window=c.window,
+            negative=c.negative,
+            sample=c.sample,
+            sg=c.architecture == "skipgram",
+            batch_words=c.batch_words,
+            seed=seed,
+        )
+        defaults = dict(
+            optimizer="sgd",
+            lr=c.alpha,
+            schedule="linear",
+            clip=0.0,
+            seed=seed,
+            amp=False,
+            max_steps=task.steps_per_epoch * c.epochs,
+            eval_every=task.steps_per_epoch,
+        )
         trainer = Trainer(run_config(train_config, defaults), folder, log=log)
 
         def on_best(row: dict) -> None:
@@ -325,8 +385,10 @@ class Word2Vec(_Embedding):
         from textkit.embeddings.evaluate import evaluate_words, test_data
 
         report = evaluate_words(self, similarities=[test_data("wordsim353.tsv")])
-        return {"analogy_accuracy": report["analogy_accuracy"],
-                "wordsim353_spearman": report["wordsim353"]["spearman"]}  # fmt: skip
+        return {
+            "analogy_accuracy": report["analogy_accuracy"],
+            "wordsim353_spearman": report["wordsim353"]["spearman"],
+        }
 
     @classmethod
     def from_vectors(cls, vectors: Vectors, pipeline: Pipeline | None = None) -> Word2Vec:
@@ -361,8 +423,15 @@ class Doc2Vec(_Embedding):
         self._gensim = None
         self._output: dict[str, np.ndarray] = {}
 
-    def fit(self, corpus, out: str | Path | None = None, train_config: TrainConfig | dict | None = None,
-            *, overwrite: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:  # fmt: skip
+    def fit(
+        self,
+        corpus,
+        out: str | Path | None = None,
+        train_config: TrainConfig | dict | None = None,
+        *,
+        overwrite: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> TrainResult:
         """Train on ``corpus`` (a path or a ``Source``); each document's tag is its line number,
         its file's name or a column (``config.tags``; "column" reads the Source's
         ``label_column``).  Of ``train_config``, gensim uses ``progress``."""
@@ -374,17 +443,32 @@ class Doc2Vec(_Embedding):
         cfg.check_device()
         prepared = self._prepare(corpus, out, cfg.progress)
         c = self.config
-        model = GensimDoc2Vec(dm=int(c.method == "dm"), dbow_words=int(c.dbow_words), epochs=c.epochs,
-                              **self._gensim_params())  # fmt: skip
+        model = GensimDoc2Vec(
+            dm=int(c.method == "dm"),
+            dbow_words=int(c.dbow_words),
+            epochs=c.epochs,
+            **self._gensim_params(),
+        )
         with tempfile.TemporaryDirectory() as tmp:
             with self._run(Path(out) if out else Path(tmp) / "m", overwrite=overwrite) as folder:
-                result = self._train(model, prepared, folder, with_loss=False, progress=cfg.progress)
+                result = self._train(
+                    model, prepared, folder, with_loss=False, progress=cfg.progress
+                )
                 self._take(model, _distinct(prepared.tags))
-                self.info = {"corpus": {"source": prepared.source, "documents": prepared.documents,
-                                        "tokens": prepared.tokens, "tags": c.tags},
-                             "best_metrics": {"documents": len(self.docs)},
-                             "training": {"words_per_s": result.units_per_s, "seconds": result.elapsed_s,
-                                          "loss": "gensim reports no loss for doc2vec"}}  # fmt: skip
+                self.info = {
+                    "corpus": {
+                        "source": prepared.source,
+                        "documents": prepared.documents,
+                        "tokens": prepared.tokens,
+                        "tags": c.tags,
+                    },
+                    "best_metrics": {"documents": len(self.docs)},
+                    "training": {
+                        "words_per_s": result.units_per_s,
+                        "seconds": result.elapsed_s,
+                        "loss": "gensim reports no loss for doc2vec",
+                    },
+                }
                 self._write_folder(folder)
             self.folder = folder if out else None
         return result
@@ -415,8 +499,14 @@ class Doc2Vec(_Embedding):
             raise TextkitError(f"{folder.file(TAGS)} is corrupt; retrain")
         out = "syn1neg" if self.config.loss == "negative" else "syn1"
         d, n = self.config.vector_size, len(words)
-        self._check_shapes(folder.file(self.WEIGHTS), {"word_vectors": [n, d], "doc_vectors": [len(tags), d],
-                                                        out: [n - 1 if out == "syn1" else n, d]})  # fmt: skip
+        self._check_shapes(
+            folder.file(self.WEIGHTS),
+            {
+                "word_vectors": [n, d],
+                "doc_vectors": [len(tags), d],
+                out: [n - 1 if out == "syn1" else n, d],
+            },
+        )
         arrays = folder.load_arrays(self.WEIGHTS)
         self.words = Vectors(words, arrays["word_vectors"], counts)
         self.docs = Vectors(tags, arrays["doc_vectors"], what="document")

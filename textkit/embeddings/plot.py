@@ -10,8 +10,9 @@ from textkit.embeddings.vectors import Vectors
 from textkit.errors import TextkitError
 
 
-def plot_projection(vectors: Vectors, keys: list[str], out: str | Path, tsne: bool = False,
-                    seed: int = 0) -> Path:  # fmt: skip
+def plot_projection(
+    vectors: Vectors, keys: list[str], out: str | Path, tsne: bool = False, seed: int = 0
+) -> Path:
     """Place ``keys`` (at least two known ones) on a plane: PCA keeps the largest directions of
     variance (distances mean something); t-SNE keeps neighbourhoods (clusters)."""
     from textkit.plots import png_figure

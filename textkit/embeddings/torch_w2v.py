@@ -91,8 +91,9 @@ class Word2VecNet(nn.Module):
         nn.init.uniform_(self.syn0.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.syn1neg.weight)
 
-    def forward(self, centre: torch.Tensor, ctx: torch.Tensor, negatives: torch.Tensor,
-                sg: bool) -> torch.Tensor:  # fmt: skip
+    def forward(
+        self, centre: torch.Tensor, ctx: torch.Tensor, negatives: torch.Tensor, sg: bool
+    ) -> torch.Tensor:
         """The summed negative-sampling loss of one batch (ctx is -1 where there is none)."""
         valid = ctx >= 0
         if sg:  # each (centre, context) pair: the centre's input vector predicts the context
@@ -116,8 +117,20 @@ class Word2VecTask(Task):
     unit_name = "words"
     loss_unit = "nats/pair"
 
-    def __init__(self, ids: np.ndarray, docs: np.ndarray, counts: list[int], *, dim: int, window: int,
-                 negative: int, sample: float, sg: bool, batch_words: int, seed: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ids: np.ndarray,
+        docs: np.ndarray,
+        counts: list[int],
+        *,
+        dim: int,
+        window: int,
+        negative: int,
+        sample: float,
+        sg: bool,
+        batch_words: int,
+        seed: int,
+    ) -> None:
         self.model = Word2VecNet(len(counts), dim)
         self._ids_np, self._docs_np = ids, docs
         self.window, self.negative, self.sg, self.seed = window, negative, sg, seed

@@ -19,8 +19,13 @@ from textkit.errors import TextkitError
 class Vectors:
     """Vectors by key, with cosine-similarity queries."""
 
-    def __init__(self, keys: Sequence[str], matrix: np.ndarray, counts: Sequence[int] | None = None,
-                 what: str = "word") -> None:  # fmt: skip
+    def __init__(
+        self,
+        keys: Sequence[str],
+        matrix: np.ndarray,
+        counts: Sequence[int] | None = None,
+        what: str = "word",
+    ) -> None:
         matrix = np.asarray(matrix, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != len(keys):
             raise TextkitError(f"{len(keys)} keys but a {matrix.shape} matrix of vectors")
@@ -65,8 +70,13 @@ class Vectors:
     def similarity(self, a: str, b: str) -> float:
         return float(self._unit[self._row(a)] @ self._unit[self._row(b)])
 
-    def most_similar(self, positive: str | np.ndarray | Iterable = (), negative: Iterable[str] = (),
-                     topn: int = 10, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:  # fmt: skip
+    def most_similar(
+        self,
+        positive: str | np.ndarray | Iterable = (),
+        negative: Iterable[str] = (),
+        topn: int = 10,
+        exclude: Iterable[str] = (),
+    ) -> list[tuple[str, float]]:
         """Keys closest (cosine) to the sum of ``positive`` minus ``negative`` (keys or vectors);
         the query keys themselves are left out."""
         from textkit.checks import check_number
@@ -135,8 +145,10 @@ class Vectors:
         try:
             n, dim = (int(x) for x in head.split())
         except ValueError:
-            raise TextkitError(f"{source}: the first line must be '<count> <dimensions>' (a word2vec "
-                               f"file), not {head[:60]!r}") from None  # fmt: skip
+            raise TextkitError(
+                f"{source}: the first line must be '<count> <dimensions>' (a word2vec "
+                f"file), not {head[:60]!r}"
+            ) from None
         if n < 1 or dim < 1:
             raise TextkitError(f"{source}: its header announces {n} vectors of {dim} dimensions")
         if binary is None:  # the C tool's binary files are .bin; GloVe-style files are text
@@ -144,13 +156,16 @@ class Vectors:
         size = path.stat().st_size
         need = n * dim * 4 if binary else n * (dim * 2)  # at least: float32s, or "x " per number
         if size - len(head) < need:
-            raise TextkitError(f"{source}: its header announces {n:,} vectors of {dim} dimensions, "
-                               f"but the file is too small to hold them ({size:,} bytes)")  # fmt: skip
+            raise TextkitError(
+                f"{source}: its header announces {n:,} vectors of {dim} dimensions, "
+                f"but the file is too small to hold them ({size:,} bytes)"
+            )
         from gensim.models import KeyedVectors
 
         try:
-            kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, limit=limit,
-                                                   unicode_errors="replace")  # fmt: skip
+            kv = KeyedVectors.load_word2vec_format(
+                str(path), binary=binary, limit=limit, unicode_errors="replace"
+            )
         except (ValueError, EOFError, UnicodeDecodeError, IndexError) as exc:
             raise TextkitError(f"{source} is corrupt or not a word2vec file ({exc})") from exc
         counts = None

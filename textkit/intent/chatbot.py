@@ -34,8 +34,14 @@ class Reply:
     reason: str | None = None  # why the fallback answered
 
     def to_dict(self) -> dict:
-        return {"reply": self.text, "intent": self.intent, "confidence": round(self.confidence, 6),
-                "fallback": self.fallback, "context": self.context, "reason": self.reason}  # fmt: skip
+        return {
+            "reply": self.text,
+            "intent": self.intent,
+            "confidence": round(self.confidence, 6),
+            "fallback": self.fallback,
+            "context": self.context,
+            "reason": self.reason,
+        }
 
 
 class Chatbot:
@@ -52,8 +58,10 @@ class Chatbot:
     ) -> None:
         intents = intents if intents is not None else classifier.intents
         if not intents:
-            raise TextkitError("this classifier has no responses (it was not trained from an "
-                               "intents.json); pass intents=[...] to Chatbot")  # fmt: skip
+            raise TextkitError(
+                "this classifier has no responses (it was not trained from an "
+                "intents.json); pass intents=[...] to Chatbot"
+            )
         self.classifier = classifier
         self.intents = {it.tag: it for it in intents}
         fallback_intent = next((self.intents[t] for t in FALLBACK_TAGS if t in self.intents), None)
@@ -82,8 +90,10 @@ class Chatbot:
             if value:
                 self._contexts[user_id] = (value, time.monotonic())
             now = time.monotonic()
-            while self._contexts and (len(self._contexts) > self.max_users
-                                      or now - next(iter(self._contexts.values()))[1] > self.context_ttl):  # fmt: skip
+            while self._contexts and (
+                len(self._contexts) > self.max_users
+                or now - next(iter(self._contexts.values()))[1] > self.context_ttl
+            ):
                 self._contexts.popitem(last=False)  # the least recently active user goes first
 
     # ------------------------------------------------------------------ replying
@@ -94,8 +104,11 @@ class Chatbot:
         pred = self.classifier.predict(text, k=len(self.classifier.labels_))
         if pred.reason in ("empty", "no known words"):
             return self._fallback(user_id, context, pred.reason)
-        allowed = [(tag, conf) for tag, conf in pred.ranking
-                   if tag in self.intents and self._allowed(self.intents[tag], context)]  # fmt: skip
+        allowed = [
+            (tag, conf)
+            for tag, conf in pred.ranking
+            if tag in self.intents and self._allowed(self.intents[tag], context)
+        ]
         if not allowed:
             return self._fallback(user_id, context, "no intent allowed in this context")
         tag, conf = allowed[0]
@@ -118,6 +131,7 @@ class Chatbot:
     def _allowed(intent: Intent, context: str | None) -> bool:
         return not intent.context_filter or intent.context_filter == context
 
-    def _fallback(self, user_id: str, context: str | None, reason: str | None,
-                  confidence: float = 0.0) -> Reply:  # fmt: skip
+    def _fallback(
+        self, user_id: str, context: str | None, reason: str | None, confidence: float = 0.0
+    ) -> Reply:
         return Reply(self.rng.choice(self.fallback), None, confidence, True, context, reason)

@@ -62,8 +62,10 @@ def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
 
         data = save({k: np.ascontiguousarray(v) for k, v in arrays.items()})
     header, start = _parse_header(data, Path(path))
-    header["__metadata__"] = {**header.get("__metadata__", {}),
-                              "sha256": _digest(header, memoryview(data)[start:])}  # fmt: skip
+    header["__metadata__"] = {
+        **header.get("__metadata__", {}),
+        "sha256": _digest(header, memoryview(data)[start:]),
+    }
     # re-serialise the header with the checksum; safetensors pads it to 8 bytes with spaces
     head = json.dumps(header, separators=(",", ":")).encode()
     head += b" " * (-len(head) % 8)

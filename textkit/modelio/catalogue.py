@@ -43,8 +43,11 @@ def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
                 raise ValueError("no 'kind'")
             size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
         except (OSError, ValueError) as exc:
-            warnings.warn(f"skipping {folder}: its config.json is unreadable ({exc})",
-                          TextkitWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"skipping {folder}: its config.json is unreadable ({exc})",
+                TextkitWarning,
+                stacklevel=2,
+            )
             continue
         params = cfg.get("num_params")
         saved_at = cfg.get("saved_at")

@@ -167,8 +167,11 @@ class ModelFolder:
 
     def truncate_metrics(self, max_step: int) -> None:
         """Drop rows logged after ``max_step`` (written after the state we resume from)."""
-        rows = [r for r in self.read_metrics()
-                if isinstance(r.get("step", 0), (int, float)) and r.get("step", 0) <= max_step]  # fmt: skip
+        rows = [
+            r
+            for r in self.read_metrics()
+            if isinstance(r.get("step", 0), (int, float)) and r.get("step", 0) <= max_step
+        ]
         atomic_write_bytes(self.file(METRICS), "".join(json.dumps(r) + "\n" for r in rows).encode())
 
     # training state (torch models) ------------------------------------------

@@ -18,8 +18,14 @@ from textkit.modelio.folder import CONFIG, STATE, WEIGHTS, ModelFolder
 def check_model_name(name: str) -> str:
     """A model name is one ordinary path component: it can't point outside the models folder,
     into a sub-folder nothing would list, or at the hidden names textkit uses itself."""
-    if (not isinstance(name, str) or not name.strip() or name in (".", "..") or name.startswith(".")
-            or any(c in name for c in "/\\\0") or len(name.encode()) > 200):  # fmt: skip
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or name in (".", "..")
+        or name.startswith(".")
+        or any(c in name for c in "/\\\0")
+        or len(name.encode()) > 200
+    ):
         raise TextkitError(
             f"{name!r} can't be a model name: use one folder name (letters, digits, - and _), "
             "not a path; choose the parent folder with --models-dir"
@@ -118,11 +124,15 @@ def training_run(
             return
         if out.exists():
             if not out.is_dir() or (not is_model and any(out.iterdir())):
-                raise TextkitError(f"{out} exists and is not a textkit model folder; refusing to "
-                                   "write into it: choose another name")  # fmt: skip
+                raise TextkitError(
+                    f"{out} exists and is not a textkit model folder; refusing to "
+                    "write into it: choose another name"
+                )
             if is_model and not overwrite:
-                raise TextkitError(f"{out} already holds a model; pass overwrite=True (--overwrite) "
-                                   "to replace it, or choose another name")  # fmt: skip
+                raise TextkitError(
+                    f"{out} already holds a model; pass overwrite=True (--overwrite) "
+                    "to replace it, or choose another name"
+                )
         stage = out.parent / f".{out.name}.partial-{os.getpid()}"
         shutil.rmtree(stage, ignore_errors=True)
         folder = ModelFolder(stage, publish_to=out).create()
@@ -141,8 +151,10 @@ def _scratch_run(out: Path, resume: bool) -> Iterator[ModelFolder]:
     (a copy of a resumed model's config and state), removed when the run ends, so estimator
     code runs unchanged on every rank while only rank 0 writes the real model folder."""
     if resume and not (out / CONFIG).is_file():
-        raise TextkitError(f"nothing to resume at {out}: it holds no model (every machine of a "
-                           "multi-machine run needs the model folder at the same path)")  # fmt: skip
+        raise TextkitError(
+            f"nothing to resume at {out}: it holds no model (every machine of a "
+            "multi-machine run needs the model folder at the same path)"
+        )
     scratch = Path(tempfile.mkdtemp(prefix=".textkit-rank-"))
     try:
         if resume:

@@ -67,14 +67,23 @@ def create_app(registry: Registry, settings: Settings = Settings()) -> Starlette
     ]
     middleware = []
     if settings.cors_origins:  # outermost, so a preflight is answered before the token check
-        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                                     allow_methods=["GET", "POST"],
-                                     allow_headers=["Authorization", "Content-Type"]))  # fmt: skip
-    middleware.append(Middleware(Guard, token=settings.token,
-                                 loopback_only=settings.loopback_only,
-                                 log_requests=settings.log_requests))  # fmt: skip
-    handlers = {ApiError: _api_error, TextkitError: _textkit_error,
-                HTTPException: _http_error}  # fmt: skip
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    middleware.append(
+        Middleware(
+            Guard,
+            token=settings.token,
+            loopback_only=settings.loopback_only,
+            log_requests=settings.log_requests,
+        )
+    )
+    handlers = {ApiError: _api_error, TextkitError: _textkit_error, HTTPException: _http_error}
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.api = api
     return app
@@ -90,10 +99,13 @@ async def _textkit_error(_request: Request, exc: TextkitError) -> Response:
 
 
 async def _http_error(_request: Request, exc: HTTPException) -> Response:
-    messages = {404: "no such endpoint; GET / shows the page, GET /v1/models the models",
-                405: "this endpoint does not take that method"}  # fmt: skip
-    return error_response(exc.status_code, messages.get(exc.status_code, str(exc.detail)),
-                          headers=exc.headers)  # fmt: skip
+    messages = {
+        404: "no such endpoint; GET / shows the page, GET /v1/models the models",
+        405: "this endpoint does not take that method",
+    }
+    return error_response(
+        exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers=exc.headers
+    )
 
 
 # ---------------------------------------------------------------------- the page
@@ -105,12 +117,15 @@ def page() -> tuple[bytes, str]:
 
     def hashes(tag: str) -> str:
         blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)
-        return " ".join(f"'sha256-{b64encode(hashlib.sha256(b.encode()).digest()).decode()}'"
-                        for b in blocks)  # fmt: skip
+        return " ".join(
+            f"'sha256-{b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in blocks
+        )
 
-    csp = (f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
-           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-           "frame-ancestors 'none'")  # fmt: skip
+    csp = (
+        f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
+        "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
     return html.encode(), csp
 
 
@@ -122,10 +137,15 @@ class Api:
 
     async def page(self, _request: Request) -> Response:
         body, csp = page()
-        return HTMLResponse(body, headers={"Content-Security-Policy": csp,
-                                           "X-Content-Type-Options": "nosniff",
-                                           "Referrer-Policy": "no-referrer",
-                                           "Cache-Control": "no-store"})  # fmt: skip
+        return HTMLResponse(
+            body,
+            headers={
+                "Content-Security-Policy": csp,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+                "Cache-Control": "no-store",
+            },
+        )
 
     async def health(self, _request: Request) -> Response:
         registry = self.registry
@@ -147,10 +167,17 @@ class Api:
         text = fields.text("text")
         pred = await self._run(served, lambda: served.model.predict(text, k=10), text)
         ranking = [{"name": name, "confidence": round(c, 6)} for name, c in pred.ranking]
-        return JSONResponse({"text": text, "model": served.id,
-                             "intent": {"name": pred.label, "confidence": round(pred.confidence, 6)},
-                             "intent_ranking": ranking, "entities": [],
-                             "out_of_scope": pred.out_of_scope, "reason": pred.reason})  # fmt: skip
+        return JSONResponse(
+            {
+                "text": text,
+                "model": served.id,
+                "intent": {"name": pred.label, "confidence": round(pred.confidence, 6)},
+                "intent_ranking": ranking,
+                "entities": [],
+                "out_of_scope": pred.out_of_scope,
+                "reason": pred.reason,
+            }
+        )
 
     async def chat(self, request: Request) -> Response:
         served, sender, message = await self._chat_request(request, default_sender="default")
@@ -162,18 +189,19 @@ class Api:
         reply = await self._run(served, lambda: served.chatbot().reply(message, sender), message)
         return JSONResponse([{"recipient_id": sender, "text": reply.text}])
 
-    async def _chat_request(self, request: Request,
-                            default_sender: str | None) -> tuple[ServedModel, str, str]:  # fmt: skip
+    async def _chat_request(
+        self, request: Request, default_sender: str | None
+    ) -> tuple[ServedModel, str, str]:
         fields = await read_json(request)
         served = self.registry.pick(fields.text("model", required=False), ("intent",), "chat")
-        sender = fields.text("sender", required=default_sender is None, max_len=200,
-                             default=default_sender)  # fmt: skip
+        sender = fields.text(
+            "sender", required=default_sender is None, max_len=200, default=default_sender
+        )
         return served, sender, fields.text("message")
 
     async def classify(self, request: Request) -> Response:
         fields = await read_json(request)
-        served = self.registry.pick(fields.text("model", required=False), CLASSIFIERS,
-                                    "classify")  # fmt: skip
+        served = self.registry.pick(fields.text("model", required=False), CLASSIFIERS, "classify")
         k = fields.number("k", 1, 100, 5, integer=True)
         if fields.has("texts") == fields.has("text"):
             raise ApiError(400, "send either 'text' (one text) or 'texts' (a list)", "text")
@@ -186,51 +214,67 @@ class Api:
         if combine and served.kind != "author":
             raise ApiError(400, "'combine' needs an author model (texts by one author)", "combine")
         if combine:
-            pred = await self._run(served, lambda: served.model.predict_many(texts, k=k,
-                                                                              combine=True))  # fmt: skip
+            pred = await self._run(
+                served, lambda: served.model.predict_many(texts, k=k, combine=True)
+            )
             return JSONResponse({"model": served.id, "texts": len(texts), **_prediction(pred)})
         preds = await self._run(served, lambda: served.model.predict_many(texts, k=k))
-        return JSONResponse({"model": served.id,
-                             "predictions": [{"text": p.text, **_prediction(p)} for p in preds]})  # fmt: skip
+        return JSONResponse(
+            {"model": served.id, "predictions": [{"text": p.text, **_prediction(p)} for p in preds]}
+        )
 
     # ------------------------------------------------------------------ generators
     async def generate(self, request: Request) -> Response:
         fields = await read_json(request)
-        served = self.registry.pick(fields.text("model", required=False), GENERATORS,
-                                    "generate")  # fmt: skip
+        served = self.registry.pick(fields.text("model", required=False), GENERATORS, "generate")
         gen = prepare(served, GenerateRequest.read(fields), self.settings.time_limit)
 
         def final(text: str) -> dict:
-            return {"model": served.id, "text": text, "finish_reason": gen.finish_reason,
-                    "seed": gen.request.seed, "warnings": gen.notes}  # fmt: skip
+            return {
+                "model": served.id,
+                "text": text,
+                "finish_reason": gen.finish_reason,
+                "seed": gen.request.seed,
+                "warnings": gen.notes,
+            }
 
         if gen.request.stream:
-            return self._stream(gen, lambda piece: {"text": piece},
-                                lambda: {**final(""), "text": ""})  # fmt: skip
+            return self._stream(
+                gen, lambda piece: {"text": piece}, lambda: {**final(""), "text": ""}
+            )
         text = await self._generate(gen)
         return JSONResponse(final(text))
 
     async def completions(self, request: Request) -> Response:
         fields = await read_json(request)
-        served = self.registry.pick(fields.text("model", required=False), GENERATORS,
-                                    "completions")  # fmt: skip
+        served = self.registry.pick(fields.text("model", required=False), GENERATORS, "completions")
         if fields.number("n", 1, 1, 1, integer=True) != 1:  # checked: only n=1
             raise ApiError(400, "'n' must be 1", "n")
         gen = prepare(served, GenerateRequest.read(fields), self.settings.time_limit)
         ident, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 
         def body(text: str, finish: str | None) -> dict:
-            return {"id": ident, "object": "text_completion", "created": created,
-                    "model": served.id, "system_fingerprint": None,
-                    "choices": [{"text": text, "index": 0, "logprobs": None,
-                                 "finish_reason": finish}]}  # fmt: skip
+            return {
+                "id": ident,
+                "object": "text_completion",
+                "created": created,
+                "model": served.id,
+                "system_fingerprint": None,
+                "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}],
+            }
 
         if gen.request.stream:
-            return self._stream(gen, lambda piece: body(piece, None),
-                                lambda: body("", _openai_finish(gen.finish_reason)))  # fmt: skip
+            return self._stream(
+                gen,
+                lambda piece: body(piece, None),
+                lambda: body("", _openai_finish(gen.finish_reason)),
+            )
         text = await self._generate(gen)
-        usage = {"prompt_tokens": len(gen.prompt.seed), "completion_tokens": len(text),
-                 "total_tokens": len(gen.prompt.seed) + len(text)}  # fmt: skip
+        usage = {
+            "prompt_tokens": len(gen.prompt.seed),
+            "completion_tokens": len(text),
+            "total_tokens": len(gen.prompt.seed) + len(text),
+        }
         return JSONResponse({**body(text, _openai_finish(gen.finish_reason)), "usage": usage})
 
     async def _generate(self, gen: Generation) -> str:
@@ -240,8 +284,9 @@ class Api:
             finally:
                 self._finished(gen)
 
-    def _stream(self, gen: Generation, chunk: Callable[[str], dict],
-                last: Callable[[], dict]) -> Response:  # fmt: skip
+    def _stream(
+        self, gen: Generation, chunk: Callable[[str], dict], last: Callable[[], dict]
+    ) -> Response:
         """Server-Sent Events: a ``data:`` line per piece of text, one with the finish reason,
         then ``data: [DONE]``.  The model's slot is taken now (429 before any stream starts)
         and given back when the response ends, however it ends."""
@@ -284,8 +329,11 @@ class EventStream(StreamingResponse):
     went away before the first byte."""
 
     def __init__(self, events: AsyncIterator[str], done: Callable[[], None]) -> None:
-        super().__init__(events, media_type="text/event-stream",
-                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+        super().__init__(
+            events,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
         self.done = done
 
     async def __call__(self, scope, receive, send) -> None:

@@ -48,8 +48,14 @@ class Fields:
     def has(self, name: str) -> bool:
         return self.data.get(name) is not None
 
-    def text(self, name: str, *, required: bool = True, max_len: int = MAX_TEXT,
-             default: str | None = None) -> str | None:  # fmt: skip
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        max_len: int = MAX_TEXT,
+        default: str | None = None,
+    ) -> str | None:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -74,8 +80,9 @@ class Fields:
                 raise ApiError(400, f"a text in '{name}' is longer than {max_len} characters", name)
         return value
 
-    def number(self, name: str, lo: float, hi: float, default: float | None, *,
-               integer: bool = False) -> float | int | None:  # fmt: skip
+    def number(
+        self, name: str, lo: float, hi: float, default: float | None, *, integer: bool = False
+    ) -> float | int | None:
         value = self.data.get(name)
         if value is None:
             return default

@@ -102,9 +102,16 @@ class Generation:
             self._push(chunk)
 
         try:
-            sample = model.generate(length=req.max_tokens, temperature=req.temperature,
-                                    top_k=req.top_k, top_p=req.top_p, stop_at=req.stop,
-                                    seed=req.seed, prompt=self.prompt, on_text=on_text)[0]  # fmt: skip
+            sample = model.generate(
+                length=req.max_tokens,
+                temperature=req.temperature,
+                top_k=req.top_k,
+                top_p=req.top_p,
+                stop_at=req.stop,
+                seed=req.seed,
+                prompt=self.prompt,
+                on_text=on_text,
+            )[0]
             self.finish_reason = "stop" if len(sample.generated) < req.max_tokens else "length"
         except Cancelled as why:
             self.finish_reason = str(why)
@@ -163,11 +170,13 @@ def prepare(served: ServedModel, request: GenerateRequest, time_limit: float) ->
     from textkit.charrnn.sample import check_sampling_options
 
     try:
-        check_sampling_options([request.temperature], request.top_k, request.top_p,
-                               request.max_tokens)  # fmt: skip
+        check_sampling_options(
+            [request.temperature], request.top_k, request.top_p, request.max_tokens
+        )
         notes: list[str] = []
-        prompt = served.model.prepare_prompt(request.prompt, request.preseed, files=False,
-                                             notes=notes)  # fmt: skip
+        prompt = served.model.prepare_prompt(
+            request.prompt, request.preseed, files=False, notes=notes
+        )
     except TextkitError as exc:
         raise ApiError(400, str(exc)) from None
     return Generation(served, request, prompt, time_limit, notes)

@@ -33,8 +33,12 @@ class ServedModel:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
         with self._lock:
             if self.running >= self.max_concurrency:
-                raise ApiError(429, f"model '{self.id}' is busy ({self.max_concurrency} requests "
-                                    "running); try again shortly", "model")  # fmt: skip
+                raise ApiError(
+                    429,
+                    f"model '{self.id}' is busy ({self.max_concurrency} requests "
+                    "running); try again shortly",
+                    "model",
+                )
             self.running += 1
 
     def release(self) -> None:
@@ -54,10 +58,15 @@ class ServedModel:
         return list(self.model.labels_) if self.kind in CLASSIFIERS else None
 
     def describe(self) -> dict:
-        return {"id": self.id, "object": "model", "kind": self.kind,
-                "family": KINDS[self.kind].family, "labels": self.labels,
-                "version": self.config.get("textkit_version"),
-                "saved_at": self.config.get("saved_at")}  # fmt: skip
+        return {
+            "id": self.id,
+            "object": "model",
+            "kind": self.kind,
+            "family": KINDS[self.kind].family,
+            "labels": self.labels,
+            "version": self.config.get("textkit_version"),
+            "saved_at": self.config.get("saved_at"),
+        }
 
     def chatbot(self):
         """The model's Chatbot (per-sender context), made on first use."""
@@ -81,8 +90,9 @@ class Registry:
         self.ready = False
         self.failed: str | None = None
 
-    def load(self, folders: list[Path], max_concurrency: int | None = None,
-             device: str = "auto") -> None:  # fmt: skip
+    def load(
+        self, folders: list[Path], max_concurrency: int | None = None, device: str = "auto"
+    ) -> None:
         """Load each folder (a kind of SERVABLE); then the registry is ready."""
         from textkit.loading import model_class
         from textkit.modelio import ModelFolder
@@ -109,17 +119,28 @@ class Registry:
             if served is None:
                 raise ApiError(404, f"no model '{model_id}'; GET /v1/models lists them", "model")
             if served.kind not in kinds:
-                raise ApiError(400, f"model '{model_id}' is a {served.kind} model; {endpoint} "
-                                    f"needs a model of kind {' or '.join(kinds)}", "model")  # fmt: skip
+                raise ApiError(
+                    400,
+                    f"model '{model_id}' is a {served.kind} model; {endpoint} "
+                    f"needs a model of kind {' or '.join(kinds)}",
+                    "model",
+                )
             return served
         fitting = [m for m in self.models.values() if m.kind in kinds]
         if len(fitting) == 1:
             return fitting[0]
         if not fitting:
-            raise ApiError(400, f"no served model can answer {endpoint} (it needs a "
-                                f"{' or '.join(kinds)} model)", "model")  # fmt: skip
-        raise ApiError(400, f"several models fit {endpoint}: name one in 'model' "
-                            f"({', '.join(m.id for m in fitting)})", "model")  # fmt: skip
+            raise ApiError(
+                400,
+                f"no served model can answer {endpoint} (it needs a {' or '.join(kinds)} model)",
+                "model",
+            )
+        raise ApiError(
+            400,
+            f"several models fit {endpoint}: name one in 'model' "
+            f"({', '.join(m.id for m in fitting)})",
+            "model",
+        )
 
 
 def _one_thread_per_request() -> None:

@@ -63,8 +63,9 @@ class Guard:
     """Refuses a foreign Host (400) when ``loopback_only``, a missing or wrong token (401)
     when ``token`` is set, and logs each request without its body or query string."""
 
-    def __init__(self, app: ASGIApp, token: str | None, loopback_only: bool,
-                 log_requests: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, app: ASGIApp, token: str | None, loopback_only: bool, log_requests: bool = True
+    ) -> None:
         self.app = app
         self.token = token.encode() if token else None
         self.loopback_only = loopback_only
@@ -92,8 +93,9 @@ class Guard:
         except Exception as exc:
             where = traceback.extract_tb(exc.__traceback__)[-1]
             # the type and place only: an exception's message may quote the user's text
-            log.error("internal error: %s at %s:%d", type(exc).__name__, where.filename,
-                      where.lineno)  # fmt: skip
+            log.error(
+                "internal error: %s at %s:%d", type(exc).__name__, where.filename, where.lineno
+            )
             if status:  # the answer had started: all that can be done is to end it
                 raise
             status = 500
@@ -105,8 +107,11 @@ class Guard:
     def refusal(self, scope: Scope) -> ApiError | None:
         headers = Headers(scope=scope)
         if self.loopback_only and not is_loopback(host_name(headers.get("host", ""))):
-            return ApiError(400, "this server answers only requests addressed to localhost "
-                                 "(the Host header names another host)")  # fmt: skip
+            return ApiError(
+                400,
+                "this server answers only requests addressed to localhost "
+                "(the Host header names another host)",
+            )
         if self.token is None or scope["path"] in OPEN_PATHS or scope["method"] == "OPTIONS":
             return None
         scheme, _, given = headers.get("authorization", "").partition(" ")

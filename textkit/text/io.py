@@ -34,9 +34,13 @@ MAX_LINE_BYTES = 64 << 20  # one line of a streamed file
 SNIFF_BYTES = 8192
 CHUNK = 1 << 20
 # longest first: the UTF-32-LE mark starts with the UTF-16-LE one
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def _codec(encoding: str) -> str:
@@ -109,8 +113,9 @@ def _read_capped(fh: BinaryIO, source: str, max_bytes: int, head: bytes = b"") -
     return b"".join(chunks)
 
 
-def _decode_error(exc: UnicodeDecodeError, data: bytes, source: str, codec: str,
-                  first_line: int = 1) -> TextkitError:  # fmt: skip
+def _decode_error(
+    exc: UnicodeDecodeError, data: bytes, source: str, codec: str, first_line: int = 1
+) -> TextkitError:
     line = first_line + data[: exc.start].count(b"\n")
     col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
     return TextkitError(
@@ -219,8 +224,10 @@ def refuse_input_as_output(output: str | Path, inputs: list[str | Path], option:
         except OSError:
             same = False
         if same:
-            raise TextkitError(f"{option} {out} is the input file; writing it would replace your "
-                               "data. Choose another output file")  # fmt: skip
+            raise TextkitError(
+                f"{option} {out} is the input file; writing it would replace your "
+                "data. Choose another output file"
+            )
 
 
 def expand_inputs(inputs: list[str | Path]) -> list[str | Path]:

@@ -53,45 +53,74 @@ class Pipeline:
 
     lowercase: bool = setting(True, flag="--lower/--no-lower", help="Lower-case the text.")
     unicode_form: str | None = setting(
-        "NFKC", choices=UNICODE_FORMS, optional=True, flag="--unicode", help="Unicode normalisation."
+        "NFKC",
+        choices=UNICODE_FORMS,
+        optional=True,
+        flag="--unicode",
+        help="Unicode normalisation.",
     )
-    strip_accents: bool = setting(False, flag="--strip-accents", flag_value=True,
-                                  help="Remove accents (café -> cafe).")  # fmt: skip
+    strip_accents: bool = setting(
+        False, flag="--strip-accents", flag_value=True, help="Remove accents (café -> cafe)."
+    )
     tokenizer: str = setting(
-        "regexp", choices=TOKENIZERS,
+        "regexp",
+        choices=TOKENIZERS,
         help="regexp: fast, words and punctuation; treebank: NLTK's Penn Treebank rules after "
-             "sentence splitting; tweet: keeps @handles, #tags, URLs, emoticons; whitespace.",
-    )  # fmt: skip
+        "sentence splitting; tweet: keeps @handles, #tags, URLs, emoticons; whitespace.",
+    )
     pattern: str = setting(
         DEFAULT_PATTERN, help="Token pattern for --tokenizer regexp (a Python regular expression)."
     )
-    punctuation: bool = setting(False, flag="--punctuation/--no-punctuation",
-                                help="Keep punctuation tokens.")  # fmt: skip
-    numbers: str = setting("keep", choices=NUMBER_MODES,
-                           help="Numbers: keep, drop, or replace with <num>.")  # fmt: skip
+    punctuation: bool = setting(
+        False, flag="--punctuation/--no-punctuation", help="Keep punctuation tokens."
+    )
+    numbers: str = setting(
+        "keep", choices=NUMBER_MODES, help="Numbers: keep, drop, or replace with <num>."
+    )
     html: bool = setting(False, flag="--html/--no-html", help="Decode HTML entities (&amp; -> &).")
-    urls: str = setting("keep", choices=PLACEHOLDER_MODES,
-                        help="URLs: keep, replace with <url>, or drop.")  # fmt: skip
-    mentions: str = setting("keep", choices=PLACEHOLDER_MODES,
-                            help="@handles: keep, replace with <user>, or drop.")  # fmt: skip
+    urls: str = setting(
+        "keep", choices=PLACEHOLDER_MODES, help="URLs: keep, replace with <url>, or drop."
+    )
+    mentions: str = setting(
+        "keep", choices=PLACEHOLDER_MODES, help="@handles: keep, replace with <user>, or drop."
+    )
     max_repeat: int | None = setting(
-        None, low=1, high=100, integer=True, optional=True,
+        None,
+        low=1,
+        high=100,
+        integer=True,
+        optional=True,
         help="Shorten runs of a repeated character to this many (soooo -> sooo with 3).",
-    )  # fmt: skip
+    )
     stopwords: str | tuple[str, ...] | None = setting(
-        None, kind="words", optional=True, metavar="none|english|@FILE",
+        None,
+        kind="words",
+        optional=True,
+        metavar="none|english|@FILE",
         help="Remove stop words: the built-in English list, or one word per line from FILE.",
-    )  # fmt: skip
-    stemmer: str | None = setting(None, choices=STEMMERS, optional=True, flag="--stem",
-                                  help="Stemmer.")  # fmt: skip
+    )
+    stemmer: str | None = setting(
+        None, choices=STEMMERS, optional=True, flag="--stem", help="Stemmer."
+    )
     ngrams: tuple[int, ...] = setting(
-        (1,), kind="ints", low=1, high=10, metavar="N[,M...]",
+        (1,),
+        kind="ints",
+        low=1,
+        high=10,
+        metavar="N[,M...]",
         help="Token n-gram sizes to emit, e.g. 1,2 (joined with _).",
-    )  # fmt: skip
-    min_length: int = setting(1, low=1, high=1000, integer=True,
-                              help="Drop tokens shorter than this.")  # fmt: skip
-    cache_size: int = setting(2_000_000, low=0, high=10**9, integer=True, cli=False,
-                              help="Tokens whose processed form is remembered.")  # fmt: skip
+    )
+    min_length: int = setting(
+        1, low=1, high=1000, integer=True, help="Drop tokens shorter than this."
+    )
+    cache_size: int = setting(
+        2_000_000,
+        low=0,
+        high=10**9,
+        integer=True,
+        cli=False,
+        help="Tokens whose processed form is remembered.",
+    )
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -100,7 +129,9 @@ class Pipeline:
         if isinstance(self.stopwords, (list, set, frozenset)):
             words = self.stopwords
             object.__setattr__(
-                self, "stopwords", tuple(sorted(words) if isinstance(words, (set, frozenset)) else words)
+                self,
+                "stopwords",
+                tuple(sorted(words) if isinstance(words, (set, frozenset)) else words),
             )
         validate(self)
         if isinstance(self.stopwords, tuple):
@@ -145,8 +176,11 @@ class Pipeline:
             return None
         from nltk.stem import LancasterStemmer, PorterStemmer, SnowballStemmer
 
-        stemmer = {"porter": PorterStemmer, "lancaster": LancasterStemmer,
-                   "snowball": lambda: SnowballStemmer("english")}[self.stemmer]()  # fmt: skip
+        stemmer = {
+            "porter": PorterStemmer,
+            "lancaster": LancasterStemmer,
+            "snowball": lambda: SnowballStemmer("english"),
+        }[self.stemmer]()
         return stemmer.stem
 
     def normalise(self, text: str) -> str:

@@ -203,8 +203,10 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
             if not pattern.strip():
                 raise TextkitError(f"{where}: pattern #{j + 1} is empty")
         if not patterns and tag not in FALLBACK_TAGS:
-            raise TextkitError(f"{where} has no patterns (only a {FALLBACK_TAGS[0]!r} intent may "
-                               "have none: its responses answer what no intent matches)")  # fmt: skip
+            raise TextkitError(
+                f"{where} has no patterns (only a {FALLBACK_TAGS[0]!r} intent may "
+                "have none: its responses answer what no intent matches)"
+            )
         context = {}
         for key in ("context_set", "context_filter"):
             value = item.get(key)
@@ -281,10 +283,11 @@ class Source:
 
     path: str | Path = setting(help="The input: a file or a folder.", kind="path", cli=False)
     format: str = setting(
-        "auto", choices=FORMATS,
+        "auto",
+        choices=FORMATS,
         help="Input format; auto goes by suffix (.csv, .tsv, .jsonl, .json = records or "
-             "intents.json, a directory, else a document per line).",
-    )  # fmt: skip
+        "intents.json, a directory, else a document per line).",
+    )
     text_column: str | None = setting(
         None, optional=True, help="CSV/TSV column or JSON field holding the text. [default: text]"
     )
@@ -292,9 +295,10 @@ class Source:
         None, optional=True, help="CSV/TSV column or JSON field holding the label."
     )
     json_key: str | None = setting(
-        None, optional=True,
+        None,
+        optional=True,
         help="For a JSON file holding several lists of records, the one to read (e.g. train).",
-    )  # fmt: skip
+    )
     encoding: str = setting("utf-8", help="Text encoding of the input.")
 
     def __post_init__(self) -> None:
@@ -303,8 +307,14 @@ class Source:
 
     def documents(self, labels: bool = True) -> Iterator[Document]:
         """The input's documents (with ``labels=False``, the label column is not read)."""
-        return read_documents(self.path, self.format, self.text_column,
-                              self.label_column if labels else None, self.encoding, self.json_key)  # fmt: skip
+        return read_documents(
+            self.path,
+            self.format,
+            self.text_column,
+            self.label_column if labels else None,
+            self.encoding,
+            self.json_key,
+        )
 
     def reader_key(self) -> list:
         """What decides how the input is read (for caches keyed by it)."""

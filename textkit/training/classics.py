@@ -53,8 +53,11 @@ class ClassicTask(Task):
             self.x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
             truth = [0.0, 1.0, 1.0, 1.0] if problem == "or" else [0.0, 1.0, 1.0, 0.0]
             self.y = torch.tensor(truth).unsqueeze(1)
-            self.model = (nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1)) if hidden
-                          else nn.Linear(2, 1))  # fmt: skip
+            self.model = (
+                nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+                if hidden
+                else nn.Linear(2, 1)
+            )
             self.loss_unit = "nats"
         self.units_per_step = len(self.x)
 
@@ -81,28 +84,70 @@ class ClassicTask(Task):
         return float(solution[0]), float(solution[1])
 
 
-def train_classic(problem: str, folder, optimizer: str = "adam", lr: float | None = None,
-                  steps: int = 2000, hidden: int = 0, seed: int = 0, log=None) -> tuple[ClassicTask, TrainResult]:  # fmt: skip
+def train_classic(
+    problem: str,
+    folder,
+    optimizer: str = "adam",
+    lr: float | None = None,
+    steps: int = 2000,
+    hidden: int = 0,
+    seed: int = 0,
+    log=None,
+) -> tuple[ClassicTask, TrainResult]:
     """Train one classic problem into ``folder`` (a ModelFolder) through the shared loop."""
-    cfg = TrainConfig(optimizer=optimizer, lr=lr or DEMO_LR[optimizer], schedule="constant", clip=0.0,
-                      max_steps=steps, eval_every=max(1, steps // 20), seed=seed, device="cpu",
-                      progress=False, plateau_evals=0)  # fmt: skip
+    cfg = TrainConfig(
+        optimizer=optimizer,
+        lr=lr or DEMO_LR[optimizer],
+        schedule="constant",
+        clip=0.0,
+        max_steps=steps,
+        eval_every=max(1, steps // 20),
+        seed=seed,
+        device="cpu",
+        progress=False,
+        plateau_evals=0,
+    )
     trainer = Trainer(cfg, folder, log=log or (lambda m: None))
     task = ClassicTask(problem, hidden, seed)
     result = trainer.fit(task)
     return task, result
 
 
-def run_demo(problem: str, out: str | Path, optimizer: str = "adam", lr: float | None = None,
-             steps: int = 2000, hidden: int = 0, seed: int = 0, overwrite: bool = False) -> tuple[ClassicTask, TrainResult]:  # fmt: skip
+def run_demo(
+    problem: str,
+    out: str | Path,
+    optimizer: str = "adam",
+    lr: float | None = None,
+    steps: int = 2000,
+    hidden: int = 0,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> tuple[ClassicTask, TrainResult]:
     """`textkit demo`: a model folder with the run's metrics and loss curve, to compare."""
     from textkit.modelio import training_run
 
     with training_run(out, overwrite=overwrite) as folder:
-        folder.write_config("demo", {"problem": problem, "optimizer": optimizer, "hidden": hidden,
-                                     "lr": lr or DEMO_LR[optimizer], "steps": steps})  # fmt: skip
+        folder.write_config(
+            "demo",
+            {
+                "problem": problem,
+                "optimizer": optimizer,
+                "hidden": hidden,
+                "lr": lr or DEMO_LR[optimizer],
+                "steps": steps,
+            },
+        )
         task, result = train_classic(problem, folder, optimizer, lr, steps, hidden, seed)
-        folder.write_config("demo", {"problem": problem, "optimizer": optimizer, "hidden": hidden,
-                                     "lr": lr or DEMO_LR[optimizer], "steps": steps,
-                                     "best_metrics": result.best, "loss_unit": task.loss_unit})  # fmt: skip
+        folder.write_config(
+            "demo",
+            {
+                "problem": problem,
+                "optimizer": optimizer,
+                "hidden": hidden,
+                "lr": lr or DEMO_LR[optimizer],
+                "steps": steps,
+                "best_metrics": result.best,
+                "loss_unit": task.loss_unit,
+            },
+        )
     return task, result

@@ -24,64 +24,108 @@ class TrainConfig:
     (``with_defaults``), so a config says only what its author chose."""
 
     optimizer: str = setting("adam", help="Optimiser.", choices=OPTIMIZERS)
-    lr: float | None = setting(None, help="Peak learning rate.", low=0, high=10, low_open=True,
-                               optional=True)  # fmt: skip
-    momentum: float = setting(0.9, help="Momentum for momentum/nesterov.", low=0, high=1,
-                              high_open=True)  # fmt: skip
+    lr: float | None = setting(
+        None, help="Peak learning rate.", low=0, high=10, low_open=True, optional=True
+    )
+    momentum: float = setting(
+        0.9, help="Momentum for momentum/nesterov.", low=0, high=1, high_open=True
+    )
     weight_decay: float = setting(0.0, help="L2 penalty (decoupled for adamw).", low=0, high=10)
     clip: float = setting(5.0, help="Gradient-norm clipping; 0 turns it off.", low=0)
     schedule: str = setting(
-        "cosine", choices=SCHEDULES,
+        "cosine",
+        choices=SCHEDULES,
         help="LR schedule after warm-up, decaying to 10% at the end of training.",
-    )  # fmt: skip
+    )
     warmup: int = setting(0, help="Steps of linear LR warm-up.", low=0, integer=True)
-    max_steps: int | None = setting(None, help="Stop after this many steps.", low=1, high=10**12,
-                                    integer=True, optional=True)  # fmt: skip
+    max_steps: int | None = setting(
+        None, help="Stop after this many steps.", low=1, high=10**12, integer=True, optional=True
+    )
     epochs: float | None = setting(
-        None, help="Stop after this many passes over the training data.", low=0, high=1e9,
-        low_open=True, optional=True,
-    )  # fmt: skip
+        None,
+        help="Stop after this many passes over the training data.",
+        low=0,
+        high=1e9,
+        low_open=True,
+        optional=True,
+    )
     time_budget: float | None = setting(
-        None, kind="duration", help="Stop after this much wall-clock time, e.g. 300, 5m, 1h.",
-        low=0, high=1e9, low_open=True, optional=True,
-    )  # fmt: skip
+        None,
+        kind="duration",
+        help="Stop after this much wall-clock time, e.g. 300, 5m, 1h.",
+        low=0,
+        high=1e9,
+        low_open=True,
+        optional=True,
+    )
     eval_every: int | None = setting(
-        None, help="Steps between validation runs and checkpoints.", low=1, integer=True,
+        None,
+        help="Steps between validation runs and checkpoints.",
+        low=1,
+        integer=True,
         optional=True,
-    )  # fmt: skip
+    )
     patience: int | None = setting(
-        None, help="Stop after this many evaluations without improvement.", low=1, integer=True,
+        None,
+        help="Stop after this many evaluations without improvement.",
+        low=1,
+        integer=True,
         optional=True,
-    )  # fmt: skip
-    seed: int = setting(0, help="Random seed; the same seed repeats a run exactly.", low=0,
-                        high=MAX_SEED, integer=True)  # fmt: skip
-    device: str = setting("auto", help="Where to train; auto picks CUDA when present.",
-                          metavar=DEVICES)  # fmt: skip
+    )
+    seed: int = setting(
+        0,
+        help="Random seed; the same seed repeats a run exactly.",
+        low=0,
+        high=MAX_SEED,
+        integer=True,
+    )
+    device: str = setting(
+        "auto", help="Where to train; auto picks CUDA when present.", metavar=DEVICES
+    )
     amp: bool = setting(
-        True, flag="--no-amp", flag_value=False,
+        True,
+        flag="--no-amp",
+        flag_value=False,
         help="Train in full fp32 precision on CUDA (mixed precision is the default there).",
-    )  # fmt: skip
+    )
     progress: bool | None = setting(
-        None, kind="bool", optional=True, flag="--progress/--no-progress",
+        None,
+        kind="bool",
+        optional=True,
+        flag="--progress/--no-progress",
         help="Progress bar. [default: when stderr is a terminal]",
-    )  # fmt: skip
+    )
     overfit_batch: bool = setting(
-        False, flag="--overfit-batch", flag_value=True,
+        False,
+        flag="--overfit-batch",
+        flag_value=True,
         help="Debugging: train on one batch only; a healthy model drives its loss near zero.",
-    )  # fmt: skip
+    )
     swa: float | None = setting(
-        None, low=0, high=1, low_open=True, optional=True, flag_value=0.25, metavar="[FRACTION]",
+        None,
+        low=0,
+        high=1,
+        low_open=True,
+        optional=True,
+        flag_value=0.25,
+        metavar="[FRACTION]",
         help="Stochastic weight averaging over this last fraction of training (alone: 0.25); "
-             "the average is kept if it beats the best checkpoint.",
-    )  # fmt: skip
+        "the average is kept if it beats the best checkpoint.",
+    )
     tensorboard: str | None = setting(
-        None, kind="path", optional=True, metavar="DIR",
+        None,
+        kind="path",
+        optional=True,
+        metavar="DIR",
         help="Also write TensorBoard event files (losses, LR, throughput, samples) to DIR.",
-    )  # fmt: skip
+    )
     plateau_evals: int = setting(
-        5, low=0, high=10**6, integer=True,
+        5,
+        low=0,
+        high=10**6,
+        integer=True,
         help="Warn when the monitored metric hasn't moved in this many evaluations (0: off).",
-    )  # fmt: skip
+    )
 
     def validate(self) -> None:
         """Check every setting, and that the run has a limit and a learning rate."""
@@ -120,8 +164,11 @@ def chosen(train_config: TrainConfig | dict | None) -> dict:
         return {}
     if isinstance(train_config, TrainConfig):
         fresh = TrainConfig()
-        return {f.name: getattr(train_config, f.name) for f in fields(TrainConfig)
-                if getattr(train_config, f.name) != getattr(fresh, f.name)}  # fmt: skip
+        return {
+            f.name: getattr(train_config, f.name)
+            for f in fields(TrainConfig)
+            if getattr(train_config, f.name) != getattr(fresh, f.name)
+        }
     if not isinstance(train_config, dict):
         raise TextkitError(f"train_config must be a TrainConfig or a dict, got {train_config!r}")
     with_overrides("train_config", TrainConfig, None, train_config)  # refuses unknown names

@@ -99,9 +99,12 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
         return torch.optim.SGD(params, lr=cfg.lr, weight_decay=wd)
     if cfg.optimizer in ("momentum", "nesterov"):
         return torch.optim.SGD(
-            params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.optimizer == "nesterov",
+            params,
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            nesterov=cfg.optimizer == "nesterov",
             weight_decay=wd,
-        )  # fmt: skip
+        )
     if cfg.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.95, weight_decay=wd)
     if cfg.optimizer == "adam":
@@ -201,9 +204,16 @@ class _Run:
     """The state of one run: optimiser, step, loss window and the metrics log, with the three
     things the loop does besides stepping: evaluate, checkpoint, restore."""
 
-    def __init__(self, task: Task, cfg: TrainConfig, folder: ModelFolder,
-                 device: torch.device, log: Callable[[str], None],
-                 fingerprint: str | None, dist: Dist) -> None:  # fmt: skip
+    def __init__(
+        self,
+        task: Task,
+        cfg: TrainConfig,
+        folder: ModelFolder,
+        device: torch.device,
+        log: Callable[[str], None],
+        fingerprint: str | None,
+        dist: Dist,
+    ) -> None:
         self.task, self.cfg, self.folder, self.device, self.log = task, cfg, folder, device, log
         self.fingerprint, self.dist = fingerprint, dist
         self.model = task.model.to(device)
@@ -213,9 +223,10 @@ class _Run:
 
             task.shard(dist)
             task.train_model = DistributedDataParallel(
-                self.model, device_ids=[device.index] if device.type == "cuda" else None,
+                self.model,
+                device_ids=[device.index] if device.type == "cuda" else None,
                 broadcast_buffers=False,
-            )  # fmt: skip
+            )
         sparse = {id(p) for p in task.sparse_parameters()}
         dense = [p for p in self.model.parameters() if id(p) not in sparse]
         self.dense = dense
@@ -225,8 +236,9 @@ class _Run:
                 torch.optim.SparseAdam(list(task.sparse_parameters()), lr=cfg.lr)
             )
         self.scaler = grad_scaler(device, cfg.amp)
-        self.runlog = RunLog(folder if dist.is_main else None, task.monitor, task.mode,
-                             cfg.patience, task.tiebreak)  # fmt: skip
+        self.runlog = RunLog(
+            folder if dist.is_main else None, task.monitor, task.mode, cfg.patience, task.tiebreak
+        )
         self.step, self.elapsed_before = 0, 0.0
         self.sanity = Sanity(task, cfg)
         self.swa = WeightAverage(self.model, cfg.swa) if cfg.swa else None
@@ -272,13 +284,20 @@ class _Run:
         task_state = self.task.state_dict()  # on every rank: it may gather rows from all
         if not self.dist.is_main:
             return
-        self.folder.save_state({
-            "model": self.model.state_dict(), "optimizer": [o.state_dict() for o in self.optimizers],
-            "scaler": self.scaler.state_dict(), "task": task_state,
-            "rng": rng_state(), "step": self.step, "runlog": self.runlog.state_dict(),
-            "elapsed": self.elapsed(), "config": self.cfg.to_dict(),
-            "fingerprint": self.fingerprint,
-        })  # fmt: skip
+        self.folder.save_state(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": [o.state_dict() for o in self.optimizers],
+                "scaler": self.scaler.state_dict(),
+                "task": task_state,
+                "rng": rng_state(),
+                "step": self.step,
+                "runlog": self.runlog.state_dict(),
+                "elapsed": self.elapsed(),
+                "config": self.cfg.to_dict(),
+                "fingerprint": self.fingerprint,
+            }
+        )
         self.folder.publish()  # a new run becomes visible with its first checkpoint
 
     def restore(self, state: dict) -> None:
@@ -402,9 +421,14 @@ class _Run:
         if self.swa.ready:
             self.model.load_state_dict(self.swa.state())
         metrics = self._validate()
-        row = {"step": self.step, "epoch": round(self.step / self.task.steps_per_epoch, 3), "swa": True,
-               "swa_averaged": int(self.swa.average.n_averaged), **{k: float(v) for k, v in metrics.items()},
-               "elapsed_s": round(self.elapsed(), 2)}  # fmt: skip
+        row = {
+            "step": self.step,
+            "epoch": round(self.step / self.task.steps_per_epoch, 3),
+            "swa": True,
+            "swa_averaged": int(self.swa.average.n_averaged),
+            **{k: float(v) for k, v in metrics.items()},
+            "elapsed_s": round(self.elapsed(), 2),
+        }
         if self.runlog.record(row):
             self.task.on_best(row)
             self.log(f"weight averaging kept: {self.runlog.monitor} {row[self.runlog.monitor]:.4f}")
@@ -419,8 +443,9 @@ class _Run:
         total = self.total_steps
         show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
         show = show and self.dist.is_main
-        bar = tqdm(total=total, initial=self.step, disable=not show, unit="step",
-                   dynamic_ncols=True)  # fmt: skip
+        bar = tqdm(
+            total=total, initial=self.step, disable=not show, unit="step", dynamic_ncols=True
+        )
         postfix: dict[str, str] = {}
         last_shown = 0.0
         stopped = "max steps"
@@ -449,9 +474,11 @@ class _Run:
                     break
                 # clocks and signals differ between ranks: stop when any rank says so
                 time_up, interrupted = self.dist.any(
-                    [bool(cfg.time_budget) and now - self.start >= cfg.time_budget,
-                     flag.requested is not None]
-                )  # fmt: skip
+                    [
+                        bool(cfg.time_budget) and now - self.start >= cfg.time_budget,
+                        flag.requested is not None,
+                    ]
+                )
                 if time_up:
                     stopped = "time budget"
                     break
@@ -475,9 +502,11 @@ class _Run:
         if report:
             self.log(report)
         return self.runlog.result(
-            self.step, stopped, elapsed_s=time.monotonic() - self.start,
+            self.step,
+            stopped,
+            elapsed_s=time.monotonic() - self.start,
             units_per_s=self.steps_run * task.units_per_step / max(self.step_time, 1e-9),
-        )  # fmt: skip
+        )
 
     def _evaluate_and_show(self, bar, postfix: dict) -> None:
         row = self.evaluate()

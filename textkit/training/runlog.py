@@ -106,7 +106,12 @@ class RunLog:
 
     def result(self, steps: int, stopped_because: str, **extra) -> TrainResult:
         return TrainResult(
-            steps=steps, monitor=self.monitor, best=self.best, last=self.last,
-            stopped_because=stopped_because, interrupted=stopped_because == "interrupted",
-            history=self.history, **extra,
-        )  # fmt: skip
+            steps=steps,
+            monitor=self.monitor,
+            best=self.best,
+            last=self.last,
+            stopped_because=stopped_because,
+            interrupted=stopped_because == "interrupted",
+            history=self.history,
+            **extra,
+        )

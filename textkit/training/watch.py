@@ -38,12 +38,16 @@ class Sanity:
             return
         expected = math.log(n)
         if loss > expected + max(1.0, 0.5 * expected):
-            _warn(f"the first loss is {loss:.3f}, far above ln({n}) = {expected:.3f} expected of an "
-                  "untrained model: its initial outputs are over-confident (check the output layer's "
-                  "initialisation and the targets)")  # fmt: skip
+            _warn(
+                f"the first loss is {loss:.3f}, far above ln({n}) = {expected:.3f} expected of an "
+                "untrained model: its initial outputs are over-confident (check the output layer's "
+                "initialisation and the targets)"
+            )
         elif loss < 0.5 * expected:
-            _warn(f"the first loss is {loss:.3f}, far below ln({n}) = {expected:.3f} expected of an "
-                  "untrained model: the targets may be leaking into the inputs")  # fmt: skip
+            _warn(
+                f"the first loss is {loss:.3f}, far below ln({n}) = {expected:.3f} expected of an "
+                "untrained model: the targets may be leaking into the inputs"
+            )
 
     def running(self, loss: float, step: int) -> None:
         """Stops a run whose loss explodes, before anything after the last checkpoint is saved."""
@@ -69,17 +73,21 @@ class Sanity:
             abs(sum(window) / len(window)), 1e-9
         ):
             self.plateau_said = True
-            _warn(f"{monitor} has not moved in {n} evaluations ({window[0]:.4f} -> {window[-1]:.4f}): "
-                  "try a higher --lr, a shorter --warmup, or a bigger model")  # fmt: skip
+            _warn(
+                f"{monitor} has not moved in {n} evaluations ({window[0]:.4f} -> {window[-1]:.4f}): "
+                "try a higher --lr, a shorter --warmup, or a bigger model"
+            )
 
     def overfit_report(self, last: float | None) -> str | None:
         """With --overfit-batch: did the model drive one batch's loss towards zero?"""
         if not self.cfg.overfit_batch or self.first is None or last is None:
             return None
         if last > 0.1 * self.first:
-            _warn(f"could not overfit a single batch: its loss went from {self.first:.3f} only to "
-                  f"{last:.3f} (a healthy model and data pipeline drive it near zero): check the "
-                  "targets, the learning rate, and that the model can see its inputs")  # fmt: skip
+            _warn(
+                f"could not overfit a single batch: its loss went from {self.first:.3f} only to "
+                f"{last:.3f} (a healthy model and data pipeline drive it near zero): check the "
+                "targets, the learning rate, and that the model can see its inputs"
+            )
             return None
         return f"overfit one batch: loss {self.first:.3f} -> {last:.4f} (the model can learn its targets)"
 
@@ -121,8 +129,10 @@ class TensorBoard:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
-            raise TextkitError("--tensorboard needs the tensorboard package: pip install tensorboard "
-                               "(or pip install 'textkit[tensorboard]')") from None  # fmt: skip
+            raise TextkitError(
+                "--tensorboard needs the tensorboard package: pip install tensorboard "
+                "(or pip install 'textkit[tensorboard]')"
+            ) from None
         self.writer = SummaryWriter(logdir)
 
     def row(self, row: dict, step: int) -> None:
