@@ -37,7 +37,7 @@ TINY = [
 ]
 
 
-def _launch(procs: int, *args, cwd: Path, wait: bool = True):
+def _launch(procs: int, *args, cwd: Path, wait: bool = True, torchrun: bool = False):
     launcher = (
         [
             sys.executable,
@@ -48,7 +48,7 @@ def _launch(procs: int, *args, cwd: Path, wait: bool = True):
             "-m",
             "textkit",
         ]
-        if procs > 1
+        if procs > 1 or torchrun
         else [sys.executable, "-m", "textkit"]
     )
     cmd = [*launcher, *map(str, args)]
@@ -108,6 +108,17 @@ def test_two_processes_train_one_model_that_loads_and_resumes_in_one(workdir):
     rows = _train(2, workdir, 80, "--resume")
     assert [r["step"] for r in rows] == [20, 40, 60, 80]
     assert rows[-1]["val_loss"] < rows[1]["val_loss"]
+
+
+def test_one_process_under_torchrun_takes_the_distributed_path(workdir, tmp_path):
+    """torchrun with one process joins a process group too (gloo here, NCCL on a GPU: how the
+    GPU check proves that path on one GPU) and trains the same curve as a plain process."""
+    _launch(1, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 20, *TINY,
+            cwd=workdir, torchrun=True)  # fmt: skip
+    grouped = _metrics(workdir / "models" / "m")
+    (workdir / "models" / "m").rename(tmp_path / "grouped")
+    plain = _train(1, workdir, 20)
+    assert grouped[-1]["val_loss"] == pytest.approx(plain[-1]["val_loss"], abs=2e-3)
 
 
 def test_two_processes_follow_the_one_process_run(workdir, tmp_path):

@@ -26,10 +26,13 @@ class Dist:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    grouped: bool = False  # joined a process group (torchrun started this process)
 
     @property
     def enabled(self) -> bool:
-        return self.world > 1
+        """Under torchrun, even alone: one process on one GPU still runs the distributed path
+        (DDP, collectives over NCCL), which is how the GPU check proves it on one GPU."""
+        return self.grouped
 
     @property
     def is_main(self) -> bool:
@@ -92,12 +95,12 @@ _CONTEXT: Dist | None = None
 
 def context() -> Dist:
     """This process's place, joining the process group on first call when torchrun started
-    it (``WORLD_SIZE`` > 1).  Other ranks than 0 stay quiet: no warnings, no logs."""
+    it (it sets ``WORLD_SIZE``, also to 1).  Other ranks than 0 stay quiet: no warnings, no
+    logs."""
     global _CONTEXT
     if _CONTEXT is not None:
         return _CONTEXT
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    if "WORLD_SIZE" not in os.environ or "MASTER_ADDR" not in os.environ:
         _CONTEXT = Dist()
         return _CONTEXT
     import torch.distributed as dist
@@ -111,7 +114,7 @@ def context() -> Dist:
             backend = "gloo"
         dist.init_process_group(backend)
         atexit.register(_leave)
-    _CONTEXT = Dist(dist.get_rank(), dist.get_world_size(), local_rank)
+    _CONTEXT = Dist(dist.get_rank(), dist.get_world_size(), local_rank, grouped=True)
     if not _CONTEXT.is_main:
         warnings.simplefilter("ignore")
     return _CONTEXT
