@@ -75,7 +75,7 @@ def word2vec(corpus: Path, epochs: int, rounds: int) -> None:
             ours = Word2Vec(epochs=epochs, min_count=5)
             result = ours.fit(corpus, models / f"t{r}", train_config={"progress": False})
             call = time.perf_counter() - start
-            acc, rho = quality(ours.words.to_gensim())
+            acc, rho = quality(ours.words_.to_gensim())
             print(
                 f"{'textkit':10} {result.units_per_s:13,.0f} {call:7.1f} {acc:9.2%} {rho:10.3f}",
                 flush=True,
@@ -107,7 +107,7 @@ def backends(corpus: Path, epochs: int) -> None:
             m = Word2Vec(epochs=epochs, backend=backend)
             loop = {"progress": False, "device": device}
             result = m.fit(corpus, Path(tmp) / "models" / backend, train_config=loop)
-            acc, rho = quality(m.words.to_gensim())
+            acc, rho = quality(m.words_.to_gensim())
             speeds[backend] = result.units_per_s
             print(f"{backend:10} {result.units_per_s:13,.0f} {acc:9.2%} {rho:10.3f}", flush=True)
         print(f"torch / gensim words/s: {speeds['torch'] / speeds['gensim']:.2f}")

@@ -55,8 +55,8 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=2000)
     args = ap.parse_args()
     model = CharRNN(preset_config(args.preset))
-    model.vocab = Vocab([chr(32 + i) for i in range(95)] + [chr(0xC0 + i) for i in range(37)])
-    model.net = CharRNNNet(len(model.vocab), model.config).eval()
+    model.vocab_ = Vocab([chr(32 + i) for i in range(95)] + [chr(0xC0 + i) for i in range(37)])
+    model.net = CharRNNNet(len(model.vocab_), model.config).eval()
     model.generate(50, seed=0)
     results: dict[str, list[float]] = {}
     for r in range(args.rounds):

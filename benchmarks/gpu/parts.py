@@ -74,9 +74,9 @@ def sampling(args) -> dict:
 
     preset = "tiny" if args.quick else "medium"
     model = CharRNN(preset_config(preset))
-    model.vocab = Vocab([chr(32 + i) for i in range(95)] + [chr(0xC0 + i) for i in range(37)])
+    model.vocab_ = Vocab([chr(32 + i) for i in range(95)] + [chr(0xC0 + i) for i in range(37)])
     model.device = torch.device(args.device)
-    model.net = CharRNNNet(len(model.vocab), model.config).to(model.device).eval()
+    model.net = CharRNNNet(len(model.vocab_), model.config).to(model.device).eval()
     length = 100 if args.quick else 2000
     model.generate(20, seed=0)  # warm-up
     out = {"preset": preset}

@@ -56,13 +56,13 @@ def kneser_ney(train: str, vocab: list[str], order: int, history: str, c: str) -
 def test_probabilities_match_the_textbook_formula(sonnets, smoothing, formula):
     train = sonnets[:3000]
     m = CharMarkov(order=3, smoothing=smoothing)
-    m.vocab = Vocab.from_text(sonnets[:4000])
-    m._count(m.vocab.encode(train))
+    m.vocab_ = Vocab.from_text(sonnets[:4000])
+    m._count(m.vocab_.encode(train))
     text = sonnets[3000:3200]
-    ids = m.vocab.encode(text)
+    ids = m.vocab_.encode(text)
     got = -m.loss_on_ids(ids) * (len(ids) - 1)
     want = sum(
-        math.log(formula(train, m.vocab.chars, 3, text[max(0, i - 3) : i], text[i]))
+        math.log(formula(train, m.vocab_.chars, 3, text[max(0, i - 3) : i], text[i]))
         for i in range(1, len(text))
     )
     assert got == pytest.approx(want, rel=1e-9)
@@ -81,7 +81,7 @@ def test_higher_order_beats_lower_and_distributions_sum_to_one(tmp_path, sonnets
         < CharMarkov(order=5, smoothing="witten-bell").fit(corpus, tmp_path / "wb").best_val_loss
     )
     m = CharMarkov.load(tmp_path / "m5")
-    _, logits = m._stepper(None).start(m.vocab.encode("Shall I compare").tolist(), 2)
+    _, logits = m._stepper(None).start(m.vocab_.encode("Shall I compare").tolist(), 2)
     assert np.allclose(logits.exp().sum(1).numpy(), 1.0, atol=1e-5)
 
 

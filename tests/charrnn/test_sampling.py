@@ -34,7 +34,7 @@ def test_filtering_math_on_known_logits():
 def test_temperature_one_samples_the_model_distribution(model):
     """Empirical next-character frequencies match the softmax of the logits."""
     stepper = model._stepper(torch.device("cpu"))
-    _, logits = stepper.start(model.vocab.encode("Shall I compare thee").tolist(), 1)
+    _, logits = stepper.start(model.vocab_.encode("Shall I compare thee").tolist(), 1)
     probs = torch.softmax(logits[0].float(), 0)
     gen = torch.Generator().manual_seed(0)
     draws = torch.multinomial(
@@ -77,8 +77,8 @@ def test_preseed_never_appears_and_changes_the_continuation(model, sonnets):
     assert pre.startswith("When ") and stanza not in pre and stanza[:40] not in pre
     # the pre-seed changed the state the continuation starts from
     stepper = model._stepper(torch.device("cpu"))
-    _, after_seed = stepper.start(model.vocab.encode("When ").tolist(), 1)
-    _, after_both = stepper.start(model.vocab.encode(stanza + "When ").tolist(), 1)
+    _, after_seed = stepper.start(model.vocab_.encode("When ").tolist(), 1)
+    _, after_both = stepper.start(model.vocab_.encode(stanza + "When ").tolist(), 1)
     assert (after_seed.softmax(-1) - after_both.softmax(-1)).abs().max() > 1e-3
     auto = model.generate(300, seed=3, preseed="auto")[0].text
     assert model.preseed_excerpt and model.preseed_excerpt[:40] not in auto
@@ -118,7 +118,7 @@ def test_unknown_seed_characters_are_mapped_or_dropped_with_a_warning(model):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.generate(5, seed=0, seed_text="SHALL")  # letters the model knows only in lower case?
-    if any(c not in model.vocab for c in "SHAL"):
+    if any(c not in model.vocab_ for c in "SHAL"):
         assert any("replaced" in str(w.message) for w in caught)
     with pytest.raises(TextkitError, match="no character the model knows"):
         model.generate(20, seed_text="☃☃東京")
@@ -206,14 +206,14 @@ def test_temperature_sweep_shares_randomness_across_streams(model):
     from textkit.charrnn.sample import sample_streams
 
     stepper = model._stepper(torch.device("cpu"))
-    prefix = model.vocab.encode("Shall I compare thee").tolist()
+    prefix = model.vocab_.encode("Shall I compare thee").tolist()
     _, logits = stepper.start(prefix, 1)
     probs = torch.softmax(logits[0].float(), 0)
     firsts = [
         sample_streams(
-            stepper, lambda i: model.vocab.chars[i], prefix, [1.0], 1, seed=s, shared_noise=True
+            stepper, lambda i: model.vocab_.chars[i], prefix, [1.0], 1, seed=s, shared_noise=True
         ).texts[0]
         for s in range(3000)
     ]
     for ch in {c for c in firsts}:
-        assert abs(firsts.count(ch) / 3000 - probs[model.vocab.index[ch]].item()) < 0.03
+        assert abs(firsts.count(ch) / 3000 - probs[model.vocab_.index[ch]].item()) < 0.03

@@ -99,7 +99,7 @@ def test_two_processes_train_one_model_that_loads_and_resumes_in_one(workdir):
 
     model = CharRNN.load(workdir / "models" / "m")  # a single process loads and samples it
     text = model.generate(60, temperature=0.5, seed=0)[0].text
-    assert len(text) == 60 and set(text) <= set(model.vocab.chars)
+    assert len(text) == 60 and set(text) <= set(model.vocab_.chars)
 
     # resume in one process from the two-process checkpoint (its hidden state has every stream)
     rows = _train(1, workdir, 60, "--resume")

@@ -45,8 +45,8 @@ def test_an_overconfident_initialisation_is_caught_at_the_first_step(
 
     monkeypatch.setattr(net_module.CharRNNNet, "__init__", bad_init)
     _, said, _, model = _fit(tmp_path, sonnets, tiny_rnn, tiny_config, max_steps=2, eval_every=2)
-    expected = math.log(len(model.vocab))
-    assert any(f"far above ln({len(model.vocab)}) = {expected:.3f}" in m for m in said)
+    expected = math.log(len(model.vocab_))
+    assert any(f"far above ln({len(model.vocab_)}) = {expected:.3f}" in m for m in said)
 
 
 def test_overfitting_one_batch(tmp_path, sonnets, tiny_rnn, tiny_config):

@@ -16,7 +16,7 @@ def test_a_training_document_finds_itself(d2v_model, lee_corpus):
     m = Doc2Vec.load(d2v_model)
     lines = lee_corpus.read_text(encoding="latin-1").splitlines()
     hits = sum(m.similar_documents(lines[i], topn=3)[0][0] == str(i + 1) for i in range(0, 300, 30))
-    assert hits >= 7 and len(m.docs) == 300
+    assert hits >= 7 and len(m.docs_) == 300
 
 
 def test_inference_is_the_same_after_loading(d2v_model):
@@ -44,14 +44,14 @@ def test_tags_from_file_names_and_columns(tmp_path):
         (folder / name).write_text(text)
     m = Doc2Vec(vector_size=10, min_count=1, epochs=40, seed=1, tags="file")
     m.fit(folder, train_config={"progress": False})
-    assert sorted(m.docs.keys) == sorted(texts)
+    assert sorted(m.docs_.keys) == sorted(texts)
     with open(tmp_path / "d.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "text"])
         w.writerows([(f"doc-{i}", t) for i, t in enumerate(texts.values())])
     m = Doc2Vec(vector_size=10, min_count=1, epochs=40, seed=1, tags="column")
     m.fit(Source(tmp_path / "d.csv", label_column="id"), train_config={"progress": False})
-    assert m.docs.keys == ["doc-0", "doc-1", "doc-2"]
+    assert m.docs_.keys == ["doc-0", "doc-1", "doc-2"]
     with pytest.raises(TextkitError, match="--label-column"):
         m.fit(tmp_path / "d.csv", train_config={"progress": False})
 

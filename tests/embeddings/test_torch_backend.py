@@ -55,7 +55,7 @@ def test_both_backends_find_the_same_neighbours_up_to_seed_noise(lee_corpus):
     g2.fit(lee_corpus, train_config={"progress": False})
     t = Word2Vec(backend="torch", seed=1, **kw)
     t.fit(lee_corpus, train_config={"progress": False, "device": "cpu"})
-    frequent = g1.words.keys[20:120]
+    frequent = g1.words_.keys[20:120]
     noise = _overlap(g1, g2, frequent)
     assert noise > 0.45
     assert _overlap(g1, t, frequent) >= 0.8 * noise
@@ -71,7 +71,7 @@ def test_a_torch_model_goes_through_the_same_folder_and_code(
     again = Word2Vec.load(tmp_path / "models" / "t")
     assert again.most_similar("government", topn=3) == m.most_similar("government", topn=3)
     assert "analogies" in again.evaluate()
-    again.words.export(tmp_path / "v.txt")
+    again.words_.export(tmp_path / "v.txt")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.txt").write_text(lee_corpus.read_text(encoding="latin-1"))
     r = run(

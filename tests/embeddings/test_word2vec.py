@@ -39,10 +39,10 @@ def test_queries_and_analogy_arithmetic(w2v_model):
     assert len(near) == 5 and "government" not in [w for w, _ in near]
     assert [s for _, s in near] == sorted((s for _, s in near), reverse=True)
     a, b, c = "australia", "australian", "israeli"
-    unit = m.words._unit
-    query = unit[m.words.index[a]] - unit[m.words.index[b]] + unit[m.words.index[c]]
+    unit = m.words_._unit
+    query = unit[m.words_.index[a]] - unit[m.words_.index[b]] + unit[m.words_.index[c]]
     expected = next(
-        w for w in (m.words.keys[i] for i in np.argsort(-(unit @ query))) if w not in (a, b, c)
+        w for w in (m.words_.keys[i] for i in np.argsort(-(unit @ query))) if w not in (a, b, c)
     )
     assert m.analogy(a, b, c, topn=1)[0][0] == expected
     assert m.similarity("government", "government") == pytest.approx(1.0, abs=1e-5)
@@ -59,11 +59,11 @@ def test_reproducible_mode_repeats_exactly(lee_corpus, tmp_path):
         )
         for i in range(2)
     ]
-    a, b = (Word2Vec.load(tmp_path / f"r{i}").words.matrix for i in range(2))
+    a, b = (Word2Vec.load(tmp_path / f"r{i}").words_.matrix for i in range(2))
     assert np.array_equal(a, b) and runs[0].steps == 2
     other = Word2Vec(vector_size=20, min_count=5, epochs=2, seed=8)
     other.fit(lee_corpus, train_config={"progress": False})
-    assert not np.array_equal(a, other.words.matrix)
+    assert not np.array_equal(a, other.words_.matrix)
 
 
 def test_loading_imports_neither_gensim_nor_pickle(w2v_model):
@@ -80,7 +80,7 @@ def test_loading_imports_neither_gensim_nor_pickle(w2v_model):
 def test_a_stemmed_model_stems_its_queries_and_its_test_words(lee_corpus, tmp_path):
     m = Word2Vec(vector_size=20, min_count=2, epochs=1, seed=1, pipeline=Pipeline(stemmer="porter"))
     m.fit(lee_corpus, train_config={"progress": False})
-    assert "govern" in m.words and "government" not in m.words
+    assert "govern" in m.words_ and "government" not in m.words_
     assert m.most_similar("government", topn=1) == m.most_similar("govern", topn=1)
     report = m.evaluate()
     assert report["test_words_processed"] and 0 <= report["analogies"]["oov_rate"] < 1
@@ -105,9 +105,9 @@ def test_evaluation_on_standard_and_user_files(w2v_model, tmp_path):
 @pytest.mark.parametrize("binary", [False, True])
 def test_word2vec_format_round_trip(w2v_model, tmp_path, binary):
     m = Word2Vec.load(w2v_model)
-    path = m.words.export(tmp_path / ("v.bin" if binary else "v.txt"), binary=binary)
+    path = m.words_.export(tmp_path / ("v.bin" if binary else "v.txt"), binary=binary)
     back = Vectors.load_word2vec(path)
-    assert back.keys == m.words.keys and np.allclose(back.matrix, m.words.matrix, atol=1e-5)
+    assert back.keys == m.words_.keys and np.allclose(back.matrix, m.words_.matrix, atol=1e-5)
     imported = Word2Vec.from_vectors(back)
     ours, theirs = imported.most_similar("government", topn=3), m.most_similar("government", topn=3)
     assert [w for w, _ in ours] == [w for w, _ in theirs]

@@ -104,7 +104,7 @@ def test_word2vec_on_cuda_finds_the_neighbours_gensim_finds(lee_corpus):
     t = Word2Vec(backend="torch", seed=1, **kw)
     t.fit(lee_corpus, train_config={"progress": False, "device": "cuda"})
     assert t.info["training"]["device"].startswith("cuda")
-    frequent = g1.words.keys[20:120]
+    frequent = g1.words_.keys[20:120]
     assert overlap(g1, t, frequent) >= 0.8 * overlap(g1, g2, frequent)
 
 

@@ -132,7 +132,7 @@ class CharGenerator(Estimator):
                 "val_chars": n_val,
             },
             "preseed_excerpt": self.preseed_excerpt,
-            "vocab": self.vocab.chars,
+            "vocab": self.vocab_.chars,
             "loss_unit": LOSS_UNIT,
         }
 
@@ -166,11 +166,11 @@ class CharGenerator(Estimator):
     def _map(
         self, text: str, what: str, required: bool = False, notes: list[str] | None = None
     ) -> str:
-        mapped = self.vocab.map_unknown(text)
+        mapped = self.vocab_.map_unknown(text)
         if required and text and not mapped.text:
             raise TextkitError(
                 f"{what} {text!r} has no character the model knows; "
-                f"its vocabulary is {''.join(self.vocab.chars)!r}"
+                f"its vocabulary is {''.join(self.vocab_.chars)!r}"
             )
         for note in mapped.describe(what):
             if notes is None:
@@ -210,11 +210,11 @@ class CharGenerator(Estimator):
         while cut > 0 and mapped[cut - 1] not in BOUNDARY:
             cut -= 1
         typed = mapped[cut:]
-        context = mapped or ("\n" if "\n" in self.vocab else self.vocab.chars[0])
+        context = mapped or ("\n" if "\n" in self.vocab_ else self.vocab_.chars[0])
         return beam_search_words(
             self._stepper(self._device()),
-            self.vocab,
-            self.vocab.encode(context).tolist(),
+            self.vocab_,
+            self.vocab_.encode(context).tolist(),
             typed,
             k,
             beam,
@@ -261,13 +261,13 @@ class CharGenerator(Estimator):
         seed_in_vocab = prompt.seed
         prefix_text = prompt.preseed + seed_in_vocab
         if not prefix_text:  # start as if at the beginning of a new paragraph
-            prefix_text = "\n" if "\n" in self.vocab else self.vocab.chars[0]
+            prefix_text = "\n" if "\n" in self.vocab_ else self.vocab_.chars[0]
         device = self._device()
         with _few_threads(device, len(temps)):
             run = sample_streams(
                 self._stepper(device),
-                lambda i: self.vocab.chars[i],
-                self.vocab.encode(prefix_text).tolist(),
+                lambda i: self.vocab_.chars[i],
+                self.vocab_.encode(prefix_text).tolist(),
                 temps,
                 length,
                 top_k=top_k,

@@ -74,8 +74,8 @@ def inspect_text(model, text: str, top: int = 5) -> Inspection:
         raise TextkitError(
             "the text is empty once mapped to the model's characters; nothing to inspect"
         )
-    start = "\n" if "\n" in model.vocab else model.vocab.chars[0]
-    ids = model.vocab.encode(start + mapped).tolist()
+    start = "\n" if "\n" in model.vocab_ else model.vocab_.chars[0]
+    ids = model.vocab_.encode(start + mapped).tolist()
     activations = None
     with torch.inference_mode():
         if hasattr(model, "net"):
@@ -96,7 +96,7 @@ def inspect_text(model, text: str, top: int = 5) -> Inspection:
     surprise = (-logp[torch.arange(len(targets)), targets]).numpy()
     best = torch.topk(logp, min(top, logp.size(1)), dim=1)
     guesses = [
-        [(model.vocab.chars[int(i)], math.exp(float(v))) for v, i in zip(vals, idx, strict=True)]
+        [(model.vocab_.chars[int(i)], math.exp(float(v))) for v, i in zip(vals, idx, strict=True)]
         for vals, idx in zip(best.values, best.indices, strict=True)
     ]
     return Inspection(mapped, surprise, guesses, activations)

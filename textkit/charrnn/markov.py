@@ -81,11 +81,11 @@ class CharMarkov(CharGenerator):
         self.info: dict = {}
 
     def is_trained(self) -> bool:
-        return bool(self._np) and self.vocab is not None
+        return bool(self._np) and self.vocab_ is not None
 
     # ------------------------------------------------------------------ training
     def _count(self, ids: np.ndarray) -> None:
-        V, K = len(self.vocab), self.order
+        V, K = len(self.vocab_), self.order
         if V ** (K + 1) >= 2**63:
             raise TextkitError(
                 f"--order {K} is too high for a {V}-character vocabulary "
@@ -113,7 +113,7 @@ class CharMarkov(CharGenerator):
     def _probs(self, ctx_codes: list[np.ndarray | None], targets: np.ndarray) -> np.ndarray:
         """P(target | context) for arrays of targets; ``ctx_codes[n-1]`` is the order-n context
         code per query (negative where that context is unavailable)."""
-        V, t = len(self.vocab), self._np
+        V, t = len(self.vocab_), self._np
         kn = self.smoothing == "kneser-ney"
         uni = t["unigram"]
         p = (uni[targets] + 1.0) / (uni.sum() + V)
@@ -137,7 +137,7 @@ class CharMarkov(CharGenerator):
     def loss_on_ids(self, ids: np.ndarray) -> float:
         """Mean next-character loss in nats/char (the first ``order`` characters use shorter
         contexts)."""
-        V, K = len(self.vocab), self.order
+        V, K = len(self.vocab_), self.order
         targets = ids[1:]
         ctx = []
         for n in range(1, K + 1):
@@ -164,7 +164,7 @@ class CharMarkov(CharGenerator):
 
         TrainConfig(**chosen(train_config)).check_device()
         corpus = as_encoded(corpus)
-        self.vocab, ids = corpus.vocab, corpus.ids
+        self.vocab_, ids = corpus.vocab, corpus.ids
         seq_len = fit_seq_len(len(ids), CharRNNConfig.seq_len)
         train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
         start = time.monotonic()
@@ -219,7 +219,7 @@ class CharMarkov(CharGenerator):
         if isinstance(data, dict) and "val_fraction" in data:  # textkit 0.1 kept it under "data"
             settings["val_fraction"] = data["val_fraction"]
         model = cls(CharMarkovConfig(**settings))
-        model.vocab = Vocab(config["vocab"])
+        model.vocab_ = Vocab(config["vocab"])
         excerpt = config.get("preseed_excerpt")
         model.preseed_excerpt = excerpt if isinstance(excerpt, str) else None
         model.info = {k: v for k, v in config.items() if k not in ("model", "data")}
@@ -251,7 +251,7 @@ class _MarkovStepper:
         self.m = model
 
     def _logits(self, hist: np.ndarray) -> torch.Tensor:
-        V, B = len(self.m.vocab), hist.shape[0]
+        V, B = len(self.m.vocab_), hist.shape[0]
         targets = np.broadcast_to(np.arange(V), (B, V)).reshape(-1)
         ctx = []
         for n in range(1, self.m.order + 1):

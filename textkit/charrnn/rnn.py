@@ -187,12 +187,12 @@ class CharRNN(CharGenerator):
         # the shape settings this model was given; a preset fills the others at fit
         self._given = {f.name for f in fields(CharRNNConfig)} if config else set(overrides)
         self.net: CharRNNNet | None = None
-        self.vocab = None
+        self.vocab_ = None
         self.device = torch.device("cpu")
         self.info: dict = {}  # what config.json records beside the config: corpus, training...
 
     def is_trained(self) -> bool:
-        return self.net is not None and self.vocab is not None
+        return self.net is not None and self.vocab_ is not None
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -263,7 +263,7 @@ class CharRNN(CharGenerator):
             cfg = resumed_config(saved.get("training") or {}, train_config)
             info = self.info.get("corpus")
             fingerprint = info.get("fingerprint") if isinstance(info, dict) else None
-            corpus = as_encoded(corpus, self.vocab, fingerprint)
+            corpus = as_encoded(corpus, self.vocab_, fingerprint)
             result = self._train(folder, corpus, cfg, True, log, show_samples)
         self.folder = folder
         return result
@@ -278,7 +278,7 @@ class CharRNN(CharGenerator):
         show_samples: int,
     ) -> TrainResult:
         trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
-        self.vocab = corpus.vocab
+        self.vocab_ = corpus.vocab
         self._fit_shape(len(corpus), trainer.device, resume)
         c = self.config
         train_ids, val_ids = split_train_val(corpus.ids, c.val_fraction, c.seq_len)
@@ -289,7 +289,7 @@ class CharRNN(CharGenerator):
             # the whole corpus on the GPU: no per-step copies
             train_b.ids, val_b.ids = train_b.ids.to(trainer.device), val_b.ids.to(trainer.device)
         if not resume:
-            self.net = CharRNNNet(len(self.vocab), c)  # initialised from the trainer's seed
+            self.net = CharRNNNet(len(self.vocab_), c)  # initialised from the trainer's seed
             if trainer.is_main:
                 self._remember_corpus(folder, corpus, len(train_ids), c.seq_len, cfg.seed)
             self.info = {"best_metrics": None}
@@ -313,7 +313,7 @@ class CharRNN(CharGenerator):
             val_b,
             c.eval_chars,
             on_best,
-            self.vocab,
+            self.vocab_,
             corpus.fingerprint,
             show_samples,
         )
@@ -337,7 +337,7 @@ class CharRNN(CharGenerator):
                     stacklevel=3,
                 )
             self.config = replace(self.config, seq_len=seq_len)
-        need, have = self.config.training_memory(len(self.vocab)), memory_available(device)
+        need, have = self.config.training_memory(len(self.vocab_)), memory_available(device)
         if have and need > have:
             raise TextkitError(
                 f"this network needs about {need / 2**30:.1f} GiB to train, more than the "
@@ -357,12 +357,12 @@ class CharRNN(CharGenerator):
         if not isinstance(saved["model"], dict) or not isinstance(data, dict):
             raise TypeError("'model' must be an object")
         self.config = CharRNNConfig.from_dict({**data, **saved["model"]})
-        self.vocab = Vocab(saved["vocab"])
+        self.vocab_ = Vocab(saved["vocab"])
         excerpt = saved.get("preseed_excerpt")
         self.preseed_excerpt = excerpt if isinstance(excerpt, str) else None
         self.info = {k: v for k, v in saved.items() if k not in ("model", "data")}
         if build:
-            self.net = CharRNNNet(len(self.vocab), self.config)
+            self.net = CharRNNNet(len(self.vocab_), self.config)
 
     def _write_folder(self, folder: ModelFolder) -> None:
         save_weights(folder.file(self.WEIGHTS), self.net.state_dict())
@@ -380,7 +380,7 @@ class CharRNN(CharGenerator):
         network config.json describes (computed, not built), so a crafted config can't make
         textkit allocate gigabytes."""
         path = folder.file(self.WEIGHTS)
-        expected = CharRNNNet.state_shapes(len(self.vocab), self.config)
+        expected = CharRNNNet.state_shapes(len(self.vocab_), self.config)
         found = {k: shape for k, (_, shape) in read_array_header(path).items()}
         if found != expected:
             diff = sorted(
@@ -390,7 +390,7 @@ class CharRNN(CharGenerator):
                 f"{path} does not match config.json (e.g. {diff[0]!r}: file {found.get(diff[0])}, "
                 f"config {expected.get(diff[0])}); retrain or restore the model"
             )
-        self.net = CharRNNNet(len(self.vocab), self.config)
+        self.net = CharRNNNet(len(self.vocab_), self.config)
         self.net.load_state_dict(load_weights(path))
         self.device = resolve_device(device)
         self.net.to(self.device).eval()
@@ -408,7 +408,7 @@ class CharRNN(CharGenerator):
         """Mean next-character loss (nats/char) on ``text``, one stream, state carried: how
         surprising the model finds a text (lower = more like its training corpus)."""
         self._require_trained()
-        ids = torch.from_numpy(self.vocab.encode(self._map(text, "text"))).long().to(self.device)
+        ids = torch.from_numpy(self.vocab_.encode(self._map(text, "text"))).long().to(self.device)
         with torch.inference_mode():
             logits, _ = self.net(ids[:-1].unsqueeze(0))
             return F.cross_entropy(logits[0].float(), ids[1:]).item()

@@ -27,8 +27,8 @@ def _train(cls, corpus: Path, o: dict, config, loop: dict) -> None:
         overwrite=o["overwrite"],
         log=lambda m: click.echo(m, err=True),
     )
-    size = f"{len(model.words):,} words" + (
-        f", {len(model.docs):,} documents" if cls.KIND == "doc2vec" else ""
+    size = f"{len(model.words_):,} words" + (
+        f", {len(model.docs_):,} documents" if cls.KIND == "doc2vec" else ""
     )
     training = model.info.get("training", {})
     if training.get("backend") == "torch":
@@ -196,7 +196,7 @@ def evaluate_embeddings(model, analogies, similarities, as_json):
 def export_vectors(model, output, binary, docs):
     """Write MODEL's word (or document) vectors to OUTPUT in the word2vec C text or binary format."""
     m = model
-    vectors = m.docs if docs and m.KIND == "doc2vec" else m.words
+    vectors = m.docs_ if docs and m.KIND == "doc2vec" else m.words_
     click.echo(
         f"wrote {vectors.export(output, binary=binary)} ({len(vectors):,} vectors)", err=True
     )
@@ -254,6 +254,6 @@ def plot_embeddings(model, words, top, tsne, output):
     from textkit.embeddings.plot import plot_projection
 
     m = model
-    chosen = [m._word(w) for w in words.split(",") if w.strip()] if words else m.words.keys[:top]
-    out = plot_projection(m.words, chosen, output or m.folder.path / "projection.png", tsne=tsne)
+    chosen = [m._word(w) for w in words.split(",") if w.strip()] if words else m.words_.keys[:top]
+    out = plot_projection(m.words_, chosen, output or m.folder.path / "projection.png", tsne=tsne)
     click.echo(f"wrote {out}", err=True)

@@ -68,7 +68,7 @@ def evaluate_words(
     restrict_vocab: int = 30_000,
 ) -> dict:
     """Analogy accuracy (overall and by section) and word-similarity correlations."""
-    kv = model.words.to_gensim()
+    kv = model.words_.to_gensim()
     analogies = Path(analogies) if analogies else test_data("questions-words.txt")
     sims = (
         [Path(p) for p in similarities]

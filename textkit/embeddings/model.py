@@ -95,11 +95,11 @@ class _Embedding(Estimator):
     def __init__(self, config=None, *, pipeline: Pipeline | None = None, **overrides) -> None:
         self.config = with_overrides(type(self).__name__, self.CONFIG, config, overrides)
         self.pipeline = pipeline or EMBEDDINGS_PIPELINE
-        self.words: Vectors | None = None
+        self.words_: Vectors | None = None
         self.info: dict = {}
 
     def is_trained(self) -> bool:
-        return self.words is not None
+        return self.words_ is not None
 
     # ------------------------------------------------------------------ training
     def _gensim_params(self) -> dict:
@@ -164,7 +164,7 @@ class _Embedding(Estimator):
     # ------------------------------------------------------------------ the folder
     def _write(self, folder: ModelFolder, arrays: dict[str, np.ndarray]) -> None:
         self.pipeline.save(folder.file(PIPELINE_FILE))
-        folder.write_json(VOCAB, {"words": self.words.keys, "counts": self.words.counts})
+        folder.write_json(VOCAB, {"words": self.words_.keys, "counts": self.words_.counts})
         folder.save_arrays(arrays, self.WEIGHTS)
         folder.write_config(
             self.KIND, {"model": self.config.to_dict(), "engine": self._engine(), **self.info}
@@ -217,21 +217,21 @@ class _Embedding(Estimator):
 
     def vector(self, word: str) -> np.ndarray:
         self._require_trained()
-        return self.words.vector(self._word(word))
+        return self.words_.vector(self._word(word))
 
     def most_similar(self, word: str, topn: int = 10) -> list[tuple[str, float]]:
         """The ``topn`` words closest to ``word`` (cosine similarity)."""
         self._require_trained()
-        return self.words.most_similar(self._word(word), topn=topn)
+        return self.words_.most_similar(self._word(word), topn=topn)
 
     def similarity(self, a: str, b: str) -> float:
         self._require_trained()
-        return self.words.similarity(self._word(a), self._word(b))
+        return self.words_.similarity(self._word(a), self._word(b))
 
     def analogy(self, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
         """``a - b + c``: ``analogy("king", "man", "woman")`` looks for "queen"."""
         self._require_trained()
-        return self.words.analogy(self._word(a), self._word(b), self._word(c), topn=topn)
+        return self.words_.analogy(self._word(a), self._word(b), self._word(c), topn=topn)
 
     def evaluate(self, **kwargs) -> dict:
         """Analogy accuracy and word-similarity correlations (see ``embeddings.evaluate``)."""
@@ -293,7 +293,7 @@ class Word2Vec(_Embedding):
                     "loss_unit": "gensim loss" if backend == "gensim" else "nats/pair",
                 }
                 self.info["best_metrics"] = self._headline()
-                self._write(folder, {"vectors": self.words.matrix})
+                self._write(folder, {"vectors": self.words_.matrix})
                 _plot(folder)
             self.folder = folder if out else None
         return result
@@ -323,7 +323,7 @@ class Word2Vec(_Embedding):
         )
         result = self._train(model, prepared, folder, with_loss=True, progress=progress)
         wv = model.wv
-        self.words = Vectors(
+        self.words_ = Vectors(
             wv.index_to_key, wv.vectors, [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
         )
         return result, {"backend": "gensim", "workers": params["workers"]}
@@ -371,7 +371,7 @@ class Word2Vec(_Embedding):
 
         task.on_best = on_best
         result = trainer.fit(task)
-        self.words = Vectors(words, task.model.syn0.weight.detach().cpu().numpy(), counts)
+        self.words_ = Vectors(words, task.model.syn0.weight.detach().cpu().numpy(), counts)
         import torch
 
         return result, {
@@ -395,12 +395,12 @@ class Word2Vec(_Embedding):
         """A model around pretrained vectors (e.g. ``Vectors.load_word2vec("glove.txt")``), to
         query, evaluate and save like a trained one."""
         model = cls(vector_size=vectors.dim, pipeline=pipeline or Pipeline(lowercase=False))
-        model.words = vectors
+        model.words_ = vectors
         model.info = {"corpus": {"source": "imported vectors"}, "best_metrics": model._headline()}
         return model
 
     def _write_folder(self, folder: ModelFolder) -> None:
-        self._write(folder, {"vectors": self.words.matrix})
+        self._write(folder, {"vectors": self.words_.matrix})
 
     def _load_arrays(self, folder: ModelFolder, device: str) -> None:
         self.pipeline = Pipeline.load(folder.file(PIPELINE_FILE))
@@ -408,7 +408,7 @@ class Word2Vec(_Embedding):
         self._check_shapes(
             folder.file(self.WEIGHTS), {"vectors": [len(words), self.config.vector_size]}
         )
-        self.words = Vectors(words, folder.load_arrays(self.WEIGHTS)["vectors"], counts)
+        self.words_ = Vectors(words, folder.load_arrays(self.WEIGHTS)["vectors"], counts)
 
 
 class Doc2Vec(_Embedding):
@@ -419,7 +419,7 @@ class Doc2Vec(_Embedding):
 
     def __init__(self, config=None, **kwargs) -> None:
         super().__init__(config, **kwargs)
-        self.docs: Vectors | None = None
+        self.docs_: Vectors | None = None
         self._gensim = None
         self._output: dict[str, np.ndarray] = {}
 
@@ -462,7 +462,7 @@ class Doc2Vec(_Embedding):
                         "tokens": prepared.tokens,
                         "tags": c.tags,
                     },
-                    "best_metrics": {"documents": len(self.docs)},
+                    "best_metrics": {"documents": len(self.docs_)},
                     "training": {
                         "words_per_s": result.units_per_s,
                         "seconds": result.elapsed_s,
@@ -475,20 +475,20 @@ class Doc2Vec(_Embedding):
 
     def _take(self, model, tags: list[str]) -> None:
         wv = model.wv
-        self.words = Vectors(
+        self.words_ = Vectors(
             wv.index_to_key, wv.vectors, [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
         )
-        self.docs = Vectors(tags, model.dv.vectors[: len(tags)], what="document")
+        self.docs_ = Vectors(tags, model.dv.vectors[: len(tags)], what="document")
         self._output = (
             {"syn1neg": model.syn1neg} if self.config.loss == "negative" else {"syn1": model.syn1}
         )
         self._gensim = model
 
     def _write_folder(self, folder: ModelFolder) -> None:
-        folder.write_json(TAGS, self.docs.keys)
+        folder.write_json(TAGS, self.docs_.keys)
         self._write(
             folder,
-            {"word_vectors": self.words.matrix, "doc_vectors": self.docs.matrix, **self._output},
+            {"word_vectors": self.words_.matrix, "doc_vectors": self.docs_.matrix, **self._output},
         )
 
     def _load_arrays(self, folder: ModelFolder, device: str) -> None:
@@ -508,8 +508,8 @@ class Doc2Vec(_Embedding):
             },
         )
         arrays = folder.load_arrays(self.WEIGHTS)
-        self.words = Vectors(words, arrays["word_vectors"], counts)
-        self.docs = Vectors(tags, arrays["doc_vectors"], what="document")
+        self.words_ = Vectors(words, arrays["word_vectors"], counts)
+        self.docs_ = Vectors(tags, arrays["doc_vectors"], what="document")
         self._output = {out: arrays[out]}
         self._gensim = None
 
@@ -526,12 +526,12 @@ class Doc2Vec(_Embedding):
         model = GensimDoc2Vec(
             dm=int(c.method == "dm"), dbow_words=int(c.dbow_words), epochs=c.epochs, **params
         )
-        counts = self.words.counts or [1] * len(self.words)
+        counts = self.words_.counts or [1] * len(self.words_)
         model.build_vocab_from_freq(
-            dict(zip(self.words.keys, (max(int(n), 1) for n in counts), strict=True))
+            dict(zip(self.words_.keys, (max(int(n), 1) for n in counts), strict=True))
         )
-        rows = np.array([model.wv.key_to_index[w] for w in self.words.keys])
-        model.wv.vectors[rows] = self.words.matrix
+        rows = np.array([model.wv.key_to_index[w] for w in self.words_.keys])
+        model.wv.vectors[rows] = self.words_.matrix
         if "syn1neg" in self._output:
             model.syn1neg[rows] = self._output["syn1neg"]
         else:
@@ -553,10 +553,10 @@ class Doc2Vec(_Embedding):
     def similar_documents(self, text: str, topn: int = 10) -> list[tuple[str, float]]:
         """The training documents closest to ``text`` (by inferred vector): (tag, cosine)."""
         vector = self.infer(text)
-        return self.docs.most_similar(vector, topn=topn)
+        return self.docs_.most_similar(vector, topn=topn)
 
     def is_trained(self) -> bool:
-        return self.words is not None and self.docs is not None
+        return self.words_ is not None and self.docs_ is not None
 
     def evaluate(self, **kwargs) -> dict:
         from textkit.embeddings.evaluate import evaluate_documents, evaluate_words
