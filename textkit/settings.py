@@ -43,6 +43,7 @@ class Spec:
     choices: tuple[str, ...] = ()
     optional: bool = False  # None is a valid value ("off", "unset", "the model's default")
     flag: str | None = None  # CLI spelling when not --field-name, e.g. "--stem", "--no-amp"
+    short: str | None = None  # a one-letter CLI spelling too, e.g. "-n"
     flag_value: Any = None  # a bare flag (or `--swa` without a value) sets this
     multiple: bool = False  # a list of such values (the CLI option is repeated)
     cli: bool = True  # False: a Python-API-only setting (a test checks every field says which)
@@ -96,6 +97,11 @@ def redefault(cls: type, name: str, default: Any) -> Any:
     """A subclass's field ``name`` with its own default and the parent's Spec (written once)."""
     parent = next(f for f in fields(cls) if f.name == name)
     return field(default=default, metadata=parent.metadata)
+
+
+def spec_named(cls: type, name: str) -> Spec:
+    """The Spec of ``cls``'s setting ``name`` (to check a one-off value by the same rule)."""
+    return next(spec for f, spec in specs(cls) if f.name == name)
 
 
 def spec_of(f: dataclasses.Field) -> Spec | None:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from textkit.authorship.config import AUTHOR_FEATURES
-from textkit.charrnn.config import CharMarkovConfig, CharRNNConfig
+from textkit.charrnn.config import CharMarkovConfig, CharRNNConfig, SampleConfig
 from textkit.classify.config import ClassifierConfig, FeatureConfig
 from textkit.cli import main
 from textkit.embeddings.config import Doc2VecConfig, Word2VecConfig
@@ -24,6 +24,7 @@ CONFIGS = (
     TrainConfig,
     CharRNNConfig,
     CharMarkovConfig,
+    SampleConfig,
     FeatureConfig,
     ClassifierConfig,
     Word2VecConfig,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from textkit.errors import TextkitError
-from textkit.settings import from_dict, setting, validate
+from textkit.settings import MAX_SEED, from_dict, setting, validate
 
 CELL_TYPES = ("lstm", "gru", "rnn")
 SMOOTHINGS = ("kneser-ney", "witten-bell")
@@ -93,6 +93,31 @@ class CharMarkovConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """How ``generate`` samples (its defaults and ranges; the generate command's options)."""
+
+    length: int = setting(500, short="-n", low=0, high=10_000_000, integer=True,
+                          help="Characters to generate per sample.")  # fmt: skip
+    temperature: float = setting(
+        0.8, short="-t", low=0, high=100,
+        help="Randomness: lower is safer, higher is wilder; 0 means greedy (argmax).",
+    )  # fmt: skip
+    top_k: int | None = setting(None, low=1, high=1_000_000, integer=True, optional=True,
+                                help="Sample only among the K most likely characters.")  # fmt: skip
+    top_p: float | None = setting(
+        None, low=0, high=1, low_open=True, optional=True,
+        help="Nucleus sampling: the smallest set of characters whose probability reaches P, in (0, 1].",
+    )  # fmt: skip
+    num_samples: int = setting(1, low=1, high=10_000, integer=True,
+                               help="Samples to generate in parallel (one batch).")  # fmt: skip
+    seed: int | None = setting(None, low=0, high=MAX_SEED, integer=True, optional=True,
+                               help="Random seed for reproducible samples.")  # fmt: skip
+
+    def __post_init__(self) -> None:
+        validate(self)
 
 
 # Model, data and training defaults by use. "small" trains a verse-shaped sonnet model in ~2

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from textkit.charrnn.config import SampleConfig
 from textkit.charrnn.data import Vocab
 from textkit.charrnn.encoded import EncodedCorpus
 from textkit.charrnn.originality import LineCheck, OriginalityChecker
@@ -222,11 +223,11 @@ class CharGenerator(Estimator):
 
     def generate(
         self,
-        length: int = 500,
-        temperature: float = 0.8,
+        length: int = SampleConfig.length,
+        temperature: float = SampleConfig.temperature,
         *,
         temperatures: list[float] | None = None,
-        num_samples: int = 1,
+        num_samples: int = SampleConfig.num_samples,
         top_k: int | None = None,
         top_p: float | None = None,
         seed_text: str = "",
@@ -252,9 +253,8 @@ class CharGenerator(Estimator):
         temps = list(temperatures) if temperatures is not None else [temperature] * num_samples
         if argmax:
             temps = [0.0] * len(temps)
-        check_number("num_samples", num_samples, 1, 100_000, integer=True)
+        SampleConfig(length=length, top_k=top_k, top_p=top_p, num_samples=num_samples, seed=seed)
         check_sampling_options(temps, top_k, top_p, length)
-        check_number("seed", seed, 0, 2**63 - 1, integer=True, optional=True)
         if stop_at == "":
             raise TextkitError("stop_at (--stop-at) must be a non-empty string")
         prompt = prompt or self.prepare_prompt(seed_text, preseed)

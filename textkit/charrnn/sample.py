@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import torch
 
-from textkit.checks import check_number
 from textkit.errors import TextkitError
 
 
@@ -27,13 +26,15 @@ class Stepper(Protocol):
 def check_sampling_options(
     temperatures: list[float], top_k: int | None, top_p: float | None, length: int
 ) -> None:
+    """The same rules as SampleConfig's (one source), for a sweep of temperatures."""
+    from textkit.charrnn.config import SampleConfig
+    from textkit.settings import check_setting, spec_named
+
     if not temperatures:
         raise TextkitError("temperatures must hold at least one value")
     for t in temperatures:
-        check_number("temperature", t, 0, 100)
-    check_number("top_k", top_k, 1, integer=True, optional=True)
-    check_number("top_p", top_p, 0, 1, low_open=True, optional=True)
-    check_number("length", length, 0, 10_000_000, integer=True)
+        check_setting("temperature", spec_named(SampleConfig, "temperature"), t)
+    SampleConfig(length=length, top_k=top_k, top_p=top_p)
 
 
 def next_token_probs(

@@ -15,14 +15,15 @@ from textkit.charrnn.config import (
     TRAINING_KEYS,
     CharMarkovConfig,
     CharRNNConfig,
+    SampleConfig,
 )
 from textkit.cli.base import main
 from textkit.cli.choose import loads_model, new_model_dir, output_options
-from textkit.cli.params import COUNT, SEED, Number, NumberList, Size, opt, unescape
-from textkit.cli.settings import configured, options, typed
+from textkit.cli.params import Number, NumberList, Size, opt, unescape
+from textkit.cli.settings import click_type, configured, options, typed
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.kinds import kinds_of
-from textkit.settings import DEVICES
+from textkit.settings import DEVICES, spec_named
 from textkit.training.config import TrainConfig
 
 
@@ -177,31 +178,12 @@ def _non_empty(ctx, param, value):
 
 @main.command(short_help="Sample text from a trained char model.")
 @loads_model("generator", optional=True)
-@opt(
-    "-n",
-    "--length",
-    type=Number(0, 10_000_000, integer=True),
-    default=500,
-    help="Characters to generate per sample.",
-)
-@opt(
-    "-t",
-    "--temperature",
-    type=Number(0, 100),
-    default=0.8,
-    help="Randomness: lower is safer, higher is wilder; 0 means greedy (argmax).",
-)
+@options(SampleConfig)
 @opt(
     "--temperatures",
-    type=NumberList(Number(0, 100)),
+    type=NumberList(click_type(spec_named(SampleConfig, "temperature"))),
     metavar="T1,T2,...",
     help="Sweep: one sample per temperature from the same seed, e.g. 0.3,0.6,0.9.",
-)
-@opt("--top-k", type=COUNT, help="Sample only among the K most likely characters.")
-@opt(
-    "--top-p",
-    type=Number(0, 1, low_open=True),
-    help="Nucleus sampling: the smallest set of characters whose probability reaches P, in (0, 1].",
 )
 @opt(
     "--argmax",
@@ -223,18 +205,11 @@ def _non_empty(ctx, param, value):
     "an excerpt of the training corpus.",
 )
 @opt(
-    "--num-samples",
-    type=Number(1, 10_000, integer=True),
-    default=1,
-    help="Samples to generate in parallel (one batch).",
-)
-@opt(
     "--stop-at",
     metavar="STRING",
     callback=_non_empty,
     help=r"Stop a sample when it produces STRING (not included), e.g. '\n\n' for one stanza.",
 )
-@opt("--seed", type=SEED, help="Random seed for reproducible samples.")
 @opt(
     "-o",
     "--output",
@@ -254,26 +229,12 @@ def _non_empty(ctx, param, value):
     help="With --check-original: prefix copied lines with [copied], or drop them.",
 )
 @opt("--device", default="auto", metavar=DEVICES, help="Where to sample.")
-def generate(
-    model,
-    length,
-    temperature,
-    temperatures,
-    top_k,
-    top_p,
-    argmax,
-    seed_text,
-    preseed,
-    num_samples,
-    stop_at,
-    seed,
-    output,
-    check_original,
-    copied,
-):
+def generate(model, temperatures, argmax, seed_text, preseed, stop_at, output, check_original,
+             copied, **_):  # fmt: skip
     """Sample text from a trained char model (the latest one trained here by default)."""
+    s = configured(SampleConfig)
     seed_text = unescape(seed_text)
-    multi = bool(temperatures) or num_samples > 1
+    multi = bool(temperatures) or s.num_samples > 1
     stream = output is None and not multi and check_original is None
     # map the seed and pre-seed first: their warnings go out before any text streams
     prompt = model.prepare_prompt(seed_text, unescape(preseed))
@@ -285,15 +246,15 @@ def generate(
         sys.stdout.flush()
 
     samples = model.generate(
-        length,
-        temperature,
+        s.length,
+        s.temperature,
         temperatures=temperatures,
-        num_samples=num_samples,
-        top_k=top_k,
-        top_p=top_p,
+        num_samples=s.num_samples,
+        top_k=s.top_k,
+        top_p=s.top_p,
         prompt=prompt,
         stop_at=unescape(stop_at),
-        seed=seed,
+        seed=s.seed,
         argmax=argmax,
         check_original=check_original,
         on_text=on_text if stream else None,

@@ -39,7 +39,7 @@ def _shown(spec: Spec, value: Any) -> str | None:
     return str(value)
 
 
-def _click_type(spec: Spec, aliases: tuple[str, ...] = ()) -> Any:
+def click_type(spec: Spec, aliases: tuple[str, ...] = ()) -> Any:
     if spec.kind in ("int", "float"):
         return Number(
             spec.low,
@@ -81,15 +81,19 @@ def option(
         )
     if spec.metavar:
         kw["metavar"] = spec.metavar
-    names = [spec.flag or "--" + name.replace("_", "-"), name]
+    names = [
+        *([spec.short] if spec.short else []),
+        spec.flag or "--" + name.replace("_", "-"),
+        name,
+    ]
     if spec.kind == "bool":
         if not spec.flag:
-            names[0] = f"--{name.replace('_', '-')}/--no-{name.replace('_', '-')}"
+            names[-2] = f"--{name.replace('_', '-')}/--no-{name.replace('_', '-')}"
         elif "/" not in spec.flag:
             kw.update(is_flag=True, flag_value=spec.flag_value, default=not spec.flag_value)
             kw.pop("show_default", None)
     else:
-        kw["type"] = _click_type(spec, aliases)
+        kw["type"] = click_type(spec, aliases)
         if spec.flag_value is not None:  # the value may be left out: `--swa` means 0.25
             kw.update(is_flag=False, flag_value=spec.flag_value)
     if spec.multiple:

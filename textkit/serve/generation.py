@@ -20,6 +20,7 @@ from textkit.errors import TextkitError
 from textkit.serve.errors import ApiError
 from textkit.serve.fields import MAX_TEXT, Fields
 from textkit.serve.registry import ServedModel
+from textkit.settings import MAX_SEED
 
 if TYPE_CHECKING:
     from textkit.charrnn.generator import Prompt
@@ -50,7 +51,7 @@ class GenerateRequest:
         top_p = fields.number("top_p", 0.0, 1.0, None)
         if top_p == 0:
             raise ApiError(400, "'top_p' must be above 0 (1 keeps every character)", "top_p")
-        seed = fields.number("seed", 0, 2**63 - 1, None, integer=True)
+        seed = fields.number("seed", 0, MAX_SEED, None, integer=True)
         return cls(
             prompt=fields.text(prompt_field, required=False, default=""),
             max_tokens=fields.number("max_tokens", 1, MAX_TOKENS, DEFAULT_TOKENS, integer=True),
