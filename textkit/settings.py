@@ -150,7 +150,7 @@ def check_setting(name: str, spec: Spec, value: Any) -> None:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or not value:
             raise TextkitError(f"{shown} must be a list of integers, got {value!r}")
         for item in value:
-            problem = _number_error(spec, item)
+            problem = number_error(spec, item)
             if problem:
                 raise TextkitError(f"{shown} sizes must be {problem}, got {value!r}")
         if kind == "range" and (len(value) != 2 or value[0] > value[1]):
@@ -158,12 +158,12 @@ def check_setting(name: str, spec: Spec, value: Any) -> None:
     elif kind == "words":
         return  # checked by its owner (stop words: "english" or a list of strings)
     else:
-        problem = _number_error(spec, value)
+        problem = number_error(spec, value)
         if problem:
             raise TextkitError(f"{shown} must be {problem}, got {value!r}")
 
 
-def _number_error(spec: Spec, value: Any) -> str | None:
+def number_error(spec: Spec, value: Any) -> str | None:
     """What is wrong with ``value`` as a number of ``spec`` (None: nothing)."""
     integer = spec.integer
     ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))

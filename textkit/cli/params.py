@@ -9,24 +9,17 @@ from collections.abc import Callable
 
 import click
 
-from textkit.settings import MAX_SEED
+from textkit.settings import MAX_SEED, Spec, number_error
 
 
 class Number(click.ParamType):
     """A finite int or float in a range: NaN, infinities and out-of-range values are usage
-    errors (click's own ranges let NaN through)."""
+    errors (click's own ranges let NaN through).  The range rule is the settings' own."""
 
-    def __init__(
-        self,
-        low: float | None = None,
-        high: float | None = None,
-        *,
-        integer: bool = False,
-        low_open: bool = False,
-        high_open: bool = False,
-    ) -> None:
-        self.low, self.high, self.integer = low, high, integer
-        self.low_open, self.high_open = low_open, high_open
+    def __init__(self, low: float | None = None, high: float | None = None, *,
+                 integer: bool = False, low_open: bool = False, high_open: bool = False) -> None:  # fmt: skip
+        self.spec = Spec("", "int" if integer else "float", low, high, low_open, high_open)
+        self.integer = integer
         self.name = "integer" if integer else "float"
 
     def convert(self, value, param, ctx):
@@ -40,20 +33,9 @@ class Number(click.ParamType):
                 self.fail(f"{value!r} is not {kind}", param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
-        low, high = self.low, self.high
-        low_bad = low is not None and (number <= low if self.low_open else number < low)
-        high_bad = high is not None and (number >= high if self.high_open else number > high)
-        if low_bad or high_bad:
-            self.fail(f"{value} is not in the range {self._range()}", param, ctx)
+        if number_error(self.spec, number):
+            self.fail(f"{value} is not in the range {self.spec.range_text()}", param, ctx)
         return number
-
-    def _range(self) -> str:
-        parts = []
-        if self.low is not None:
-            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
-        if self.high is not None:
-            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
-        return " and ".join(parts)
 
     def get_metavar(self, param, ctx=None) -> str:
         return "INTEGER" if self.integer else "FLOAT"
