@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textkit.errors import TextkitError
-from textkit.modelio import WEIGHTS, ModelFolder, training_run
+from textkit.modelio import WEIGHTS, ModelFolder, check_target, training_run
 from textkit.training.ranks import is_main_process
 
 Log = Callable[[str], None] | None
@@ -71,6 +71,12 @@ class Estimator:
             raise TextkitError(
                 f"this {name} is not trained: call fit() first, or {name}.load(path)"
             )
+
+    @staticmethod
+    def _check_out(out: str | Path | None, overwrite: bool = False, resume: bool = False) -> None:
+        """Refuse a place the run can't write before any work (not at the end of it)."""
+        if out is not None and is_main_process():
+            check_target(out, overwrite=overwrite, resume=resume)
 
     @staticmethod
     def _run(out: str | Path, *, resume: bool = False, overwrite: bool = False):

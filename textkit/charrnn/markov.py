@@ -162,6 +162,7 @@ class CharMarkov(CharGenerator):
         is the one a char-RNN with the default sequence length makes, so losses compare."""
         from textkit.plots import plot_metrics
 
+        self._check_out(out, overwrite)
         TrainConfig(**chosen(train_config)).check_device()
         corpus = as_encoded(corpus)
         self.vocab_, ids = corpus.vocab, corpus.ids

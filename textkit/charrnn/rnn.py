@@ -216,6 +216,7 @@ class CharRNN(CharGenerator):
         ``overwrite=True`` replaces a model already at ``out`` (only once the new run has its
         first checkpoint); ``show_samples=N`` prints an N-character sample at every evaluation.
         """
+        self._check_out(out, overwrite)
         corpus = as_encoded(corpus)
         picked = chosen(train_config)
         if preset == "auto":
@@ -249,6 +250,7 @@ class CharRNN(CharGenerator):
         (refused if it changed).  The saved model decides shape and vocabulary (shape
         settings given to this model are ignored, with a warning); the saved run's training
         settings hold, except those ``train_config`` sets again."""
+        self._check_out(out, resume=True)
         for name in sorted(self._given):
             warnings.warn(
                 f"--{name.replace('_', '-')} is ignored with --resume: the model keeps "

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textkit.classify.calibration import (
+    MIN_CALIBRATION_ROWS,
     RejectRule,
     choose_threshold,
     expected_calibration_error,
@@ -49,6 +50,7 @@ from textkit.training.config import TrainConfig, chosen, run_config
 from textkit.training.runlog import RunLog, TrainResult
 
 VOCAB = "vocab.json"
+MEMORY = "memory.json"  # digests of the training texts with their labels (_remember_texts)
 LOSS_UNIT = "nats/text"
 
 
@@ -107,6 +109,7 @@ class TextClassifier(Estimator):
         self.featurizer: Featurizer | None = None
         self.arrays: dict[str, np.ndarray] = {}
         self.temperature_, self.threshold_ = 1.0, 0.0
+        self.memory_: dict[str, int] = {}
         self.info: dict = {}
 
     def is_trained(self) -> bool:
@@ -127,6 +130,7 @@ class TextClassifier(Estimator):
         the model folder is written there as training goes (``overwrite=True`` replaces a model
         there); without, the model stays in memory until ``save``.  ``train_config`` (a
         TrainConfig or a dict) changes the training defaults (``training_defaults``)."""
+        self._check_out(out, overwrite)
         TrainConfig(**chosen(train_config)).check_device()  # before any work, for every head
         data = labelled_texts(data)
         self._check_data(data)
@@ -158,6 +162,9 @@ class TextClassifier(Estimator):
                     self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
                 else:
                     self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
+                self._headline_held_out()
+                self._remember_texts(data)
+                self._write_memory(folder)
                 self._write_config(folder)
             self.folder = folder if out is not None else None
         return result
@@ -169,6 +176,32 @@ class TextClassifier(Estimator):
         per_epoch = -(-n_train // min(self.config.batch_size, max(n_train, 1)))
         steps = max(round(TRAIN_EPOCHS * per_epoch), MIN_STEPS)
         return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
+
+    def _headline_held_out(self) -> None:
+        """``best_metrics`` (what `textkit models` shows) from held-out texts only: the
+        validation split or the out-of-fold predictions, never the fit to the training data
+        (None when nothing was held out)."""
+        v = self.info["validation"]
+        best = dict(self.info.get("best_metrics") or {})
+        best.update(val_accuracy=v["accuracy"], val_macro_f1=v["macro_f1"], held_out=v["method"])
+        self.info["best_metrics"] = best
+
+    def _remember_texts(self, data: LabelledTexts) -> None:
+        """A digest of each training text (as the pipeline reads it) with its label, so the
+        model always answers its own training texts with their label (an FAQ bot is asked its
+        own questions).  A text seen under two labels is left to the classifier."""
+        seen: dict[str, int] = {}
+        for text, label in zip(data.texts, data.labels, strict=True):
+            key = self._text_key(text)
+            index = self.labels_.index(label)
+            seen[key] = index if seen.get(key, index) == index else -1
+        self.memory_ = {k: v for k, v in seen.items() if v >= 0}
+
+    def _text_key(self, text: str) -> str:
+        import hashlib
+
+        tokens = "\x1f".join(self.pipeline.tokens(text))
+        return hashlib.blake2b(tokens.encode("utf-8"), digest_size=12).hexdigest()
 
     def _check_data(self, data: LabelledTexts) -> None:
         counts = data.counts()
@@ -283,7 +316,10 @@ class TextClassifier(Estimator):
             "step": 0,
             "epoch": 1.0,
             "train_loss": None,
-            **self._val_metrics(*val),
+            # without a validation split (cross-fitting, --val-fraction 0), the fit to the
+            # training data, as the mlp's loop reports it; the headline is replaced by the
+            # held-out figures after calibration (_headline_held_out)
+            **self._val_metrics(*(val if len(val[1]) else train)),
             "elapsed_s": round(elapsed, 3),
             "units_per_s": len(y) / max(elapsed, 1e-9),
         }
@@ -348,9 +384,28 @@ class TextClassifier(Estimator):
         return logits
 
     def _calibrate_on(self, logits: np.ndarray, y: np.ndarray, method: str) -> None:
-        """Temperature and threshold from validation logits (none: no temperature is learnt and
-        the threshold falls back to ``NO_VALIDATION_THRESHOLD``)."""
+        """Temperature and threshold from validation logits.  Only texts whose label their
+        fold's model knew can measure anything (an FAQ bot with one text per intent has none);
+        with too few of those, nothing is learnt: temperature 1 and no confidence threshold
+        (the model answers, and says why it can't judge its confidence)."""
         c = self.config
+        measurable = logits[np.arange(len(y)), y] > -1e8 if len(y) else np.zeros(0, dtype=bool)
+        if len(y) and measurable.sum() < max(MIN_CALIBRATION_ROWS, len(y) // 2):
+            warnings.warn(
+                f"calibration can't be measured: only {int(measurable.sum())} of {len(y)} held-out "
+                f"texts have a {self.LABEL_NAME} with other training examples; confidences are "
+                f"uncalibrated and no confidence threshold is used (give each {self.LABEL_NAME} "
+                "at least 2-3 examples, or set threshold)",
+                TextkitWarning,
+                stacklevel=3,
+            )
+            self.temperature_ = 1.0
+            self.threshold_ = c.threshold if c.threshold is not None else 0.0
+            self.info["validation"] = {"method": "none (too few texts per label to measure)",
+                                       "texts": 0, "accuracy": None, "macro_f1": None,
+                                       "temperature": 1.0, "threshold": self.threshold_}  # fmt: skip
+            return
+        logits, y = logits[measurable], y[measurable]
         self.temperature_ = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
         probs = softmax(logits, self.temperature_) if len(y) else np.zeros((0, len(self.labels_)))
         pred, conf = probs.argmax(1), probs.max(1)
@@ -448,6 +503,11 @@ class TextClassifier(Estimator):
         ids, w = self.featurizer.transform_one(text)
         probs = softmax(self._logits_one(ids, w), self.temperature_)
         order = np.argsort(-probs, kind="stable")
+        remembered = self.memory_.get(self._text_key(text)) if self.memory_ else None
+        if remembered is not None:  # a training text: its own label, whatever the margins
+            order = np.concatenate([[remembered], order[order != remembered]])
+            ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
+            return Prediction(text, self.labels_[remembered], float(probs[remembered]), ranking)
         ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
         if known == 0 and self.REJECT_UNKNOWN:
             return Prediction(text, None, 0.0, ranking, "no known words")
@@ -477,9 +537,13 @@ class TextClassifier(Estimator):
     def _write_config(self, folder: ModelFolder) -> None:
         folder.write_config(self.KIND, self._config_dict())
 
+    def _write_memory(self, folder: ModelFolder) -> None:
+        folder.write_json(MEMORY, sorted(self.memory_.items()))
+
     def _write_folder(self, folder: ModelFolder) -> None:
         self._write_static(folder)
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
+        self._write_memory(folder)
         self._write_extra(folder)
         self._write_config(folder)
 
@@ -533,6 +597,13 @@ class TextClassifier(Estimator):
         arrays = folder.load_arrays(self.WEIGHTS)
         self.featurizer = Featurizer(self.pipeline, self.feature_config, vocab, arrays.pop("idf"))
         self.arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+        memory = folder.read_json(MEMORY) if folder.file(MEMORY).is_file() else []
+        if not isinstance(memory, list) or not all(
+            isinstance(m, list) and len(m) == 2 and isinstance(m[0], str) and isinstance(m[1], int)
+            and 0 <= m[1] < len(self.labels_) for m in memory
+        ):  # fmt: skip
+            raise TextkitError(f"{folder.file(MEMORY)} is corrupt; retrain")
+        self.memory_ = dict(memory)
         self._load_extra(folder)
 
     def _load_extra(self, folder: ModelFolder) -> None:

@@ -268,6 +268,7 @@ class Word2Vec(_Embedding):
         (SGD with linear decay from ``alpha`` unless it says otherwise)."""
         import tempfile
 
+        self._check_out(out, overwrite)
         cfg = TrainConfig(**chosen(train_config))
         prepared = self._prepare(corpus, out, cfg.progress)
         backend = self.backend(cfg.device)
@@ -439,6 +440,7 @@ class Doc2Vec(_Embedding):
 
         from gensim.models import Doc2Vec as GensimDoc2Vec
 
+        self._check_out(out, overwrite)
         cfg = TrainConfig(**chosen(train_config))
         cfg.check_device()
         prepared = self._prepare(corpus, out, cfg.progress)

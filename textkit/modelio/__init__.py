@@ -45,7 +45,13 @@ from textkit.modelio.folder import (
     WEIGHTS,
     ModelFolder,
 )
-from textkit.modelio.runs import check_model_name, cleanup_stale, fresh_model_dir, training_run
+from textkit.modelio.runs import (
+    check_model_name,
+    check_target,
+    cleanup_stale,
+    fresh_model_dir,
+    training_run,
+)
 
 __all__ = [
     "CONFIG",
@@ -61,6 +67,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "check_model_name",
+    "check_target",
     "cleanup_stale",
     "find_trained_on",
     "fresh_model_dir",

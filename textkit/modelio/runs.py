@@ -97,6 +97,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def check_target(out: str | Path, *, resume: bool = False, overwrite: bool = False) -> None:
+    """Refuse, before any work, a place a run can't write: not a folder name, something that
+    isn't a textkit model, a model without ``overwrite``, or (``resume``) no model at all.
+    ``fit`` calls this first, so a long run is never refused at its end."""
+    out = Path(out)
+    if out.name in ("", ".", ".."):
+        raise TextkitError(f"{out} can't hold a model: name a new folder for it")
+    is_model = (out / CONFIG).is_file()
+    if resume:
+        if not is_model:
+            raise TextkitError(f"nothing to resume at {out}: it holds no model")
+        return
+    if out.exists():
+        if not out.is_dir() or (not is_model and any(out.iterdir())):
+            raise TextkitError(
+                f"{out} exists and is not a textkit model folder; refusing to "
+                "write into it: choose another name"
+            )
+        if is_model and not overwrite:
+            raise TextkitError(
+                f"{out} already holds a model; pass overwrite=True (--overwrite) "
+                "to replace it, or choose another name"
+            )
+
+
 @contextlib.contextmanager
 def training_run(
     out: str | Path, *, resume: bool = False, overwrite: bool = False, main: bool = True
@@ -109,30 +134,16 @@ def training_run(
     ``main``: whether this process writes the model (its caller knows: under torchrun only
     rank 0 does; the others train into a private scratch folder)."""
     out = Path(out)
-    if out.name in ("", ".", ".."):
-        raise TextkitError(f"{out} can't hold a model: name a new folder for it")
+    check_target(out, resume=resume, overwrite=overwrite)
     if not main:
         yield from _scratch_run(out, resume)
         return
     with FolderLock(out):
         cleanup_stale(out.parent)
-        is_model = (out / CONFIG).is_file()
+        check_target(out, resume=resume, overwrite=overwrite)  # again, now that it is ours
         if resume:
-            if not is_model:
-                raise TextkitError(f"nothing to resume at {out}: it holds no model")
             yield ModelFolder(out)
             return
-        if out.exists():
-            if not out.is_dir() or (not is_model and any(out.iterdir())):
-                raise TextkitError(
-                    f"{out} exists and is not a textkit model folder; refusing to "
-                    "write into it: choose another name"
-                )
-            if is_model and not overwrite:
-                raise TextkitError(
-                    f"{out} already holds a model; pass overwrite=True (--overwrite) "
-                    "to replace it, or choose another name"
-                )
         stage = out.parent / f".{out.name}.partial-{os.getpid()}"
         shutil.rmtree(stage, ignore_errors=True)
         folder = ModelFolder(stage, publish_to=out).create()

@@ -29,10 +29,18 @@ TOKENIZERS = ("regexp", "treebank", "tweet", "whitespace")
 STEMMERS = ("porter", "snowball", "lancaster")
 NUMBER_MODES = ("keep", "drop", "replace")
 UNICODE_FORMS = ("NFKC", "NFC", "NFKD", "NFD")
-# numbers with separators (1,000 / 3.5), words with inner apostrophes or hyphens, punctuation
-# placeholders (<url>, <user>), numbers with separators (1,000 / 3.5), words with inner
-# apostrophes or hyphens, punctuation
-DEFAULT_PATTERN = r"<[a-z]+>|\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?!\w)|\w+(?:['’\-]\w+)*|[^\w\s]"
+# Scripts written without spaces between words (Thai; Japanese kana; CJK ideographs): each
+# character is a token, as BERT's tokenizer does for CJK, so word n-grams become character
+# n-grams there instead of one "word" per sentence that nothing else ever matches.
+UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u3099\u309a"  # Thai vowels/tones, kana voicing
+# in order: placeholders (<url>, <user>); one character of an unspaced script (with its combining
+# marks); numbers with
+# separators (1,000 / 3.5); words with inner apostrophes or hyphens; punctuation
+DEFAULT_PATTERN = (
+    rf"<[a-z]+>|[{UNSPACED}][{MARKS}]*|\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?!\w)"
+    rf"|[^\W{UNSPACED}]+(?:['’\-][^\W{UNSPACED}]+)*|[^\w\s]"
+)
 PLACEHOLDER_MODES = ("keep", "replace", "drop")
 URL_TOKEN, USER_TOKEN = "<url>", "<user>"
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
