@@ -35,10 +35,32 @@ def test_threshold_costs_at_most_the_in_scope_budget():
     conf = np.array([0.95, 0.9, 0.85, 0.6, 0.55, 0.5, 0.3, 0.2, 0.4, 0.35])
     correct = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
     in_scope = np.array([1] * 8 + [0, 0], dtype=bool)
-    t = choose_threshold(conf, correct, in_scope, max_in_scope_loss=0.25)  # 2 of 8 may go
+    # rejecting k of 8 correct answers costs (k+1)/9 of new ones: k = 1 fits a 25% budget
+    t = choose_threshold(conf, correct, in_scope, max_in_scope_loss=0.25)
     rejected_good = (conf[in_scope & correct] < t).sum()
-    assert rejected_good == 2 and 0.3 < t <= 0.5
-    assert choose_threshold(conf, correct, in_scope, 0.0) <= 0.2
+    assert rejected_good == 1 and 0.2 < t <= 0.3
+    assert choose_threshold(conf, correct, in_scope, 0.0) == 0.0
+    assert choose_threshold(conf, correct, in_scope, 0.1) == 0.0  # even k = 0 costs 1/9
+
+
+@pytest.mark.parametrize("n", [50, 200, 1000])
+def test_on_new_texts_the_threshold_costs_what_its_budget_says(n):
+    """Correct answers' confidences from a known distribution: over many validation draws, the
+    chosen threshold's cost on new texts averages within the 2% budget (choosing k by the
+    validation count, k/n, overspent it by about 1/n)."""
+    rng = np.random.default_rng(0)
+    costs = []
+    for _ in range(400):
+        conf = rng.beta(8, 2, n)
+        t = choose_threshold(conf, np.ones(n, bool), np.ones(n, bool), 0.02)
+        costs.append(beta_cdf(t))
+    assert np.mean(costs) <= 0.02 + 0.002
+
+
+def beta_cdf(t: float) -> float:
+    from scipy.stats import beta
+
+    return float(beta.cdf(t, 8, 2))
 
 
 def test_reject_rule_reasons():

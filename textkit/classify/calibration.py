@@ -76,16 +76,27 @@ def expected_calibration_error(
 def choose_threshold(
     confidence: np.ndarray, correct: np.ndarray, in_scope: np.ndarray, max_in_scope_loss: float
 ) -> float:
-    """The highest threshold rejecting at most ``max_in_scope_loss`` of the in-scope validation
-    examples the model gets right (those are the answers a threshold costs)."""
+    """The highest threshold whose expected cost on new texts stays within
+    ``max_in_scope_loss`` of the in-scope answers.
+
+    A threshold just below the (k+1)-th lowest confidence of the n correct validation answers
+    rejects k of them, but on new texts it rejects (k+1)/(n+1) of the correct answers in
+    expectation (the order statistics of a continuous distribution), not k/n: choosing k by the
+    validation count alone overspends the budget, most on small sets.  So k is the largest
+    with (k+1)/(n+1) x (correct share of in-scope) <= budget; where even k = 0 costs too much,
+    no confidence threshold is used."""
     good = np.sort(confidence[in_scope & correct])
-    if len(good) == 0:
+    n_in, n = int(in_scope.sum()), len(good)
+    if n == 0:
         return 0.0
-    allowed = math.floor(max_in_scope_loss * int(in_scope.sum()) + 1e-9)
-    if allowed >= len(good):
+    share = n / n_in  # in-scope texts the model gets right: what rejection can cost
+    k = math.floor(max_in_scope_loss * (n + 1) / share + 1e-9) - 1
+    if k < 0:
+        return 0.0
+    if k >= n:
         return MAX_THRESHOLD
-    # rejecting the `allowed` least confident correct answers: just above them, below the next
-    threshold = float(good[allowed]) - 1e-6
+    # rejecting the k least confident correct answers: just below the (k+1)-th
+    threshold = float(good[k]) - 1e-6
     return float(min(max(threshold, 0.0), MAX_THRESHOLD))
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from textkit.errors import TextkitError
 from textkit.settings import from_dict, setting, validate
 
-CLASSIFIERS = ("mlp", "nb", "linear")
+CLASSIFIERS = ("mlp", "svm", "nb", "linear")
 WEIGHTINGS = ("tfidf", "counts", "binary")
 CHAR_SPANS = ("words", "text")
 MONITORS = ("val_macro_f1", "val_accuracy", "val_loss")
@@ -103,7 +103,8 @@ class ClassifierConfig:
         "mlp",
         choices=CLASSIFIERS,
         help="mlp: a small network over word and character n-grams (the shared training loop, "
-        "CUDA when present); nb: naive Bayes; linear: logistic regression.",
+        "CUDA when present); svm: a linear SVM (squared hinge); nb: naive Bayes; linear: "
+        "logistic regression.",
     )
     hidden: int = setting(128, low=1, high=65_536, integer=True, help="mlp: hidden units.")
     dropout: float = setting(
@@ -117,6 +118,10 @@ class ClassifierConfig:
         low_open=True,
         help="linear: inverse regularisation strength of the logistic regression.",
     )
+    svm_c: float = setting(
+        1.0, low=0, high=1e6, low_open=True,
+        help="svm: inverse regularisation strength of the linear SVM (squared hinge).",
+    )  # fmt: skip
     alpha: float = setting(0.1, low=0, high=1e6, low_open=True, help="nb: additive smoothing.")
     val_fraction: float = setting(
         0.1,

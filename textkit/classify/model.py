@@ -297,9 +297,14 @@ class TextClassifier(Estimator):
                 "class_log_prior": nb.class_log_prior_,
             }
         else:
-            from sklearn.linear_model import LogisticRegression
+            if self.config.classifier == "svm":
+                from sklearn.svm import LinearSVC
 
-            lr = LogisticRegression(C=self.config.c, max_iter=1000, random_state=cfg.seed)
+                lr = LinearSVC(C=self.config.svm_c, random_state=cfg.seed)
+            else:
+                from sklearn.linear_model import LogisticRegression
+
+                lr = LogisticRegression(C=self.config.c, max_iter=1000, random_state=cfg.seed)
             lr.fit(x, y, sample_weight=sample_weight)
             coef, intercept = lr.coef_, lr.intercept_
             if len(lr.classes_) == 2:  # scikit-learn keeps one row for two classes
