@@ -146,7 +146,16 @@ def test_each_training_option_reaches_the_classifier_trainer(command, flag, capt
     typed too."""
     value, name, expected = TYPED[flag]
     data = repo / "corpora" / ("intents.json" if command == "train-intent" else "presidents.csv")
-    r = run(command, data, flag, *([value] if value else []), "--val-fraction", "0")
+    r = run(
+        command,
+        data,
+        flag,
+        *([value] if value else []),
+        "--val-fraction",
+        "0",
+        "--classifier",
+        "mlp",
+    )
     assert r.exit_code == 1 and "stopped by the test" in r.output, r.output
     cfg = captured[0]
     assert getattr(cfg, name) == expected
@@ -159,7 +168,7 @@ def test_each_training_option_reaches_the_classifier_trainer(command, flag, capt
 def test_a_seed_changes_no_other_default(captured, run, repo):
     data = repo / "corpora" / "intents.json"
     for seed in ("0", "1"):
-        run("train-intent", data, "--seed", seed, "--val-fraction", "0")
+        run("train-intent", data, "--seed", seed, "--val-fraction", "0", "--classifier", "mlp")
     a, b = captured
     assert (a.max_steps, a.eval_every, a.lr) == (b.max_steps, b.eval_every, b.lr)
     assert (a.seed, b.seed) == (0, 1)
@@ -198,7 +207,15 @@ def test_word2vec_torch_options_reach_its_trainer(captured, run, lee_corpus, tmp
 
 
 def test_swa_alone_means_its_default_fraction(captured, run, repo):
-    run("train-intent", repo / "corpora" / "intents.json", "--swa", "--val-fraction", "0")
+    run(
+        "train-intent",
+        repo / "corpora" / "intents.json",
+        "--swa",
+        "--val-fraction",
+        "0",
+        "--classifier",
+        "mlp",
+    )
     assert captured[0].swa == 0.25
 
 
@@ -208,8 +225,10 @@ TRAINERS = [
     ("train-charrnn", "poems.txt", "--cell", "markov"),
     ("train-intent", "intents.json"),
     ("train-intent", "intents.json", "--classifier", "linear"),
+    ("train-intent", "intents.json", "--classifier", "mlp"),
     ("train-intent", "intents.json", "--classifier", "nb"),
     ("train-author", "presidents.csv"),
+    ("train-author", "presidents.csv", "--classifier", "mlp"),
     ("train-word2vec", "poems.txt"),
     ("train-word2vec", "poems.txt", "--backend", "torch"),
     ("train-doc2vec", "poems.txt"),

@@ -33,7 +33,7 @@ def test_the_quick_check_runs_every_part_on_the_cpu(repo, tmp_path):
     assert numbers["sampling"]["streams_64_chars_per_s"] > 0
     assert 0 < numbers["poems_budget"]["held_out_loss"] < 5
     assert numbers["word2vec"]["torch_words_per_s"] > 0
-    assert 0 <= numbers["classifier"]["test_accuracy"] <= 1
+    assert 0 <= numbers["classifier"]["mlp"]["test_accuracy"] <= 1
     md = (out / "report.md").read_text()
     assert "torch" in md and "| poems_budget |" in md
     assert (out / "parts.log").stat().st_size > 0

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from textkit.errors import TextkitError
 from textkit.settings import from_dict, setting, validate
 
-CLASSIFIERS = ("mlp", "svm", "nb", "linear")
+CLASSIFIERS = ("svm", "mlp", "nb", "linear")
 WEIGHTINGS = ("tfidf", "counts", "binary")
 CHAR_SPANS = ("words", "text")
 MONITORS = ("val_macro_f1", "val_accuracy", "val_loss")
@@ -100,7 +100,7 @@ class ClassifierConfig:
     """The model behind the features, and how its answers are turned into "no answer"."""
 
     classifier: str = setting(
-        "mlp",
+        "svm",
         choices=CLASSIFIERS,
         help="mlp: a small network over word and character n-grams (the shared training loop, "
         "CUDA when present); svm: a linear SVM (squared hinge); nb: naive Bayes; linear: "

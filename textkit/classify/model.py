@@ -162,6 +162,8 @@ class TextClassifier(Estimator):
                     self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
                 else:
                     self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
+                    if self.config.classifier != "mlp":
+                        self._refit_on_all(folder, texts, y, cfg.seed)
                 self._headline_held_out()
                 self._remember_texts(data)
                 self._write_memory(folder)
@@ -176,6 +178,18 @@ class TextClassifier(Estimator):
         per_epoch = -(-n_train // min(self.config.batch_size, max(n_train, 1)))
         steps = max(round(TRAIN_EPOCHS * per_epoch), MIN_STEPS)
         return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
+
+    def _refit_on_all(
+        self, folder: ModelFolder, texts: list[str], y: np.ndarray, seed: int
+    ) -> None:
+        """The scikit-learn heads are cheap to fit: once the held-out split has set the
+        temperature and threshold, the model learns from every text, the split included (as
+        cross-fitting does for small sets).  The mlp keeps its split-trained weights (its
+        keep-best checkpoint was chosen on the split)."""
+        self.featurizer = Featurizer(self.pipeline, self.feature_config)
+        self.arrays = self._sklearn_arrays(self.featurizer.fit_transform(texts).to_scipy(), y, seed)
+        self._write_static(folder)
+        folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
 
     def _headline_held_out(self) -> None:
         """``best_metrics`` (what `textkit models` shows) from held-out texts only: the
@@ -286,34 +300,7 @@ class TextClassifier(Estimator):
         if len(np.unique(y)) != len(self.labels_):  # stratified_split keeps every label in training
             raise TextkitError("every label needs a training example")
         start = time.monotonic()
-        weights = self._class_weights(y)
-        sample_weight = None if weights is None else weights[y]
-        if self.config.classifier == "nb":
-            from sklearn.naive_bayes import MultinomialNB
-
-            nb = MultinomialNB(alpha=self.config.alpha).fit(x, y, sample_weight=sample_weight)
-            self.arrays = {
-                "feature_log_prob": nb.feature_log_prob_,
-                "class_log_prior": nb.class_log_prior_,
-            }
-        else:
-            if self.config.classifier == "svm":
-                from sklearn.svm import LinearSVC
-
-                lr = LinearSVC(C=self.config.svm_c, random_state=cfg.seed)
-            else:
-                from sklearn.linear_model import LogisticRegression
-
-                lr = LogisticRegression(C=self.config.c, max_iter=1000, random_state=cfg.seed)
-            lr.fit(x, y, sample_weight=sample_weight)
-            coef, intercept = lr.coef_, lr.intercept_
-            if len(lr.classes_) == 2:  # scikit-learn keeps one row for two classes
-                coef, intercept = (
-                    np.vstack([-coef / 2, coef / 2]),
-                    np.array([-intercept[0] / 2, intercept[0] / 2]),
-                )
-            self.arrays = {"coef": coef, "intercept": intercept}
-        self.arrays = {k: v.astype(np.float32) for k, v in self.arrays.items()}
+        self.arrays = self._sklearn_arrays(x, y, cfg.seed)
         elapsed = time.monotonic() - start
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
         runlog = RunLog(folder, "val_accuracy", "max")
@@ -341,6 +328,35 @@ class TextClassifier(Estimator):
 
             plot_metrics(folder, LOSS_UNIT)
         return runlog.result(0, "fitted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
+
+    def _sklearn_arrays(self, x, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        """Fit the scikit-learn head on ``x``, ``y``; its learned arrays (no pickle)."""
+        weights = self._class_weights(y)
+        sample_weight = None if weights is None else weights[y]
+        if self.config.classifier == "nb":
+            from sklearn.naive_bayes import MultinomialNB
+
+            nb = MultinomialNB(alpha=self.config.alpha).fit(x, y, sample_weight=sample_weight)
+            arrays = {
+                "feature_log_prob": nb.feature_log_prob_,
+                "class_log_prior": nb.class_log_prior_,
+            }
+        else:
+            if self.config.classifier == "svm":
+                from sklearn.svm import LinearSVC
+
+                lr = LinearSVC(C=self.config.svm_c, random_state=seed)
+            else:
+                from sklearn.linear_model import LogisticRegression
+
+                lr = LogisticRegression(C=self.config.c, max_iter=1000, random_state=seed)
+            lr.fit(x, y, sample_weight=sample_weight)
+            coef, intercept = lr.coef_, lr.intercept_
+            if len(lr.classes_) == 2:  # scikit-learn keeps one row for two classes
+                coef = np.vstack([-coef / 2, coef / 2])
+                intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+            arrays = {"coef": coef, "intercept": intercept}
+        return {k: v.astype(np.float32) for k, v in arrays.items()}
 
     def _val_metrics(self, x: SparseRows, y: np.ndarray) -> dict[str, float]:
         if len(y) == 0:
