@@ -153,7 +153,7 @@ def textkit_run(train, test, kind: str, head: str | None) -> dict:
     probs = clf.predict_proba([t for t, _ in test])
     return {"top1": top1, "answer": [p.label for p in preds], "score": probs[:, inside].max(1),
             "train_s": seconds, "p50_ms": 1000 * statistics.median(latency),
-            "note": f"threshold {clf.threshold_:.2f}"}  # fmt: skip
+            "note": f"threshold {clf.threshold_:.2f}, validation {clf.info['validation']['accuracy'] or 0:.2%}"}  # fmt: skip
 
 
 def metrics(test, run: dict) -> dict:

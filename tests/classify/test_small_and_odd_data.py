@@ -94,3 +94,40 @@ def test_a_folder_it_may_not_write_is_refused_before_training(tmp_path, repo):
     with pytest.raises(TextkitError, match="not a textkit model folder"):
         IntentClassifier().fit(repo / "corpora" / "intents.json", tmp_path / "notes")
     assert time.monotonic() - start < 1.0  # refused up front, not after training
+
+
+def test_evaluate_draws_the_whole_out_of_scope_trade_off(run, repo, tmp_path):
+    """`evaluate` writes tradeoff.png and the curve: in-scope accuracy falls and out-of-scope
+    recall rises as the threshold goes up; an out-of-scope training text stays out of scope."""
+    import json
+
+    assert run("train-intent", repo / "corpora" / "intents.json", "--name", "bot",
+               "--models-dir", tmp_path).exit_code == 0  # fmt: skip
+    held_out = tmp_path / "test.csv"
+    held_out.write_text(
+        "text,intent\nwhen do you open tomorrow,opening_hours\ncan I pay by card,payment\n"
+        "what is the capital of peru,oos\nsing me a song about whales,oos\n",
+        encoding="utf-8",
+    )
+    r = run("evaluate", "bot", held_out, "--models-dir", tmp_path, "-o", tmp_path / "ev")
+    assert r.exit_code == 0, r.output
+    curve = json.loads((tmp_path / "ev" / "report.json").read_text())["tradeoff"]
+    assert (tmp_path / "ev" / "tradeoff.png").stat().st_size > 5000
+    assert len(curve) == 100 and curve[0]["threshold"] == 0.0
+    acc = [row["in_scope_accuracy"] for row in curve]
+    recall = [row["oos_recall"] for row in curve]
+    assert all(a >= b for a, b in itertools.pairwise(acc))
+    assert all(a <= b for a, b in itertools.pairwise(recall))
+    assert recall[-1] == 1.0
+    from textkit.intent import IntentClassifier
+
+    bot = IntentClassifier.load(tmp_path / "bot")
+    oos_text = next(t for t, lb in zip(*_pairs(repo), strict=True) if lb == "oos")
+    assert bot.predict(oos_text).out_of_scope
+
+
+def _pairs(repo):
+    from textkit.classify.data import labelled_texts
+
+    data = labelled_texts(repo / "corpora" / "intents.json")
+    return data.texts, data.labels

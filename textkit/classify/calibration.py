@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MIN_TEMPERATURE, MAX_TEMPERATURE = 0.25, 20.0
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.02, 50.0  # wide enough for SVM margins (small scores)
 MAX_THRESHOLD = 0.9  # never demand more: a small, perfectly fitted validation set would
 MIN_CALIBRATION_ROWS = 30
 

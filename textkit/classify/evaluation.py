@@ -181,15 +181,66 @@ def answer_curve(
     return out
 
 
-def write_report(report: EvaluationReport, folder: Path, title: str = "") -> dict[str, Path]:
-    """``report.json``, ``errors.json`` and ``confusion.png`` in ``folder``."""
+def tradeoff(model, data: LabelledTexts, steps: int = 100) -> list[dict]:
+    """The whole out-of-scope trade-off: for each confidence threshold from 0 to 0.99, the
+    in-scope accuracy (a rejected in-scope text counts as wrong), the share of in-scope texts
+    answered and, where the data has out-of-scope texts, their recall.  One pass: every text
+    is scored once at threshold 0."""
+    known = set(model.labels_)
+    in_scope = np.array([lb in known and not model.is_out_of_scope_label(lb) for lb in data.labels])
+    preds = model.predict_many(data.texts, threshold=0.0, k=2)
+    conf = np.array([p.confidence if p.label is not None else -1.0 for p in preds])
+    right = np.array([p.label == lb for p, lb in zip(preds, data.labels, strict=True)])
+    rows = []
+    for t in np.round(np.arange(steps) / steps, 4):
+        answered = conf >= t
+        rows.append({
+            "threshold": float(t),
+            "in_scope_accuracy": float((right & answered)[in_scope].mean()) if in_scope.any() else None,
+            "answered": float(answered[in_scope].mean()) if in_scope.any() else None,
+            "oos_recall": float((~answered)[~in_scope].mean()) if (~in_scope).any() else None,
+        })  # fmt: skip
+    return rows
+
+
+def plot_tradeoff(rows: list[dict], threshold: float, out: Path, title: str = "") -> Path:
+    """The trade-off curves against the threshold, the model's own threshold marked."""
+    from textkit.plots import png_figure
+
+    x = [r["threshold"] for r in rows]
+    with png_figure(out, figsize=(7, 4.5)) as (_, ax):
+        for key, label, color in (("in_scope_accuracy", "in-scope accuracy", "C0"),
+                                  ("answered", "in-scope texts answered", "C2"),
+                                  ("oos_recall", "out-of-scope recall", "C3")):  # fmt: skip
+            if rows and rows[0][key] is not None:
+                ax.plot(x, [r[key] for r in rows], color=color, label=label)
+        ax.axvline(
+            threshold, color="0.4", linestyle=":", label=f"the model's threshold {threshold:.2f}"
+        )
+        ax.set(
+            xlabel="confidence threshold", ylim=(0, 1.01), title=title or "out-of-scope trade-off"
+        )
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left")
+    return out
+
+
+def write_report(report: EvaluationReport, folder: Path, title: str = "", model=None,
+                 data: LabelledTexts | None = None) -> dict[str, Path]:  # fmt: skip
+    """``report.json``, ``errors.json``, ``confusion.png`` and (given the model and data)
+    ``tradeoff.png`` with the whole trade-off in ``report.json``, in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {
         "report": folder / "report.json",
         "errors": folder / "errors.json",
         "confusion": folder / "confusion.png",
     }
-    atomic_write_json(paths["report"], report.to_dict())
+    summary = report.to_dict()
+    if model is not None and data is not None:
+        curve = tradeoff(model, data)
+        summary["tradeoff"] = curve
+        paths["tradeoff"] = plot_tradeoff(curve, model.threshold_, folder / "tradeoff.png", title)
+    atomic_write_json(paths["report"], summary)
     atomic_write_json(paths["errors"], report.errors)
     plot_confusion(report, paths["confusion"], title)
     return paths

@@ -528,7 +528,12 @@ class TextClassifier(Estimator):
         if remembered is not None:  # a training text: its own label, whatever the margins
             order = np.concatenate([[remembered], order[order != remembered]])
             ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
-            return Prediction(text, self.labels_[remembered], float(probs[remembered]), ranking)
+            label = self.labels_[remembered]
+            if self.is_out_of_scope_label(label):
+                return Prediction(
+                    text, None, float(probs[remembered]), ranking, "out-of-scope label"
+                )
+            return Prediction(text, label, float(probs[remembered]), ranking)
         ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
         if known == 0 and self.REJECT_UNKNOWN:
             return Prediction(text, None, 0.0, ranking, "no known words")

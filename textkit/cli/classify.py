@@ -183,10 +183,9 @@ def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curv
                 f"{row['accuracy_answered']:6.1%} right{mark}"
             )
     folder = output_dir or (clf.folder.path / "evaluation")
-    paths = write_report(
-        report, folder, title=f"{clf.folder.path.name} on {Path(source.path).name}"
-    )
-    click.echo(f"wrote {paths['confusion']}, {paths['errors']} and {paths['report']}", err=True)
+    title = f"{clf.folder.path.name} on {Path(source.path).name}"
+    paths = write_report(report, folder, title=title, model=clf, data=data)
+    click.echo(f"wrote {', '.join(str(p) for p in paths.values())}", err=True)
 
 
 evaluate = _evaluate_command("evaluate", "Accuracy, F1, out-of-scope, calibration on a test set.")
