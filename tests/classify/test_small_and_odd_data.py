@@ -131,3 +131,21 @@ def _pairs(repo):
 
     data = labelled_texts(repo / "corpora" / "intents.json")
     return data.texts, data.labels
+
+
+def test_what_one_text_and_many_labels_can_cost_is_bounded(monkeypatch):
+    from textkit.classify import model as classify_model
+
+    data = {f"topic{i}": [f"question about subject{i} please", f"tell me about subject{i}"]
+            for i in range(40)}  # fmt: skip
+    data["topic0"].append("subject0 " * 300_000)  # 2.7 MB in one training text
+    monkeypatch.setattr(classify_model, "MAX_WEIGHTS", 40 * 1500)
+    clf = IntentClassifier()
+    with pytest.warns(TextkitWarning) as said:
+        clf.fit(data)
+    messages = " ".join(str(w.message) for w in said)
+    assert "longer than 10,000 characters" in messages and "most frequent features" in messages
+    assert clf.featurizer.n_features <= 1500
+    start = time.monotonic()
+    assert clf.predict("subject7 " * 200_000).label == "topic7"
+    assert time.monotonic() - start < 1.0

@@ -53,6 +53,10 @@ class SparseRows:
         )
 
 
+MAX_TEXT_CHARS = 10_000  # characters of a text that count (a chatbot message is far shorter)
+MAX_WEIGHTS = 100_000_000  # labels x features a linear head may hold (400 MB of float32)
+
+
 class Featurizer:
     """Text -> weighted sparse feature ids, through a Pipeline and a fitted vocabulary."""
 
@@ -79,8 +83,9 @@ class Featurizer:
 
     # ------------------------------------------------------------------ features
     def features(self, text: str) -> list[str]:
-        """The feature strings of one text (repeats kept: they are counted)."""
-        tokens = self.pipeline.tokens(text)
+        """The feature strings of one text (repeats kept: they are counted).  Only the first
+        ``MAX_TEXT_CHARS`` characters count: what one text can cost is bounded."""
+        tokens = self.pipeline.tokens(text[:MAX_TEXT_CHARS])
         out: list[str] = []
         if self.config.word_ngrams:
             lo, hi = self.config.word_ngrams
@@ -198,7 +203,7 @@ class Featurizer:
         """(known, total) words of ``text``: known if the model saw it as a word, or it is one
         typo (a letter missing, added, changed or two swapped) away from a word of at least four
         letters it saw.  All-unknown input is out of scope whatever the scores say."""
-        tokens = self.pipeline.tokens(text)
+        tokens = self.pipeline.tokens(text[:MAX_TEXT_CHARS])
         known = sum(self._is_known(t) for t in tokens)
         return known, len(tokens)
 

@@ -40,7 +40,7 @@ from textkit.classify.config import (
     FeatureConfig,
 )
 from textkit.classify.data import LabelledTexts, labelled_texts, stratified_split
-from textkit.classify.features import Featurizer, SparseRows
+from textkit.classify.features import MAX_TEXT_CHARS, MAX_WEIGHTS, Featurizer, SparseRows
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
 from textkit.modelio import ModelFolder, read_array_header
@@ -146,6 +146,7 @@ class TextClassifier(Estimator):
             train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
         cfg = run_config(train_config, self.training_defaults(len(train_rows)))
         texts = data.texts
+        self._bound_features(len(self.labels_))
         self.featurizer = Featurizer(self.pipeline, self.feature_config)
         x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
         x_val = self.featurizer.transform(texts[i] for i in val_rows)
@@ -214,8 +215,20 @@ class TextClassifier(Estimator):
     def _text_key(self, text: str) -> str:
         import hashlib
 
-        tokens = "\x1f".join(self.pipeline.tokens(text))
+        tokens = "\x1f".join(self.pipeline.tokens(text[:MAX_TEXT_CHARS]))
         return hashlib.blake2b(tokens.encode("utf-8"), digest_size=12).hexdigest()
+
+    def _bound_features(self, n_labels: int) -> None:
+        """A linear head holds labels x features weights: with very many labels, keep fewer
+        features (the most frequent) so it stays within ``MAX_WEIGHTS``, and say so."""
+        cap = max(1000, MAX_WEIGHTS // max(n_labels, 1))
+        if self.feature_config.max_features > cap:
+            from dataclasses import replace
+
+            warnings.warn(f"{n_labels:,} {self.LABEL_NAME}s: keeping the {cap:,} most frequent features "
+                          f"(max_features) so the model stays within {MAX_WEIGHTS:,} weights",
+                          TextkitWarning, stacklevel=3)  # fmt: skip
+            self.feature_config = replace(self.feature_config, max_features=cap)
 
     def _check_data(self, data: LabelledTexts) -> None:
         counts = data.counts()
@@ -234,6 +247,10 @@ class TextClassifier(Estimator):
             raise TextkitError(
                 f"{data.source}: every label is an out-of-scope label; nothing to learn"
             )
+        long = sum(len(t) > MAX_TEXT_CHARS for t in data.texts)
+        if long:
+            warnings.warn(f"{data.source}: {long} text(s) longer than {MAX_TEXT_CHARS:,} characters: "
+                          "only their beginning counts", TextkitWarning, stacklevel=3)  # fmt: skip
         rare = sorted((lb, n) for lb, n in counts.items() if n < self.FEW_EXAMPLES)
         if rare:
             listed = ", ".join(f"{lb!r} ({n})" for lb, n in rare[:10])
