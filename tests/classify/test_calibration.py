@@ -35,26 +35,30 @@ def test_threshold_costs_at_most_the_in_scope_budget():
     conf = np.array([0.95, 0.9, 0.85, 0.6, 0.55, 0.5, 0.3, 0.2, 0.4, 0.35])
     correct = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
     in_scope = np.array([1] * 8 + [0, 0], dtype=bool)
-    # rejecting k of 8 correct answers costs (k+1)/9 of new ones: k = 1 fits a 25% budget
+    # rejecting k of 8 correct answers costs Beta(k+1, 8-k) of new ones: with 80% confidence
+    # within 25% only for k = 0 (k = 1 would cost up to 28%)
     t = choose_threshold(conf, correct, in_scope, max_in_scope_loss=0.25)
     rejected_good = (conf[in_scope & correct] < t).sum()
-    assert rejected_good == 1 and 0.2 < t <= 0.3
+    assert rejected_good == 0 and 0.19 < t <= 0.2
     assert choose_threshold(conf, correct, in_scope, 0.0) == 0.0
-    assert choose_threshold(conf, correct, in_scope, 0.1) == 0.0  # even k = 0 costs 1/9
+    assert choose_threshold(conf, correct, in_scope, 0.1) == 0.0  # even k = 0 may cost 16%
 
 
 @pytest.mark.parametrize("n", [50, 200, 1000])
 def test_on_new_texts_the_threshold_costs_what_its_budget_says(n):
     """Correct answers' confidences from a known distribution: over many validation draws, the
-    chosen threshold's cost on new texts averages within the 2% budget (choosing k by the
-    validation count, k/n, overspent it by about 1/n)."""
+    chosen threshold's cost on new texts stays within the 2% budget in 80% of them (choosing k
+    by the validation count, k/n, overspent it on average, most on small sets)."""
     rng = np.random.default_rng(0)
     costs = []
     for _ in range(400):
         conf = rng.beta(8, 2, n)
         t = choose_threshold(conf, np.ones(n, bool), np.ones(n, bool), 0.02)
         costs.append(beta_cdf(t))
-    assert np.mean(costs) <= 0.02 + 0.002
+    costs = np.array(costs)
+    assert costs.mean() <= 0.02 and (costs > 0.02).mean() <= 0.25  # within budget 80% of draws
+    if n >= 1000:
+        assert costs.mean() >= 0.01  # a large validation set spends most of the budget
 
 
 def beta_cdf(t: float) -> float:

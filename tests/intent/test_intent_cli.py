@@ -90,7 +90,7 @@ def test_evaluate_intent_writes_the_report_png_and_errors(bot_dir, workdir, run)
      ({"d.csv": "text,label\nhi,a\nbye,b\n"}, ["train-intent", "d.csv", "--label-column", "intent"], "no column 'intent'"),
      ({}, ["train-intent", "missing.json"], "no such file"),
      ({}, ["classify", "nowhere", "hi"], "no model at"),
-     ({}, ["train-intent", "x.json", "--classifier", "svm"], "Invalid value for '--classifier'"),
+     ({}, ["train-intent", "x.json", "--classifier", "bert"], "Invalid value for '--classifier'"),
      ({}, ["train-intent", "x.json", "--char-ngrams", "5-2"], "Invalid value for '--char-ngrams'"),
      ({}, ["train-intent", "x.json", "--threshold", "2"], "Invalid value for '--threshold'")],
 )  # fmt: skip

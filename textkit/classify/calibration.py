@@ -73,30 +73,35 @@ def expected_calibration_error(
     return float(total)
 
 
+COST_CONFIDENCE = 0.8  # the chosen threshold's cost stays within budget with this probability
+
+
 def choose_threshold(
     confidence: np.ndarray, correct: np.ndarray, in_scope: np.ndarray, max_in_scope_loss: float
 ) -> float:
-    """The highest threshold whose expected cost on new texts stays within
-    ``max_in_scope_loss`` of the in-scope answers.
+    """The highest threshold whose cost on new texts stays within ``max_in_scope_loss`` of the
+    in-scope answers, with probability ``COST_CONFIDENCE``.
 
     A threshold just below the (k+1)-th lowest confidence of the n correct validation answers
-    rejects k of them, but on new texts it rejects (k+1)/(n+1) of the correct answers in
-    expectation (the order statistics of a continuous distribution), not k/n: choosing k by the
-    validation count alone overspends the budget, most on small sets.  So k is the largest
-    with (k+1)/(n+1) x (correct share of in-scope) <= budget; where even k = 0 costs too much,
-    no confidence threshold is used."""
+    rejects k of them, but the share of new correct answers it rejects is Beta(k+1, n-k)
+    distributed (the order statistics of a continuous distribution): (k+1)/(n+1) on average,
+    not k/n, and widely spread when n is small.  So k is the largest whose cost quantile fits
+    the budget: a large validation set spends most of it, a chatbot-sized one little, and
+    where even k = 0 does not fit, no confidence threshold is used."""
+    from scipy.stats import beta
+
     good = np.sort(confidence[in_scope & correct])
     n_in, n = int(in_scope.sum()), len(good)
     if n == 0:
         return 0.0
     share = n / n_in  # in-scope texts the model gets right: what rejection can cost
-    k = math.floor(max_in_scope_loss * (n + 1) / share + 1e-9) - 1
-    if k < 0:
+    k = np.arange(n)
+    cost = beta.ppf(COST_CONFIDENCE, k + 1, n - k) * share
+    fits = np.flatnonzero(cost <= max_in_scope_loss)
+    if len(fits) == 0:
         return 0.0
-    if k >= n:
-        return MAX_THRESHOLD
     # rejecting the k least confident correct answers: just below the (k+1)-th
-    threshold = float(good[k]) - 1e-6
+    threshold = float(good[fits[-1]]) - 1e-6
     return float(min(max(threshold, 0.0), MAX_THRESHOLD))
 
 
