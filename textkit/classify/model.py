@@ -265,10 +265,16 @@ class TextClassifier(Estimator):
         """Hook for kinds that keep more of their training data (an intents.json's responses)."""
 
     def _class_weights(self, y: np.ndarray) -> np.ndarray | None:
+        """Balanced weights, so a rare intent counts as much as a common one; except for the
+        out-of-scope labels, whose texts count one each: "everything else" is meant to be
+        large, and weighing it down to one intent's share teaches the model to ignore it
+        (BANKING77-OOS: out-of-scope recall 49% balanced, 91% so; benchmarks/README.md)."""
         if not self.config.class_weights:
             return None
         counts = np.bincount(y, minlength=len(self.labels_)).astype(np.float64)
         w = np.where(counts > 0, len(y) / (len(self.labels_) * np.maximum(counts, 1)), 0.0)
+        oos = np.array([self.is_out_of_scope_label(lb) for lb in self.labels_], dtype=bool)
+        w[oos & (counts > 0)] = 1.0
         return w.astype(np.float32)
 
     def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
