@@ -108,8 +108,9 @@ def reference(train, test) -> dict:
     )
     smallest = min(np.unique(labels, return_counts=True)[1])
     folds = StratifiedKFold(min(3, max(2, smallest)), shuffle=True, random_state=0)
-    search = GridSearchCV(make_pipeline(features, LinearSVC()), {"linearsvc__C": [0.1, 0.3, 1, 3]},
-                          cv=folds, n_jobs=1)  # fmt: skip
+    search = GridSearchCV(
+        make_pipeline(features, LinearSVC()), {"linearsvc__C": [0.1, 0.3, 1, 3]}, cv=folds, n_jobs=1
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # folds too small for a label on the tiny sets
         search.fit(texts, labels)
@@ -126,9 +127,14 @@ def reference(train, test) -> dict:
         s = time.perf_counter()
         model.predict([t])
         latency.append(time.perf_counter() - s)
-    return {"top1": [classes[i] for i in top], "answer": [classes[i] for i in top],
-            "score": scores[:, inside].max(1), "train_s": seconds, "p50_ms": 1000 * statistics.median(latency),
-            "note": f"C={search.best_params_['linearsvc__C']}"}  # fmt: skip
+    return {
+        "top1": [classes[i] for i in top],
+        "answer": [classes[i] for i in top],
+        "score": scores[:, inside].max(1),
+        "train_s": seconds,
+        "p50_ms": 1000 * statistics.median(latency),
+        "note": f"C={search.best_params_['linearsvc__C']}",
+    }
 
 
 def textkit_run(train, test, kind: str, head: str | None) -> dict:
@@ -151,9 +157,14 @@ def textkit_run(train, test, kind: str, head: str | None) -> dict:
     top1 = [p.ranking[0][0] if p.ranking else None for p in preds]
     inside = np.array([lb != OOS for lb in clf.labels_])  # in-scope score: best in-scope label
     probs = clf.predict_proba([t for t, _ in test])
-    return {"top1": top1, "answer": [p.label for p in preds], "score": probs[:, inside].max(1),
-            "train_s": seconds, "p50_ms": 1000 * statistics.median(latency),
-            "note": f"threshold {clf.threshold_:.2f}, validation {clf.info['validation']['accuracy'] or 0:.2%}"}  # fmt: skip
+    return {
+        "top1": top1,
+        "answer": [p.label for p in preds],
+        "score": probs[:, inside].max(1),
+        "train_s": seconds,
+        "p50_ms": 1000 * statistics.median(latency),
+        "note": f"threshold {clf.threshold_:.2f}, validation {clf.info['validation']['accuracy'] or 0:.2%}",
+    }
 
 
 def metrics(test, run: dict) -> dict:
@@ -165,11 +176,15 @@ def metrics(test, run: dict) -> dict:
     answer = np.array(run["answer"], dtype=object)
     out = {
         "top1": float(np.mean(top1[inside] == gold[inside])),
-        "macro_f1": float(f1_score(list(gold[inside]), [str(x) for x in top1[inside]], average="macro")),
+        "macro_f1": float(
+            f1_score(list(gold[inside]), [str(x) for x in top1[inside]], average="macro")
+        ),
         "after_reject": float(np.mean(answer[inside] == gold[inside])),
         "rejected": float(np.mean([a is None or a == OOS for a in answer[inside]])),
-        "train_s": run["train_s"], "p50_ms": run["p50_ms"], "note": run["note"],
-    }  # fmt: skip
+        "train_s": run["train_s"],
+        "p50_ms": run["p50_ms"],
+        "note": run["note"],
+    }
     if (~inside).any():
         out["oos_recall"] = float(np.mean([a is None or a == OOS for a in answer[~inside]]))
         out["auroc"] = float(roc_auc_score(inside, run["score"]))
@@ -204,9 +219,12 @@ def main() -> None:
             m = metrics(test, fn(train, test, *extra))
             results.setdefault(name, {})[method] = m
             oos = f"{m['oos_recall']:.1%} | {m['auroc']:.3f}" if "auroc" in m else "- | -"
-            print(f"| {name} ({len(train):,}/{len(test):,}) | {method} | {m['top1']:.2%} | {m['macro_f1']:.2%} | "
-                  f"{m['after_reject']:.2%} | {m['rejected']:.1%} | {oos} | {m['train_s']:.1f} | "
-                  f"{m['p50_ms']:.2f} | {m['note']} |", flush=True)  # fmt: skip
+            print(
+                f"| {name} ({len(train):,}/{len(test):,}) | {method} | {m['top1']:.2%} | {m['macro_f1']:.2%} | "
+                f"{m['after_reject']:.2%} | {m['rejected']:.1%} | {oos} | {m['train_s']:.1f} | "
+                f"{m['p50_ms']:.2f} | {m['note']} |",
+                flush=True,
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

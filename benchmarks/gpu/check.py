@@ -42,9 +42,11 @@ def versions(device: str) -> dict:
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "device": torch.cuda.get_device_name(0) if device == "cuda" else f"CPU ({platform.processor() or platform.machine()})",
+        "device": torch.cuda.get_device_name(0)
+        if device == "cuda"
+        else f"CPU ({platform.processor() or platform.machine()})",
         "cpu_threads": torch.get_num_threads(),
-    }  # fmt: skip
+    }
     for name in ("textkit", "gensim", "nltk", "starlette", "uvicorn"):
         try:
             info[name] = __import__(name).__version__

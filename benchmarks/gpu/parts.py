@@ -40,8 +40,18 @@ def _sync(device: str) -> None:
 
 def tests(args) -> dict:
     """The cuda-marked tests (skipped, with their reason, where there is no GPU)."""
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-m", "cuda",
-           str(REPO / "tests" / "gpu")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "cuda",
+        str(REPO / "tests" / "gpu"),
+    ]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     print(done.stdout[-6000:], done.stderr[-2000:], sep="\n")
     counts = {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|skipped|error)", done.stdout)}
@@ -113,8 +123,13 @@ def poems_budget(args) -> dict:
     print(
         f"{model.preset} preset, {result.steps} steps in {budget}s: held-out {loss:.4f} nats/char"
     )
-    return {"preset": model.preset, "budget_s": budget, "steps": result.steps,
-            "held_out_loss": round(loss, 4), "chars": len(corpus)}  # fmt: skip
+    return {
+        "preset": model.preset,
+        "budget_s": budget,
+        "steps": result.steps,
+        "held_out_loss": round(loss, 4),
+        "chars": len(corpus),
+    }
 
 
 def word2vec(args) -> dict:
@@ -161,8 +176,11 @@ def classifier(args) -> dict:
         print(
             f"{head}: trained in {seconds:.1f}s on {clf.info['trained_on']}, accuracy {accuracy:.2%}"
         )
-        out[head] = {"seconds": round(seconds, 2), "trained_on": clf.info["trained_on"],
-                     "test_accuracy": round(accuracy, 4)}  # fmt: skip
+        out[head] = {
+            "seconds": round(seconds, 2),
+            "trained_on": clf.info["trained_on"],
+            "test_accuracy": round(accuracy, 4),
+        }
     return out
 
 

@@ -22,8 +22,18 @@ HEADS = ("mlp", "linear", "nb")
 @pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("val_fraction", [0.1, 0.0])
 def test_every_head_trains_on_a_chatbot_sized_file(head, val_fraction, repo, run, tmp_path):
-    r = run("train-intent", repo / "corpora" / "intents.json", "--classifier", head,
-            "--val-fraction", val_fraction, "--models-dir", tmp_path, "--max-steps", 30)  # fmt: skip
+    r = run(
+        "train-intent",
+        repo / "corpora" / "intents.json",
+        "--classifier",
+        head,
+        "--val-fraction",
+        val_fraction,
+        "--models-dir",
+        tmp_path,
+        "--max-steps",
+        30,
+    )
     assert r.exit_code == 0, r.output
     (info,) = list_models(tmp_path)
     best = info.config["best_metrics"]
@@ -101,8 +111,17 @@ def test_evaluate_draws_the_whole_out_of_scope_trade_off(run, repo, tmp_path):
     recall rises as the threshold goes up; an out-of-scope training text stays out of scope."""
     import json
 
-    assert run("train-intent", repo / "corpora" / "intents.json", "--name", "bot",
-               "--models-dir", tmp_path).exit_code == 0  # fmt: skip
+    assert (
+        run(
+            "train-intent",
+            repo / "corpora" / "intents.json",
+            "--name",
+            "bot",
+            "--models-dir",
+            tmp_path,
+        ).exit_code
+        == 0
+    )
     held_out = tmp_path / "test.csv"
     held_out.write_text(
         "text,intent\nwhen do you open tomorrow,opening_hours\ncan I pay by card,payment\n"
@@ -136,8 +155,10 @@ def _pairs(repo):
 def test_what_one_text_and_many_labels_can_cost_is_bounded(monkeypatch):
     from textkit.classify import model as classify_model
 
-    data = {f"topic{i}": [f"question about subject{i} please", f"tell me about subject{i}"]
-            for i in range(40)}  # fmt: skip
+    data = {
+        f"topic{i}": [f"question about subject{i} please", f"tell me about subject{i}"]
+        for i in range(40)
+    }
     data["topic0"].append("subject0 " * 300_000)  # 2.7 MB in one training text
     monkeypatch.setattr(classify_model, "MAX_WEIGHTS", 40 * 1500)
     clf = IntentClassifier()

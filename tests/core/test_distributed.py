@@ -113,8 +113,18 @@ def test_two_processes_train_one_model_that_loads_and_resumes_in_one(workdir):
 def test_one_process_under_torchrun_takes_the_distributed_path(workdir, tmp_path):
     """torchrun with one process joins a process group too (gloo here, NCCL on a GPU: how the
     GPU check proves that path on one GPU) and trains the same curve as a plain process."""
-    _launch(1, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 20, *TINY,
-            cwd=workdir, torchrun=True)  # fmt: skip
+    _launch(
+        1,
+        "train-charrnn",
+        "poems.txt",
+        "--name",
+        "m",
+        "--max-steps",
+        20,
+        *TINY,
+        cwd=workdir,
+        torchrun=True,
+    )
     grouped = _metrics(workdir / "models" / "m")
     (workdir / "models" / "m").rename(tmp_path / "grouped")
     plain = _train(1, workdir, 20)
@@ -152,7 +162,8 @@ def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
     os.killpg(proc.pid, signal.SIGTERM)  # as a scheduler (or Ctrl-C on the group) would
     out = proc.communicate(timeout=120)[0]
     rows = _metrics(folder)
-    assert rows[-1]["step"] > 20 and rows[-1]["step"] % 20 != 0, out  # saved where it stopped
+    # saved where it stopped (usually between two evaluations; the signal may land on one)
+    assert rows[-1]["step"] > 20, out
     import torch
 
     state = torch.load(folder / "train_state.pt", weights_only=True)

@@ -16,8 +16,14 @@ RUN = ["bash", "benchmarks/gpu/run.sh"]
 def test_the_quick_check_runs_every_part_on_the_cpu(repo, tmp_path):
     out = tmp_path / "report"
     env = {**os.environ, "TEXTKIT_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run([*RUN, str(out), "--device", "cpu", "--quick"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    done = subprocess.run(
+        [*RUN, str(out), "--device", "cpu", "--quick"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     assert report["quick"] and set(report["parts"]) == {
@@ -64,6 +70,11 @@ def test_missing_wheels_name_the_command_that_prepares_them(repo, tmp_path):
     fake.chmod(0o755)
     if (repo / ".gpu-wheels" / "wheels").is_dir():
         pytest.skip("this checkout has prepared wheels")
-    done = subprocess.run([*RUN, str(tmp_path / "out")], cwd=repo, capture_output=True, text=True,
-                          env={**os.environ, "PYTHON": str(fake)})  # fmt: skip
+    done = subprocess.run(
+        [*RUN, str(tmp_path / "out")],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHON": str(fake)},
+    )
     assert done.returncode == 2 and "benchmarks/gpu/prepare.sh" in done.stderr

@@ -94,8 +94,13 @@ def test_word2vec_on_cuda_finds_the_neighbours_gensim_finds(lee_corpus):
     from textkit.embeddings import Word2Vec
 
     def overlap(a, b, words):
-        return np.mean([len({w for w, _ in a.most_similar(x, 10)} & {w for w, _ in b.most_similar(x, 10)}) / 10
-                        for x in words])  # fmt: skip
+        return np.mean(
+            [
+                len({w for w, _ in a.most_similar(x, 10)} & {w for w, _ in b.most_similar(x, 10)})
+                / 10
+                for x in words
+            ]
+        )
 
     kw = dict(vector_size=50, min_count=3, epochs=10)
     g1, g2 = Word2Vec(backend="gensim", seed=1, **kw), Word2Vec(backend="gensim", seed=2, **kw)
@@ -124,8 +129,11 @@ def test_serve_on_cuda_answers_a_generation(corpus, tmp_path, tiny_rnn):
             if "http://" in line:
                 url = line[line.index("http://") :].split()[0].rstrip("/")
         assert url, "the server did not say where it listens"
-        r = httpx.post(f"{url}/v1/generate", json={"prompt": "Shall I ", "max_tokens": 100, "seed": 1},
-                       timeout=60)  # fmt: skip
+        r = httpx.post(
+            f"{url}/v1/generate",
+            json={"prompt": "Shall I ", "max_tokens": 100, "seed": 1},
+            timeout=60,
+        )
         assert r.status_code == 200 and len(r.json()["text"]) > 0, r.text
     finally:
         proc.terminate()
@@ -136,10 +144,30 @@ def test_torchrun_over_nccl(corpus, tmp_path):
     """One process under torchrun still joins a process group (NCCL on CUDA): the distributed
     path (DDP, collectives) runs, not the single-process shortcut."""
     env = {**os.environ, "TEXTKIT_CACHE": str(tmp_path / "cache")}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
-           "-m", "textkit", "train-charrnn", str(corpus), "--preset", "tiny", "--max-steps", "30",
-           "--eval-every", "10", "--device", "cuda", "--no-progress", "--models-dir",
-           str(tmp_path / "models"), "--name", "m"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=1",
+        "-m",
+        "textkit",
+        "train-charrnn",
+        str(corpus),
+        "--preset",
+        "tiny",
+        "--max-steps",
+        "30",
+        "--eval-every",
+        "10",
+        "--device",
+        "cuda",
+        "--no-progress",
+        "--models-dir",
+        str(tmp_path / "models"),
+        "--name",
+        "m",
+    ]
     done = subprocess.run(
         cmd, env={**env, "NCCL_DEBUG": "INFO"}, capture_output=True, text=True, timeout=240
     )

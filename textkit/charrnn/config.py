@@ -99,22 +99,48 @@ class CharMarkovConfig:
 class SampleConfig:
     """How ``generate`` samples (its defaults and ranges; the generate command's options)."""
 
-    length: int = setting(500, short="-n", low=0, high=10_000_000, integer=True,
-                          help="Characters to generate per sample.")  # fmt: skip
+    length: int = setting(
+        500,
+        short="-n",
+        low=0,
+        high=10_000_000,
+        integer=True,
+        help="Characters to generate per sample.",
+    )
     temperature: float = setting(
-        0.8, short="-t", low=0, high=100,
+        0.8,
+        short="-t",
+        low=0,
+        high=100,
         help="Randomness: lower is safer, higher is wilder; 0 means greedy (argmax).",
-    )  # fmt: skip
-    top_k: int | None = setting(None, low=1, high=1_000_000, integer=True, optional=True,
-                                help="Sample only among the K most likely characters.")  # fmt: skip
+    )
+    top_k: int | None = setting(
+        None,
+        low=1,
+        high=1_000_000,
+        integer=True,
+        optional=True,
+        help="Sample only among the K most likely characters.",
+    )
     top_p: float | None = setting(
-        None, low=0, high=1, low_open=True, optional=True,
+        None,
+        low=0,
+        high=1,
+        low_open=True,
+        optional=True,
         help="Nucleus sampling: the smallest set of characters whose probability reaches P, in (0, 1].",
-    )  # fmt: skip
-    num_samples: int = setting(1, low=1, high=10_000, integer=True,
-                               help="Samples to generate in parallel (one batch).")  # fmt: skip
-    seed: int | None = setting(None, low=0, high=MAX_SEED, integer=True, optional=True,
-                               help="Random seed for reproducible samples.")  # fmt: skip
+    )
+    num_samples: int = setting(
+        1, low=1, high=10_000, integer=True, help="Samples to generate in parallel (one batch)."
+    )
+    seed: int | None = setting(
+        None,
+        low=0,
+        high=MAX_SEED,
+        integer=True,
+        optional=True,
+        help="Random seed for reproducible samples.",
+    )
 
     def __post_init__(self) -> None:
         validate(self)

@@ -119,9 +119,12 @@ class ClassifierConfig:
         help="linear: inverse regularisation strength of the logistic regression.",
     )
     svm_c: float = setting(
-        1.0, low=0, high=1e6, low_open=True,
+        1.0,
+        low=0,
+        high=1e6,
+        low_open=True,
         help="svm: inverse regularisation strength of the linear SVM (squared hinge).",
-    )  # fmt: skip
+    )
     alpha: float = setting(0.1, low=0, high=1e6, low_open=True, help="nb: additive smoothing.")
     val_fraction: float = setting(
         0.1,

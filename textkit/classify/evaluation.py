@@ -194,12 +194,16 @@ def tradeoff(model, data: LabelledTexts, steps: int = 100) -> list[dict]:
     rows = []
     for t in np.round(np.arange(steps) / steps, 4):
         answered = conf >= t
-        rows.append({
-            "threshold": float(t),
-            "in_scope_accuracy": float((right & answered)[in_scope].mean()) if in_scope.any() else None,
-            "answered": float(answered[in_scope].mean()) if in_scope.any() else None,
-            "oos_recall": float((~answered)[~in_scope].mean()) if (~in_scope).any() else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "threshold": float(t),
+                "in_scope_accuracy": float((right & answered)[in_scope].mean())
+                if in_scope.any()
+                else None,
+                "answered": float(answered[in_scope].mean()) if in_scope.any() else None,
+                "oos_recall": float((~answered)[~in_scope].mean()) if (~in_scope).any() else None,
+            }
+        )
     return rows
 
 
@@ -209,9 +213,11 @@ def plot_tradeoff(rows: list[dict], threshold: float, out: Path, title: str = ""
 
     x = [r["threshold"] for r in rows]
     with png_figure(out, figsize=(7, 4.5)) as (_, ax):
-        for key, label, color in (("in_scope_accuracy", "in-scope accuracy", "C0"),
-                                  ("answered", "in-scope texts answered", "C2"),
-                                  ("oos_recall", "out-of-scope recall", "C3")):  # fmt: skip
+        for key, label, color in (
+            ("in_scope_accuracy", "in-scope accuracy", "C0"),
+            ("answered", "in-scope texts answered", "C2"),
+            ("oos_recall", "out-of-scope recall", "C3"),
+        ):
             if rows and rows[0][key] is not None:
                 ax.plot(x, [r[key] for r in rows], color=color, label=label)
         ax.axvline(
@@ -225,8 +231,13 @@ def plot_tradeoff(rows: list[dict], threshold: float, out: Path, title: str = ""
     return out
 
 
-def write_report(report: EvaluationReport, folder: Path, title: str = "", model=None,
-                 data: LabelledTexts | None = None) -> dict[str, Path]:  # fmt: skip
+def write_report(
+    report: EvaluationReport,
+    folder: Path,
+    title: str = "",
+    model=None,
+    data: LabelledTexts | None = None,
+) -> dict[str, Path]:
     """``report.json``, ``errors.json``, ``confusion.png`` and (given the model and data)
     ``tradeoff.png`` with the whole trade-off in ``report.json``, in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ class SparseRows:
 
 
 MAX_TEXT_CHARS = 10_000  # characters of a text that count (a chatbot message is far shorter)
-MAX_WEIGHTS = 100_000_000  # labels x features a linear head may hold (400 MB of float32)
+MAX_WEIGHTS = 25_000_000  # labels x features a linear head may hold (100 MB of float32)
 
 
 class Featurizer:

@@ -163,7 +163,7 @@ class TextClassifier(Estimator):
                     self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
                 else:
                     self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
-                    if self.config.classifier != "mlp":
+                    if self.config.classifier != "mlp" and len(val_rows):
                         self._refit_on_all(folder, texts, y, cfg.seed)
                 self._headline_held_out()
                 self._remember_texts(data)
@@ -225,9 +225,12 @@ class TextClassifier(Estimator):
         if self.feature_config.max_features > cap:
             from dataclasses import replace
 
-            warnings.warn(f"{n_labels:,} {self.LABEL_NAME}s: keeping the {cap:,} most frequent features "
-                          f"(max_features) so the model stays within {MAX_WEIGHTS:,} weights",
-                          TextkitWarning, stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"{n_labels:,} {self.LABEL_NAME}s: keeping the {cap:,} most frequent features "
+                f"(max_features) so the model stays within {MAX_WEIGHTS:,} weights",
+                TextkitWarning,
+                stacklevel=3,
+            )
             self.feature_config = replace(self.feature_config, max_features=cap)
 
     def _check_data(self, data: LabelledTexts) -> None:
@@ -249,8 +252,12 @@ class TextClassifier(Estimator):
             )
         long = sum(len(t) > MAX_TEXT_CHARS for t in data.texts)
         if long:
-            warnings.warn(f"{data.source}: {long} text(s) longer than {MAX_TEXT_CHARS:,} characters: "
-                          "only their beginning counts", TextkitWarning, stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"{data.source}: {long} text(s) longer than {MAX_TEXT_CHARS:,} characters: "
+                "only their beginning counts",
+                TextkitWarning,
+                stacklevel=3,
+            )
         rare = sorted((lb, n) for lb, n in counts.items() if n < self.FEW_EXAMPLES)
         if rare:
             listed = ", ".join(f"{lb!r} ({n})" for lb, n in rare[:10])
@@ -445,9 +452,14 @@ class TextClassifier(Estimator):
             )
             self.temperature_ = 1.0
             self.threshold_ = c.threshold if c.threshold is not None else 0.0
-            self.info["validation"] = {"method": "none (too few texts per label to measure)",
-                                       "texts": 0, "accuracy": None, "macro_f1": None,
-                                       "temperature": 1.0, "threshold": self.threshold_}  # fmt: skip
+            self.info["validation"] = {
+                "method": "none (too few texts per label to measure)",
+                "texts": 0,
+                "accuracy": None,
+                "macro_f1": None,
+                "temperature": 1.0,
+                "threshold": self.threshold_,
+            }
             return
         logits, y = logits[measurable], y[measurable]
         self.temperature_ = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
@@ -648,9 +660,13 @@ class TextClassifier(Estimator):
         self.arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
         memory = folder.read_json(MEMORY) if folder.file(MEMORY).is_file() else []
         if not isinstance(memory, list) or not all(
-            isinstance(m, list) and len(m) == 2 and isinstance(m[0], str) and isinstance(m[1], int)
-            and 0 <= m[1] < len(self.labels_) for m in memory
-        ):  # fmt: skip
+            isinstance(m, list)
+            and len(m) == 2
+            and isinstance(m[0], str)
+            and isinstance(m[1], int)
+            and 0 <= m[1] < len(self.labels_)
+            for m in memory
+        ):
             raise TextkitError(f"{folder.file(MEMORY)} is corrupt; retrain")
         self.memory_ = dict(memory)
         self._load_extra(folder)

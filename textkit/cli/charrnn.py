@@ -229,8 +229,9 @@ def _non_empty(ctx, param, value):
     help="With --check-original: prefix copied lines with [copied], or drop them.",
 )
 @opt("--device", default="auto", metavar=DEVICES, help="Where to sample.")
-def generate(model, temperatures, argmax, seed_text, preseed, stop_at, output, check_original,
-             copied, **_):  # fmt: skip
+def generate(
+    model, temperatures, argmax, seed_text, preseed, stop_at, output, check_original, copied, **_
+):
     """Sample text from a trained char model (the latest one trained here by default)."""
     s = configured(SampleConfig)
     seed_text = unescape(seed_text)

@@ -16,8 +16,15 @@ class Number(click.ParamType):
     """A finite int or float in a range: NaN, infinities and out-of-range values are usage
     errors (click's own ranges let NaN through).  The range rule is the settings' own."""
 
-    def __init__(self, low: float | None = None, high: float | None = None, *,
-                 integer: bool = False, low_open: bool = False, high_open: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        low: float | None = None,
+        high: float | None = None,
+        *,
+        integer: bool = False,
+        low_open: bool = False,
+        high_open: bool = False,
+    ) -> None:
         self.spec = Spec("", "int" if integer else "float", low, high, low_open, high_open)
         self.integer = integer
         self.name = "integer" if integer else "float"

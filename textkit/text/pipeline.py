@@ -48,8 +48,31 @@ _MENTION = re.compile(r"(?<![\w@])@\w+")
 NUMBER_TOKEN = "<num>"
 PIPELINE_FILE = "pipeline.json"
 FORMAT_VERSION = 1
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "jr", "sr",
-                  "inc", "ltd", "co", "no", "fig", "gen", "gov", "sen", "rep", "mt", "u.s"}  # fmt: skip
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "jr",
+    "sr",
+    "inc",
+    "ltd",
+    "co",
+    "no",
+    "fig",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "mt",
+    "u.s",
+}
 _NUMBER = re.compile(r"[+-]?(?:\d[\d,._]*)(?:st|nd|rd|th|%|s)?", re.IGNORECASE)
 _PUNCT = re.compile(r"[^\w\s]+")
 
