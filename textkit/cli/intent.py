@@ -10,7 +10,9 @@ import click
 from textkit.cli.base import main
 from textkit.cli.choose import loads_model
 from textkit.cli.classify import classifier_training_options, train_classifier
+from textkit.cli.inputs import input_options, source_from
 from textkit.cli.params import SEED, opt
+from textkit.errors import TextkitError
 from textkit.intent.config import INTENT_FEATURES, INTENT_PIPELINE
 
 
@@ -33,23 +35,30 @@ def train_intent(data, **o):
     click.echo(f"try it: textkit chat {o['name'] or Path(data).stem}", err=True)
 
 
+QUIT = ("quit", "exit", "/quit", "/exit")
+
+
 @main.command(short_help="Talk to a chatbot built from an intents.json model.")
 @loads_model("intent")
 @opt("-v", "--verbose", is_flag=True, help="Show the intent and confidence under each reply.")
 @opt("--seed", type=SEED, help="Seed the choice among responses.")
 @opt("--user", default="you", show_default=True, help="User id (each user has their own context).")
 def chat(model, verbose, seed, user):
-    """Chat with MODEL in the terminal; Ctrl-D or Ctrl-C leaves."""
+    """Chat with MODEL in the terminal; quit, exit, Ctrl-D or Ctrl-C leaves."""
     from textkit.intent.chatbot import Chatbot
 
     bot = Chatbot(model, seed=seed)
     interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("(quit, exit or Ctrl-D to leave)", err=True)
     while True:
         try:
             text = input("> " if interactive else "")
         except (EOFError, KeyboardInterrupt):
             if interactive:
                 click.echo()
+            return
+        if text.strip().lower() in QUIT:
             return
         reply = bot.reply(text, user)
         click.echo(reply.text)
@@ -61,3 +70,28 @@ def chat(model, verbose, seed, user):
             )
             context = f", context {reply.context}" if reply.context else ""
             click.echo(f"  [{what}{context}]", err=True)
+
+
+@main.command(short_help="Check a training file without training: every problem at once.")
+@click.argument("data", metavar="DATA", type=click.Path(path_type=Path))
+@input_options
+def check(data, **_):
+    """Read DATA as train-intent and train-author would (intents.json, Rasa-free CSV/TSV, JSON
+    records...) and report what they would: every problem that stops training (all of them, with
+    JSON paths), what is recovered with a warning (tags twice, blank patterns...), and a summary
+    of labels and texts.  Exit 1 if training would fail."""
+    from collections import Counter
+
+    from textkit.classify.data import labelled_texts
+
+    texts = labelled_texts(source_from(data))
+    counts = Counter(texts.labels)
+    few = sorted(lb for lb, n in counts.items() if n < 2)
+    click.echo(f"{data}: {len(texts):,} texts, {len(counts):,} labels "
+               f"({min(counts.values())}-{max(counts.values())} texts each)")  # fmt: skip
+    if len(counts) < 2:
+        raise TextkitError(f"{data}: only one label: nothing to classify")
+    if few:
+        shown = ", ".join(repr(lb) for lb in few[:10]) + (" ..." if len(few) > 10 else "")
+        click.echo(f"{len(few)} label(s) with one text (answered, but not validated): {shown}")
+    click.echo("ok: trains as it is")

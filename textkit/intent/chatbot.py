@@ -113,13 +113,21 @@ class Chatbot:
             return self._fallback(user_id, context, "no intent allowed in this context")
         tag, conf = allowed[0]
         # the classifier's threshold and margin apply to the best intent the context allows
+        # (its own answer, e.g. for one of its training texts, stands)
         probs = [c for _, c in allowed] + [0.0]
-        reason = self.classifier.reject_rule().reason(
-            probs, self.classifier.is_out_of_scope_label(tag)
+        reason = (
+            None
+            if pred.label == tag
+            else self.classifier.reject_rule().reason(
+                probs, self.classifier.is_out_of_scope_label(tag)
+            )
         )
         intent = self.intents[tag]
-        if reason or tag in FALLBACK_TAGS or not intent.responses:
-            return self._fallback(user_id, context, reason or "no responses", conf)
+        if reason or tag in FALLBACK_TAGS:
+            return self._fallback(user_id, context, reason or "the fallback intent", conf)
+        if not intent.responses:  # recognised, but the intents.json gives it nothing to say
+            return Reply(f"(intent '{tag}' recognised; it has no responses)", tag, conf, False, context,
+                         "no responses")  # fmt: skip
         if intent.context_set is not None:
             self._set_context(user_id, intent.context_set)
             context = intent.context_set or None

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from textkit.errors import TextkitError
+from textkit.errors import TextkitError, TextkitWarning
 from textkit.settings import setting, validate
 from textkit.text.io import expand_inputs
 from textkit.text.io import open_text_lines as _lines
@@ -178,44 +179,81 @@ def _load_json(path: Path, encoding: str):
 
 
 def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]:
-    """intents.json: ``{"intents": [{"tag", "patterns": [...], "responses": [...]}]}``, checked."""
+    """intents.json: ``{"intents": [{"tag", "patterns": [...], "responses": [...]}]}``, read as
+    people write it.  Recovered, each with one warning listing where (JSON paths): a tag that
+    appears twice (merged), blank patterns and empty responses (skipped), an intent without
+    patterns (kept for its responses), a single string where a list belongs (a one-item list).
+    What can't be recovered (no tag, a pattern that isn't text...) is reported all at once."""
     if data is None:
         data = _load_json(path, encoding)
     if not isinstance(data, dict) or not isinstance(data.get("intents"), list):
         raise TextkitError(f'{path}: expected {{"intents": [...]}} at the top level')
-    intents, seen = [], set()
+    problems: list[str] = []
+    notes: dict[str, list[str]] = {}
+    by_tag: dict[str, Intent] = {}
+    first_at: dict[str, str] = {}
     for i, item in enumerate(data["intents"]):
-        where = f"{path}: intent #{i + 1}"
+        at = f"intents[{i}]"
         if not isinstance(item, dict):
-            raise TextkitError(f"{where} is not an object")
+            problems.append(f"{at} is not an object")
+            continue
         tag = item.get("tag")
         if not isinstance(tag, str) or not tag.strip():
-            raise TextkitError(f"{where} has no 'tag' string")
-        where = f"{path}: intent {tag!r}"
-        if tag in seen:
-            raise TextkitError(f"{where} appears twice")
-        seen.add(tag)
-        patterns, responses = item.get("patterns", []), item.get("responses", [])
-        for key, value in (("patterns", patterns), ("responses", responses)):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise TextkitError(f"{where}: '{key}' must be a list of strings")
-        for j, pattern in enumerate(patterns):
-            if not pattern.strip():
-                raise TextkitError(f"{where}: pattern #{j + 1} is empty")
-        if not patterns and tag not in FALLBACK_TAGS:
-            raise TextkitError(
-                f"{where} has no patterns (only a {FALLBACK_TAGS[0]!r} intent may "
-                "have none: its responses answer what no intent matches)"
-            )
+            problems.append(f"{at} (intent #{i + 1}) has no 'tag' string")
+            continue
+        lists = {}
+        for key in ("patterns", "responses"):
+            value = item.get(key, [])
+            if isinstance(value, str):  # "responses": "sure"
+                value = [value]
+            if not isinstance(value, list):
+                problems.append(f"{at}.{key} (intent {tag!r}) must be a list of strings")
+                value = []
+            bad = [j for j, v in enumerate(value) if not isinstance(v, str)]
+            for j in bad:
+                problems.append(f"{at}.{key}[{j}] (intent {tag!r}) is not a string")
+            blank = [j for j, v in enumerate(value) if isinstance(v, str) and not v.strip()]
+            if blank:
+                what = "blank patterns" if key == "patterns" else "empty responses"
+                notes.setdefault(f"{what} skipped", []).extend(f"{at}.{key}[{j}]" for j in blank)
+            lists[key] = [v for v in value if isinstance(v, str) and v.strip()]
         context = {}
         for key in ("context_set", "context_filter"):
             value = item.get(key)
             if isinstance(value, list) and len(value) == 1:  # some tutorials write ["rental"]
                 value = value[0]
             if value is not None and not isinstance(value, str):
-                raise TextkitError(f"{where}: '{key}' must be a string")
+                problems.append(f"{at}.{key} (intent {tag!r}) must be a string")
+                value = None
             context[key] = value
-        intents.append(Intent(tag, patterns, responses, **context))
+        if tag in by_tag:  # a copy-paste extension of the intent: one intent
+            notes.setdefault("tags that appear twice merged", []).append(
+                f"{tag!r} ({first_at[tag]} and {at})"
+            )
+            old = by_tag[tag]
+            old.patterns += lists["patterns"]
+            old.responses += [r for r in lists["responses"] if r not in old.responses]
+            old.context_set = old.context_set or context["context_set"]
+            old.context_filter = old.context_filter or context["context_filter"]
+            continue
+        by_tag[tag], first_at[tag] = (
+            Intent(tag, lists["patterns"], lists["responses"], **context),
+            at,
+        )
+    if problems:
+        listed = "; ".join(problems[:20]) + (
+            f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        )
+        raise TextkitError(f"{path}: {len(problems)} problem(s): {listed}")
+    intents = list(by_tag.values())
+    silent = [it.tag for it in intents if not it.patterns and it.tag not in FALLBACK_TAGS]
+    if silent:
+        notes.setdefault(
+            "intents without patterns kept for their responses (nothing triggers them)", []
+        ).extend(repr(t) for t in silent)
+    for what, where in notes.items():
+        shown = ", ".join(where[:8]) + (f" and {len(where) - 8} more" if len(where) > 8 else "")
+        warnings.warn(f"{path}: {len(where)} {what}: {shown}", TextkitWarning, stacklevel=3)
     if not any(it.patterns for it in intents):
         raise TextkitError(f"{path}: no intent has any patterns")
     return intents
