@@ -43,7 +43,7 @@ def _train(cls, corpus: Path, o: dict, config, loop: dict) -> None:
     if "analogy_accuracy" in best:
         click.echo(
             f"analogies {best['analogy_accuracy']:.1%}, WordSim353 Spearman "
-            f"{best['wordsim353_spearman']:.3f} (textkit evaluate-embeddings {out} for more)",
+            f"{_num(best['wordsim353_spearman'])} (textkit evaluate-embeddings {out} for more)",
             err=True,
         )
 
@@ -83,6 +83,11 @@ def train_doc2vec(corpus, **o):
     from textkit.embeddings.model import Doc2Vec
 
     _train(Doc2Vec, corpus, o, configured(Doc2VecConfig), typed(TrainConfig))
+
+
+def _num(value) -> str:
+    """A correlation, or "-" where the vocabulary covers too few test pairs to measure one."""
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _show(pairs, as_json: bool) -> None:
@@ -175,7 +180,7 @@ def evaluate_embeddings(model, analogies, similarities, as_json):
         if name in report:
             r = report[name]
             click.echo(
-                f"{name}: Spearman {r['spearman']:.3f}, Pearson {r['pearson']:.3f} "
+                f"{name}: Spearman {_num(r['spearman'])}, Pearson {_num(r['pearson'])} "
                 f"({r['oov_rate']:.1%} of pairs out of vocabulary)"
             )
     if "lee" in report:
@@ -211,18 +216,25 @@ def export_vectors(model, output, binary, docs):
 @opt("--limit", type=Number(1, 10**9, integer=True), help="Read only the first N vectors.")
 @opt(
     "--lower/--no-lower",
-    default=False,
-    show_default=True,
-    help="Lower-case queries (for lower-cased vectors).",
+    default=None,
+    help="Lower-case queries. [default: when every word of the vectors is lower-case]",
 )
 def import_vectors(vectors_file, name, models_dir, overwrite, binary, limit, lower):
-    """Read pretrained vectors (word2vec C text/binary, or a GloVe file with a word2vec header)
-    into MODELS_DIR/NAME, to query, evaluate and plot like a trained model."""
+    """Read pretrained vectors (word2vec C text or binary, or a GloVe text file; .gz/.bz2
+    compressed too) into MODELS_DIR/NAME, to query, evaluate and plot like a trained model."""
     from textkit.embeddings.model import Word2Vec
     from textkit.embeddings.vectors import Vectors
     from textkit.text.pipeline import Pipeline
 
     vectors = Vectors.load_word2vec(vectors_file, binary=binary, limit=limit)
+    if lower is None:
+        from textkit.embeddings.vectors import all_lower
+
+        lower = all_lower(vectors.keys)
+        if lower:
+            click.echo(
+                "every word is lower-case: queries will be lower-cased (--no-lower: not)", err=True
+            )
     model = Word2Vec.from_vectors(vectors, Pipeline(lowercase=lower, punctuation=True))
     out = model.save(
         new_model_dir(

@@ -25,6 +25,19 @@ def test_data(name: str) -> Path:
     return Path(datapath(name))
 
 
+MIN_KNOWN_PAIRS = 3  # word pairs the vocabulary must cover for a correlation to mean anything
+
+
+def _pairs(path: Path) -> list[tuple[str, str]]:
+    """The word pairs of a word-pair file (comment lines and malformed lines skipped)."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and not line.startswith("#"):
+            out.append((parts[0], parts[1]))
+    return out
+
+
 def _transformed(path: Path, pipeline, kind: str, out_dir: Path) -> tuple[Path, bool]:
     """The file with every test word passed through ``pipeline`` (a word that doesn't stay one
     token is kept as it was); True when that changed any word (e.g. stemming)."""
@@ -110,6 +123,14 @@ def evaluate_words(
         for sim in sims:
             path, changed = _transformed(sim, model.pipeline, "pairs", Path(tmp))
             report["test_words_processed"] |= changed
+            pairs = _pairs(path)
+            if not pairs:
+                raise TextkitError(f"{sim}: not a word-pair file ('word1<TAB>word2<TAB>score')")
+            known = sum(a in kv.key_to_index and b in kv.key_to_index for a, b in pairs)
+            if known < MIN_KNOWN_PAIRS:  # a tiny vocabulary: no correlation to measure
+                report[sim.stem] = {"file": str(sim), "spearman": None, "pearson": None,
+                                    "oov_rate": 1 - known / max(len(pairs), 1)}  # fmt: skip
+                continue
             try:
                 pearson, spearman, oov = kv.evaluate_word_pairs(
                     str(path), restrict_vocab=restrict_vocab, case_insensitive=False

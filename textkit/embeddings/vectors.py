@@ -7,13 +7,16 @@ is one clear error instead of a crash halfway through."""
 
 from __future__ import annotations
 
+import bz2
 import difflib
+import gzip
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from textkit.errors import TextkitError
+from textkit.errors import TextkitError, TextkitWarning
 
 
 class Vectors:
@@ -134,37 +137,54 @@ class Vectors:
     def load_word2vec(
         cls, path: str | Path, binary: bool | None = None, limit: int | None = None
     ) -> Vectors:
-        """Vectors from a word2vec C text or binary file (a GloVe file with a word2vec header
-        too); ``binary=None`` decides by the file's suffix (.bin is binary)."""
+        """Vectors from a word2vec C text or binary file, or a GloVe text file (no header line:
+        recognised by its first line, with a warning saying so); ``.gz``/``.bz2`` compressed
+        too.  ``binary=None`` decides by the suffix (``.bin`` is binary)."""
         from textkit.text.io import open_binary
 
         path = Path(path)
         fh, source = open_binary(path)
-        with fh:
-            head = fh.readline(1000)
+        fh.close()
+        suffixes = [x.lower() for x in path.suffixes]
+        opener = {".gz": gzip.open, ".bz2": bz2.open}.get(suffixes[-1] if suffixes else "", open)
+        try:
+            with opener(path, "rb") as raw:
+                head = raw.readline(1_000_000)
+        except OSError as exc:
+            raise TextkitError(f"{source} can't be read ({exc})") from exc
+        if binary is None:  # the C tool's binary files are .bin; GloVe-style files are text
+            binary = ".bin" in suffixes
+        no_header = False
         try:
             n, dim = (int(x) for x in head.split())
         except ValueError:
-            raise TextkitError(
-                f"{source}: the first line must be '<count> <dimensions>' (a word2vec "
-                f"file), not {head[:60]!r}"
-            ) from None
-        if n < 1 or dim < 1:
-            raise TextkitError(f"{source}: its header announces {n} vectors of {dim} dimensions")
-        if binary is None:  # the C tool's binary files are .bin; GloVe-style files are text
-            binary = path.suffix.lower() == ".bin"
-        size = path.stat().st_size
-        need = n * dim * 4 if binary else n * (dim * 2)  # at least: float32s, or "x " per number
-        if size - len(head) < need:
-            raise TextkitError(
-                f"{source}: its header announces {n:,} vectors of {dim} dimensions, "
-                f"but the file is too small to hold them ({size:,} bytes)"
-            )
+            if binary or not _glove_line(head):
+                raise TextkitError(
+                    f"{source}: the first line must be '<count> <dimensions>' (a word2vec "
+                    f"file) or 'word number number...' (GloVe), not {head[:60]!r}"
+                ) from None
+            no_header = True
+            warnings.warn(f"{source} has no header line: read as a GloVe text file", TextkitWarning,
+                          stacklevel=2)  # fmt: skip
+        if not no_header:
+            if n < 1 or dim < 1:
+                raise TextkitError(
+                    f"{source}: its header announces {n} vectors of {dim} dimensions"
+                )
+            size = path.stat().st_size
+            need = (
+                n * dim * 4 if binary else n * (dim * 2)
+            )  # at least: float32s, or "x " per number
+            if opener is open and size - len(head) < need:
+                raise TextkitError(
+                    f"{source}: its header announces {n:,} vectors of {dim} dimensions, "
+                    f"but the file is too small to hold them ({size:,} bytes)"
+                )
         from gensim.models import KeyedVectors
 
         try:
             kv = KeyedVectors.load_word2vec_format(
-                str(path), binary=binary, limit=limit, unicode_errors="replace"
+                str(path), binary=binary, limit=limit, unicode_errors="replace", no_header=no_header
             )
         except (ValueError, EOFError, UnicodeDecodeError, IndexError) as exc:
             raise TextkitError(f"{source} is corrupt or not a word2vec file ({exc})") from exc
@@ -172,3 +192,20 @@ class Vectors:
         if "count" in kv.expandos:
             counts = [int(kv.get_vecattr(k, "count")) for k in kv.index_to_key]
         return cls(kv.index_to_key, kv.vectors, counts)
+
+
+def _glove_line(line: bytes) -> bool:
+    """A GloVe line: a word, then at least two numbers."""
+    parts = line.split()
+    if len(parts) < 3:
+        return False
+    try:
+        [float(x) for x in parts[1:]]
+    except ValueError:
+        return False
+    return True
+
+
+def all_lower(keys: list[str], sample: int = 10_000) -> bool:
+    """Are the (first ``sample``) words all lower-case?  Such vectors are queried lower-cased."""
+    return all(k == k.lower() for k in keys[:sample])
