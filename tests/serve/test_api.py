@@ -83,6 +83,29 @@ def test_rasa_rest_channel(server):
     assert second["intent"] == "returns_reason"
 
 
+def test_rasa_shapes(server):
+    """Rasa's documented responses: a REST channel message without a sender gets the default
+    one, the channel's health probe, /model/parse's fallback intent, /status and /version."""
+    reply = server.post("/webhooks/rest/webhook", {"message": "hello there"})
+    assert reply.status_code == 200 and reply.json()[0]["recipient_id"] == "default"
+    assert server.get("/webhooks/rest/").json() == {"status": "ok"}
+    parse = server.post("/model/parse", {"model": "bot", "text": "asdkjh qwe"}).json()
+    assert (
+        parse["intent"]["name"] == "nlu_fallback"
+        and parse["intent_ranking"][0]["name"] == "nlu_fallback"
+    )
+    assert 0 <= parse["fallback_threshold"] <= 1
+    ours = server.post("/v1/intent", {"model": "bot", "text": "asdkjh qwe"}).json()
+    assert ours["intent"]["name"] is None  # textkit's own endpoint keeps None for no intent
+    status = server.get("/status").json()
+    assert status["num_active_training_jobs"] == 0 and "bot" in status["model_file"]
+    version = server.get("/version").json()
+    assert (
+        version["server"] == "textkit"
+        and version["version"] == version["minimum_compatible_version"]
+    )
+
+
 def test_classify_one_text_and_combined_evidence(server, presidents):
     _, test = presidents
     lincoln = [t for t, a in test if a == "Lincoln"][:12]
@@ -211,7 +234,7 @@ BAD_REQUESTS = [
     ("POST", "/v1/chat", {"json": {"model": "presidents", "message": "hi"}}, 400, "model"),
     ("POST", "/v1/chat", {"json": {"sender": "a"}}, 400, "message"),
     ("POST", "/v1/chat", {"json": {"sender": "a" * 201, "message": "hi"}}, 400, "sender"),
-    ("POST", "/webhooks/rest/webhook", {"json": {"message": "hi"}}, 400, "sender"),
+    ("POST", "/webhooks/rest/webhook", {"json": {"sender": "x"}}, 400, "message"),
     ("POST", "/v1/classify", {"json": {"text": "hi"}}, 400, "model"),  # two classifiers fit
     ("POST", "/v1/classify", {"json": {"model": "bot", "text": "a", "texts": ["b"]}}, 400, "text"),
     ("POST", "/v1/classify", {"json": {"model": "bot", "texts": []}}, 400, "texts"),
@@ -278,6 +301,10 @@ def test_token(start_server, serve_folders):
     assert ok.status_code == 200 and ok.json()["intent"]["name"] == "greeting"
     assert server.get("/health").status_code == 200  # the probe and the page stay open
     assert server.get("/").status_code == 200
+    assert "?token=" in error_of(server.post("/v1/intent?token=s3cret-t0ken", body), 401)
+    assert server.get("/webhooks/rest/").json() == {"status": "ok"}  # Rasa's channel probe
+    assert server.get("/version").status_code == 200
+    error_of(server.get("/status"), 401)  # it names the models: behind the token
 
 
 def test_model_may_be_omitted_only_when_one_fits(start_server, serve_folders, kind_folders):

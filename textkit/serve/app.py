@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from textkit import __version__
 from textkit.errors import TextkitError
 from textkit.serve.errors import ApiError, error_body, error_response
 from textkit.serve.fields import read_json
@@ -39,6 +40,7 @@ log = logging.getLogger("textkit.serve")
 # 0.7 ms (author) for 200 characters, while handing it to a worker thread costs ~0.25 ms and
 # halves throughput (benchmarks/serve.py).  Longer texts, batches and generation use threads.
 INLINE_CHARS = 200
+RASA_FALLBACK = "nlu_fallback"  # the intent name Rasa's FallbackClassifier gives "no intent"
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,11 @@ def create_app(registry: Registry, settings: Settings = Settings()) -> Starlette
         Route("/health", api.health, methods=["GET"]),
         Route("/v1/models", api.models, methods=["GET"]),
         Route("/v1/intent", api.intent, methods=["POST"]),
-        Route("/model/parse", api.intent, methods=["POST"]),  # Rasa's NLU endpoint
+        Route("/model/parse", api.rasa_parse, methods=["POST"]),  # Rasa's NLU endpoint
+        Route("/webhooks/rest/", api.rasa_channel_health, methods=["GET"]),
+        Route("/webhooks/rest", api.rasa_channel_health, methods=["GET"]),
+        Route("/status", api.status, methods=["GET"]),  # Rasa's server status shape
+        Route("/version", api.version, methods=["GET"]),
         Route("/v1/chat", api.chat, methods=["POST"]),
         Route("/webhooks/rest/webhook", api.rasa_webhook, methods=["POST"]),  # Rasa REST channel
         Route("/v1/classify", api.classify, methods=["POST"]),
@@ -161,23 +167,46 @@ class Api:
         return JSONResponse({"object": "list", "ready": self.registry.ready, "data": data})
 
     # ------------------------------------------------------------------ classifiers
-    async def intent(self, request: Request) -> Response:
+    async def intent(self, request: Request, rasa: bool = False) -> Response:
         fields = await read_json(request)
         served = self.registry.pick(fields.text("model", required=False), ("intent",), "intent")
         text = fields.text("text")
         pred = await self._run(served, lambda: served.model.predict(text, k=10), text)
         ranking = [{"name": name, "confidence": round(c, 6)} for name, c in pred.ranking]
-        return JSONResponse(
-            {
-                "text": text,
-                "model": served.id,
-                "intent": {"name": pred.label, "confidence": round(pred.confidence, 6)},
-                "intent_ranking": ranking,
-                "entities": [],
-                "out_of_scope": pred.out_of_scope,
-                "reason": pred.reason,
-            }
-        )
+        name = pred.label
+        if rasa and pred.out_of_scope:  # Rasa's FallbackClassifier names "no intent" so
+            name = RASA_FALLBACK
+            ranking.insert(0, {"name": RASA_FALLBACK, "confidence": round(pred.confidence, 6)})
+        answer = {
+            "text": text,
+            "model": served.id,
+            "intent": {"name": name, "confidence": round(pred.confidence, 6)},
+            "intent_ranking": ranking,
+            "entities": [],
+            "out_of_scope": pred.out_of_scope,
+            "reason": pred.reason,
+        }
+        if rasa:
+            answer["fallback_threshold"] = round(served.model.threshold_, 6)
+        return JSONResponse(answer)
+
+    async def rasa_parse(self, request: Request) -> Response:
+        """Rasa's /model/parse: the intent shape, with "nlu_fallback" for no intent."""
+        return await self.intent(request, rasa=True)
+
+    async def rasa_channel_health(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})  # what Rasa's REST channel answers there
+
+    async def status(self, _request: Request) -> Response:
+        """Rasa's /status shape, with textkit's values (the served models)."""
+        ids = list(self.registry.models)
+        return JSONResponse({"model_file": ", ".join(ids), "model_id": ids[0] if ids else None,
+                             "num_active_training_jobs": 0, "fingerprint": {},
+                             "models": [m.describe() for m in self.registry.models.values()]})  # fmt: skip
+
+    async def version(self, _request: Request) -> Response:
+        return JSONResponse({"version": __version__, "minimum_compatible_version": __version__,
+                             "server": "textkit"})  # fmt: skip
 
     async def chat(self, request: Request) -> Response:
         served, sender, message = await self._chat_request(request, default_sender="default")
@@ -185,7 +214,7 @@ class Api:
         return JSONResponse({"model": served.id, "sender": sender, **reply.to_dict()})
 
     async def rasa_webhook(self, request: Request) -> Response:
-        served, sender, message = await self._chat_request(request, default_sender=None)
+        served, sender, message = await self._chat_request(request, default_sender="default")
         reply = await self._run(served, lambda: served.chatbot().reply(message, sender), message)
         return JSONResponse([{"recipient_id": sender, "text": reply.text}])
 

@@ -21,7 +21,9 @@ from textkit.serve.errors import ApiError, error_response
 log = logging.getLogger("textkit.serve")
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-OPEN_PATHS = ("/", "/health")  # the page and the readiness probe need no token
+# the page, the readiness probes (textkit's and Rasa's REST channel's) and the version need no
+# token: none of them says anything about a model or a user
+OPEN_PATHS = ("/", "/health", "/webhooks/rest/", "/webhooks/rest", "/version")
 
 
 def is_loopback(host: str) -> bool:
@@ -116,7 +118,11 @@ class Guard:
             return None
         scheme, _, given = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not given:
-            return ApiError(401, "this server needs a token: send 'Authorization: Bearer TOKEN'")
+            return ApiError(
+                401,
+                "this server needs a token: send 'Authorization: Bearer TOKEN' "
+                "(never ?token= in the URL: URLs end up in logs and histories)",
+            )
         if not hmac.compare_digest(given.strip().encode(), self.token):
             return ApiError(401, "the token is not right")
         return None
