@@ -95,3 +95,36 @@ def check(data, **_):
         shown = ", ".join(repr(lb) for lb in few[:10]) + (" ..." if len(few) > 10 else "")
         click.echo(f"{len(few)} label(s) with one text (answered, but not validated): {shown}")
     click.echo("ok: trains as it is")
+
+
+@main.command(short_help="Write a training set as intents.json or Rasa NLU YAML.")
+@click.argument("data", metavar="DATA", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write: .json for intents.json, .yml/.yaml for Rasa NLU YAML.")  # fmt: skip
+@input_options
+def convert(data, output, **_):
+    """Read DATA in any format train-intent reads (intents.json, Rasa YAML or Markdown, the NLU
+    Evaluation corpora, CSV/TSV, JSON records) and write it as intents.json or Rasa NLU YAML
+    (chosen by OUTPUT's suffix).  An intents.json's responses are kept when writing intents.json;
+    Rasa keeps responses in its domain file, so they are not part of its NLU YAML."""
+    from textkit.classify.data import labelled_texts
+    from textkit.modelio import atomic_write_bytes
+    from textkit.text.io import refuse_input_as_output
+    from textkit.text.nlu_formats import intents_json, rasa_yaml
+
+    suffix = output.suffix.lower()
+    if suffix not in (".json", ".yml", ".yaml"):
+        raise click.BadParameter(
+            "use a .json (intents.json) or .yml/.yaml (Rasa) name", param_hint="'-o'"
+        )
+    refuse_input_as_output(output, [data], "-o")
+    texts = labelled_texts(source_from(data))
+    examples: dict[str, list[str]] = {}
+    for text, label in zip(texts.texts, texts.labels, strict=True):
+        examples.setdefault(label, []).append(text)
+    responses = {it.tag: it.responses for it in texts.extra.get("intents", [])}
+    for tag in responses:  # intents without patterns (a fallback) keep their responses
+        examples.setdefault(tag, [])
+    body = intents_json(examples, responses) if suffix == ".json" else rasa_yaml(examples)
+    atomic_write_bytes(output, body.encode("utf-8"))
+    click.echo(f"wrote {output}: {len(texts):,} examples of {len(examples):,} intents", err=True)

@@ -18,8 +18,18 @@ from textkit.errors import TextkitError, TextkitWarning
 from textkit.settings import setting, validate
 from textkit.text.io import expand_inputs
 from textkit.text.io import open_text_lines as _lines
+from textkit.text.nlu_formats import (
+    is_nlu_evaluation,
+    read_nlu_evaluation,
+    read_rasa_markdown,
+    read_rasa_yaml,
+    sniff_markdown,
+)
 
-FORMATS = ("auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "json", "intents")
+FORMATS = (
+    "auto", "lines", "paragraphs", "dir", "csv", "tsv", "jsonl", "json", "intents", "rasa-yaml",
+    "rasa-md",
+)  # fmt: skip
 
 
 @dataclass
@@ -280,6 +290,10 @@ def read_json(
     if key is None and isinstance(data, dict) and "intents" in data:
         yield from read_intents(path, encoding, data)
         return
+    if is_nlu_evaluation(data):  # the NLU Evaluation corpora; --json-key train/test: a split
+        for text, intent, n in read_nlu_evaluation(path, data, key):
+            yield Document(text, intent, str(path), n)
+        return
     if isinstance(data, dict):
         lists = [k for k, v in data.items() if isinstance(v, list)]
         if key is None:
@@ -309,6 +323,10 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if suffix == ".json":
         return "json"
+    if suffix in (".yml", ".yaml"):
+        return "rasa-yaml"
+    if suffix == ".md" and sniff_markdown(path):
+        return "rasa-md"
     return "lines"
 
 
@@ -323,8 +341,9 @@ class Source:
     format: str = setting(
         "auto",
         choices=FORMATS,
-        help="Input format; auto goes by suffix (.csv, .tsv, .jsonl, .json = records or "
-        "intents.json, a directory, else a document per line).",
+        help="Input format; auto goes by suffix (.csv, .tsv, .jsonl, .json = records, intents.json "
+        "or the NLU Evaluation corpora, .yml = Rasa NLU YAML, .md with '## intent:' = Rasa "
+        "Markdown, a directory, else a document per line).",
     )
     text_column: str | None = setting(
         None, optional=True, help="CSV/TSV column or JSON field holding the text. [default: text]"
@@ -359,6 +378,14 @@ class Source:
         return [self.format, self.text_column, self.label_column, self.json_key, self.encoding]
 
 
+def _read_nlu(path: Path, fmt: str, encoding: str) -> Iterator[Document]:
+    """Rasa NLU data, YAML or Markdown, as documents labelled with their intent."""
+    text = "\n".join(line for _, line in _lines(path, encoding))
+    reader = read_rasa_yaml if fmt == "rasa-yaml" else read_rasa_markdown
+    for example, intent, number in reader(path, text):
+        yield Document(example, intent, str(path), number)
+
+
 def read_documents(
     path: str | Path,
     format: str = "auto",
@@ -384,4 +411,6 @@ def read_documents(
         return read_json(path, text_column, label_column, json_key, encoding)
     if fmt == "intents":
         return read_intents(path, encoding)
+    if fmt in ("rasa-yaml", "rasa-md"):
+        return _read_nlu(path, fmt, encoding)
     return read_paragraphs(path, encoding) if fmt == "paragraphs" else read_lines(path, encoding)
