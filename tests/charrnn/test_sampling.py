@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from textkit.charrnn import CharRNN
-from textkit.charrnn.sample import next_token_probs
+from textkit.charrnn.sample import next_token_probs, sample_streams
 from textkit.errors import TextkitError, TextkitWarning
 
 
@@ -143,10 +143,53 @@ def test_streamed_text_equals_the_returned_text(model):
         assert "".join(chunks[i]) == s.generated
 
 
+def test_several_stop_strings_end_a_text_at_the_first_to_appear(model):
+    both = model.generate(2000, num_samples=3, stop_at=["\n", "th"], seed=6)
+    lines = model.generate(2000, num_samples=3, stop_at="\n", seed=6)
+    for b, line in zip(both, lines, strict=True):
+        assert b.generated == line.generated.split("th")[0]
+    assert any("th" in line.generated for line in lines)  # the second one mattered
+
+
+class CountingStepper:
+    """A model whose next-character distribution is known: after id i, softmax(i * w)."""
+
+    weights = torch.tensor([0.0, 1.0, 2.0, -1.0])
+
+    def start(self, prefix, batch):
+        return None, self._logits(torch.full((batch,), prefix[-1]))
+
+    def step(self, state, ids):
+        return state, self._logits(ids)
+
+    def _logits(self, ids):
+        return (ids.float().unsqueeze(1) + 1) * self.weights + 3.0  # unnormalised on purpose
+
+
+def test_logprobs_are_exact_and_line_up_with_the_text():
+    chars = "abcd"
+    seen: dict[int, list] = {0: [], 1: []}
+    run = sample_streams(
+        CountingStepper(), chars.__getitem__, [0], [0.7, 1.3], 30, top_k=3, seed=1,
+        stop_at=["dd"], logprobs=2, on_text=lambda r, c: None,
+        on_logprobs=lambda r, items: seen[r].extend(items),
+    )  # fmt: skip
+    for row, text in enumerate(run.texts):
+        items = run.logprobs[row]
+        assert "".join(i.char for i in items) == text and seen[row] == items
+        previous = [0] + [chars.index(c) for c in text]
+        for before, item in zip(previous, items, strict=False):
+            # the model's own distribution: temperature and top-k change the draw, not this
+            exact = torch.log_softmax((before + 1) * CountingStepper.weights, 0)
+            assert item.logprob == pytest.approx(exact[chars.index(item.char)].item(), abs=1e-5)
+            assert [c for c, _ in item.top] == [chars[i] for i in exact.topk(2).indices]
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [dict(temperature=-0.5), dict(temperature=float("nan")), dict(top_p=0.0), dict(top_p=1.5),
-     dict(top_k=0), dict(num_samples=0), dict(length=-1)],
+     dict(top_k=0), dict(num_samples=0), dict(length=-1), dict(stop_at=["a", ""]),
+     dict(logprobs=21), dict(logprobs=-1)],
 )  # fmt: skip
 def test_bad_sampling_options(model, kwargs):
     with pytest.raises(TextkitError):

@@ -7,7 +7,7 @@ import contextlib
 import gzip
 import warnings
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -16,7 +16,14 @@ from textkit.charrnn.config import SampleConfig
 from textkit.charrnn.data import Vocab
 from textkit.charrnn.encoded import EncodedCorpus
 from textkit.charrnn.originality import LineCheck, OriginalityChecker
-from textkit.charrnn.sample import Stepper, check_sampling_options, sample_streams
+from textkit.charrnn.sample import (
+    MAX_LOGPROBS,
+    CharLogprob,
+    Stepper,
+    check_sampling_options,
+    sample_streams,
+    stop_strings,
+)
 from textkit.checks import check_number
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
@@ -44,6 +51,7 @@ class Sample:
     seed_text: str = ""
     novel_fraction: float | None = None
     lines: list[LineCheck] | None = None
+    logprobs: list[CharLogprob] | None = None  # one per generated character, when asked
 
     @property
     def generated(self) -> str:
@@ -232,13 +240,15 @@ class CharGenerator(Estimator):
         top_p: float | None = None,
         seed_text: str = "",
         preseed: str | None = None,
-        stop_at: str | None = None,
+        stop_at: str | Sequence[str] | None = None,
         seed: int | None = None,
         argmax: bool = False,
         check_original: int | None = None,
         corpus: str | None = None,
         on_text: Callable[[int, str], None] | None = None,
         prompt: Prompt | None = None,
+        logprobs: int | None = None,
+        on_logprobs: Callable[[int, list[CharLogprob]], None] | None = None,
     ) -> list[Sample]:
         """Generate ``num_samples`` independent texts in parallel, or one per entry of
         ``temperatures`` drawn with shared random numbers (a sweep where only T differs).
@@ -248,6 +258,8 @@ class CharGenerator(Estimator):
         ``temperature=0`` or ``argmax=True`` decodes greedily.  With ``check_original=N`` each
         sample reports its novel fraction and which lines share an N-character run with the
         training corpus.  ``prompt`` (from ``prepare_prompt``) replaces seed_text and preseed.
+        ``stop_at`` is one stop string or several.  ``logprobs=K`` gives each sample the exact
+        log-probability of every generated character with its K most likely alternatives.
         """
         self._require_trained()
         temps = list(temperatures) if temperatures is not None else [temperature] * num_samples
@@ -255,8 +267,9 @@ class CharGenerator(Estimator):
             temps = [0.0] * len(temps)
         SampleConfig(length=length, top_k=top_k, top_p=top_p, num_samples=num_samples, seed=seed)
         check_sampling_options(temps, top_k, top_p, length)
-        if stop_at == "":
-            raise TextkitError("stop_at (--stop-at) must be a non-empty string")
+        stops = stop_strings(stop_at)
+        if logprobs is not None:
+            check_number("logprobs", logprobs, 0, MAX_LOGPROBS, integer=True)
         prompt = prompt or self.prepare_prompt(seed_text, preseed)
         seed_in_vocab = prompt.seed
         prefix_text = prompt.preseed + seed_in_vocab
@@ -272,16 +285,20 @@ class CharGenerator(Estimator):
                 length,
                 top_k=top_k,
                 top_p=top_p,
-                stop_at=stop_at,
+                stop_at=stops,
                 seed=seed,
                 device=device,
                 on_text=on_text,
                 shared_noise=bool(temperatures),  # a sweep: same randomness, only T differs
+                logprobs=logprobs,
+                on_logprobs=on_logprobs,
             )
         samples = [
             Sample(text=seed_in_vocab + t, temperature=temp, seed_text=seed_in_vocab)
             for t, temp in zip(run.texts, temps, strict=True)
         ]
+        for s, found in zip(samples, run.logprobs or [], strict=False):
+            s.logprobs = found
         if check_original:
             checker = OriginalityChecker(corpus or self.training_corpus_chunks(), check_original)
             found = checker.check([s.generated for s in samples] + [s.text for s in samples])

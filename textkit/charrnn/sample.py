@@ -8,8 +8,8 @@ Markov baseline share everything else here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
@@ -68,12 +68,53 @@ def next_token_probs(
     return probs
 
 
+MAX_LOGPROBS = 20  # alternatives one character may report (OpenAI's ceiling)
+
+
+@dataclass(frozen=True)
+class CharLogprob:
+    """One drawn character and its natural-log probability under the model itself (before
+    temperature, top-k or top-p: the model's view, as OpenAI-compatible servers report it), with
+    the ``top`` most likely characters at that step."""
+
+    char: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
 @dataclass
 class SampleRun:
-    """Raw output of ``sample_streams``: one generated text per stream (seed text excluded)."""
+    """Raw output of ``sample_streams``: one generated text per stream (seed text excluded) and,
+    when asked, one CharLogprob per character of it."""
 
     texts: list[str]
     stopped: list[bool]
+    logprobs: list[list[CharLogprob]] | None = field(default=None)
+
+
+def stop_strings(stop_at: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``stop_at`` as a tuple: none, one string, or several (the first that appears ends it)."""
+    stops = (stop_at,) if isinstance(stop_at, str) else tuple(stop_at or ())
+    if any(not isinstance(s, str) or not s for s in stops):
+        raise TextkitError("a stop string (--stop-at) must be a non-empty string")
+    return stops
+
+
+def _step_logprobs(logits: torch.Tensor, ids: torch.Tensor, top: int, decode) -> list:
+    """Each stream's CharLogprob for the characters ``ids`` drawn after ``logits``."""
+    logp = torch.log_softmax(logits.float(), dim=1)
+    chosen = logp.gather(1, ids.unsqueeze(1)).squeeze(1).tolist()
+    if top:
+        values, where = logp.topk(min(top, logp.size(1)), dim=1)
+        tops = [
+            tuple((decode(i), v) for i, v in zip(w, vs, strict=True))
+            for w, vs in zip(where.tolist(), values.tolist(), strict=True)
+        ]
+    else:
+        tops = [()] * len(chosen)
+    return [
+        CharLogprob(decode(i), lp, t) for i, lp, t in zip(ids.tolist(), chosen, tops, strict=True)
+    ]
 
 
 def sample_streams(
@@ -84,18 +125,22 @@ def sample_streams(
     length: int,
     top_k: int | None = None,
     top_p: float | None = None,
-    stop_at: str | None = None,
+    stop_at: str | Sequence[str] | None = None,
     seed: int | None = None,
     device: torch.device | str = "cpu",
     on_text: Callable[[int, str], None] | None = None,
     shared_noise: bool = False,
+    logprobs: int | None = None,
+    on_logprobs: Callable[[int, list[CharLogprob]], None] | None = None,
 ) -> SampleRun:
     """Generate ``length`` characters in ``len(temperatures)`` parallel streams after ``prefix``.
 
-    ``on_text(stream, chunk)`` receives text as soon as it is final (with ``stop_at``, up to
-    ``len(stop_at) - 1`` characters are held back until it's clear they aren't the stop string).
+    ``on_text(stream, chunk)`` receives text as soon as it is final (with stop strings, up to
+    the longest one's length - 1 characters are held back until it's clear they aren't one).
     With ``shared_noise`` every stream draws with the same random number at each step (inverse
     CDF), so streams that differ only in temperature differ only because of it: a fair sweep.
+    ``logprobs=K`` records every character's CharLogprob with its K most likely alternatives
+    (0: none); ``on_logprobs(stream, items)`` gets them just before ``on_text`` gets their text.
     """
     if not prefix:
         raise TextkitError("sampling needs at least one character to start from")
@@ -107,18 +152,26 @@ def sample_streams(
     texts = ["" for _ in range(batch)]
     done = [False] * batch
     emitted = [0] * batch
-    hold = len(stop_at) - 1 if stop_at else 0
+    stops = stop_strings(stop_at)
+    hold = max(map(len, stops), default=1) - 1
+    lps: list[list[CharLogprob]] | None = (
+        [[] for _ in range(batch)] if logprobs is not None else None
+    )
 
     def flush(row: int, final: bool) -> None:
         if on_text is None:
             return
         end = len(texts[row]) if final else max(emitted[row], len(texts[row]) - hold)
         if end > emitted[row]:
+            if on_logprobs is not None and lps is not None:
+                on_logprobs(row, lps[row][emitted[row] : end])
             on_text(row, texts[row][emitted[row] : end])
             emitted[row] = end
 
     any_greedy = any(t <= 0 for t in temperatures)
-    per_step = bool(stop_at or on_text)  # else characters are decoded once, at the end
+    per_step = (
+        bool(stops or on_text) or lps is not None
+    )  # else characters are decoded once, at the end
     drawn = torch.empty((batch, length), dtype=torch.long)
     with torch.inference_mode():
         state, logits = stepper.start(prefix, batch)
@@ -140,12 +193,18 @@ def sample_streams(
                 if step + 1 < length:
                     state, logits = stepper.step(state, ids)
                 continue
+            drawn_lps = _step_logprobs(logits, ids, logprobs, decode) if lps is not None else None
             for row, idx in enumerate(ids.tolist()):
                 if done[row]:
                     continue
                 texts[row] += decode(idx)
-                if stop_at and texts[row].endswith(stop_at):
-                    texts[row] = texts[row][: -len(stop_at)]
+                if drawn_lps is not None:
+                    lps[row].append(drawn_lps[row])
+                ended = next((s for s in stops if texts[row].endswith(s)), None)
+                if ended:
+                    texts[row] = texts[row][: -len(ended)]
+                    if lps is not None:
+                        del lps[row][len(texts[row]) :]
                     done[row] = True
                     flush(row, final=True)
                 else:
@@ -157,4 +216,4 @@ def sample_streams(
         texts = ["".join(decode(i) for i in row) for row in drawn.tolist()]
     for row in range(batch):
         flush(row, final=True)
-    return SampleRun(texts=texts, stopped=done)
+    return SampleRun(texts=texts, stopped=done, logprobs=lps)

@@ -9,8 +9,6 @@ import hashlib
 import json
 import logging
 import re
-import time
-import uuid
 from base64 import b64encode
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from starlette.routing import Route
 
 from textkit import __version__
 from textkit.errors import TextkitError
+from textkit.serve import openai_api
 from textkit.serve.errors import ApiError, error_body, error_response
 from textkit.serve.fields import read_json
 from textkit.serve.generation import GenerateRequest, Generation, prepare
@@ -59,6 +58,7 @@ def create_app(registry: Registry, settings: Settings = Settings()) -> Starlette
         Route("/", api.page, methods=["GET"]),
         Route("/health", api.health, methods=["GET"]),
         Route("/v1/models", api.models, methods=["GET"]),
+        Route("/v1/models/{model_id}", api.model, methods=["GET"]),
         Route("/v1/intent", api.intent, methods=["POST"]),
         Route("/model/parse", api.rasa_parse, methods=["POST"]),  # Rasa's NLU endpoint
         Route("/webhooks/rest/", api.rasa_channel_health, methods=["GET"]),
@@ -70,6 +70,7 @@ def create_app(registry: Registry, settings: Settings = Settings()) -> Starlette
         Route("/v1/classify", api.classify, methods=["POST"]),
         Route("/v1/generate", api.generate, methods=["POST"]),
         Route("/v1/completions", api.completions, methods=["POST"]),  # OpenAI's shape
+        Route("/v1/chat/completions", api.chat_completions, methods=["POST"]),
     ]
     middleware = []
     if settings.cors_origins:  # outermost, so a preflight is answered before the token check
@@ -161,6 +162,13 @@ class Api:
             return error_response(503, "the models are still loading")
         busy = {m.id: m.running for m in registry.models.values()}
         return JSONResponse({"status": "ok", "models": len(registry.models), "running": busy})
+
+    async def model(self, request: Request) -> Response:
+        """OpenAI's GET /v1/models/{id}."""
+        served = self.registry.models.get(request.path_params["model_id"])
+        if served is None:
+            raise ApiError(404, f"no model '{request.path_params['model_id']}' is served", "model")
+        return JSONResponse(served.describe())
 
     async def models(self, _request: Request) -> Response:
         data = [m.describe() for m in self.registry.models.values()]
@@ -268,64 +276,52 @@ class Api:
             }
 
         if gen.request.stream:
-            return self._stream(
-                gen, lambda piece: {"text": piece}, lambda: {**final(""), "text": ""}
-            )
-        text = await self._generate(gen)
-        return JSONResponse(final(text))
+
+            async def events() -> AsyncIterator[dict]:
+                async for piece in gen.pieces():
+                    yield {"text": piece.text}
+                yield final("")
+
+            return self._stream(gen, events())
+        await self._generate(gen)
+        return JSONResponse(final(gen.text))
 
     async def completions(self, request: Request) -> Response:
+        """OpenAI's /v1/completions (see ``textkit.serve.openai_api``)."""
+        return await self._openai(request, chat=False)
+
+    async def chat_completions(self, request: Request) -> Response:
+        """OpenAI's /v1/chat/completions (see ``textkit.serve.openai_api``)."""
+        return await self._openai(request, chat=True)
+
+    async def _openai(self, request: Request, chat: bool) -> Response:
         fields = await read_json(request)
-        served = self.registry.pick(fields.text("model", required=False), GENERATORS, "completions")
-        if fields.number("n", 1, 1, 1, integer=True) != 1:  # checked: only n=1
-            raise ApiError(400, "'n' must be 1", "n")
-        gen = prepare(served, GenerateRequest.read(fields), self.settings.time_limit)
-        ident, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-
-        def body(text: str, finish: str | None) -> dict:
-            return {
-                "id": ident,
-                "object": "text_completion",
-                "created": created,
-                "model": served.id,
-                "system_fingerprint": None,
-                "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}],
-            }
-
+        purpose = "chat completions" if chat else "completions"
+        served = self.registry.pick(fields.text("model", required=False), GENERATORS, purpose)
+        gen = prepare(served, openai_api.read_request(fields, chat), self.settings.time_limit)
+        reply = openai_api.Reply(gen, fields, chat)
         if gen.request.stream:
-            return self._stream(
-                gen,
-                lambda piece: body(piece, None),
-                lambda: body("", _openai_finish(gen.finish_reason)),
-            )
-        text = await self._generate(gen)
-        usage = {
-            "prompt_tokens": len(gen.prompt.seed),
-            "completion_tokens": len(text),
-            "total_tokens": len(gen.prompt.seed) + len(text),
-        }
-        return JSONResponse({**body(text, _openai_finish(gen.finish_reason)), "usage": usage})
+            return self._stream(gen, reply.events(gen.pieces()))
+        await self._generate(gen)
+        return JSONResponse(reply.body())
 
-    async def _generate(self, gen: Generation) -> str:
+    async def _generate(self, gen: Generation) -> list[str]:
         with gen.served.slot():
             try:
                 return await gen.complete()
             finally:
                 self._finished(gen)
 
-    def _stream(
-        self, gen: Generation, chunk: Callable[[str], dict], last: Callable[[], dict]
-    ) -> Response:
-        """Server-Sent Events: a ``data:`` line per piece of text, one with the finish reason,
-        then ``data: [DONE]``.  The model's slot is taken now (429 before any stream starts)
-        and given back when the response ends, however it ends."""
+    def _stream(self, gen: Generation, stream: AsyncIterator[dict]) -> Response:
+        """Server-Sent Events: a ``data:`` line per event of ``stream``, then ``data: [DONE]``.
+        The model's slot is taken now (429 before any stream starts) and given back when the
+        response ends, however it ends."""
         gen.served.acquire()
 
         async def events() -> AsyncIterator[str]:
             try:
-                async for piece in gen.pieces():
-                    yield _sse(chunk(piece))
-                yield _sse(last())
+                async for event in stream:
+                    yield _sse(event)
             except TextkitError as exc:
                 yield _sse(error_body(400, str(exc)))
             except Exception as exc:  # the stream has started: report in it, never a traceback
@@ -376,10 +372,6 @@ def _prediction(pred) -> dict:
     out = pred.to_dict()
     out.pop("text")
     return out
-
-
-def _openai_finish(reason: str | None) -> str:
-    return {"stop": "stop", "length": "length"}.get(reason or "", "length")
 
 
 def _sse(data: dict) -> str:

@@ -105,15 +105,14 @@ class Fields:
             raise ApiError(400, f"'{name}' must be true or false", name)
         return value
 
-    def stop(self, name: str = "stop") -> str | None:
-        """A stop string, or a list of one (the OpenAI shape)."""
+    def stops(self, name: str = "stop", max_items: int = 1) -> tuple[str, ...]:
+        """Stop strings: one string, or a list of up to ``max_items`` (the OpenAI shape)."""
         value = self.data.get(name)
-        if isinstance(value, list):
-            if len(value) > 1:
-                raise ApiError(400, f"'{name}' supports one stop string", name)
-            value = value[0] if value else None
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value or len(value) > 100:
-            raise ApiError(400, f"'{name}' must be a string of 1 to 100 characters", name)
-        return value
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        if len(values) > max_items:
+            many = f"up to {max_items} stop strings" if max_items > 1 else "one stop string"
+            raise ApiError(400, f"'{name}' supports {many}", name)
+        for item in values:
+            if not isinstance(item, str) or not item or len(item) > 100:
+                raise ApiError(400, f"'{name}' must be strings of 1 to 100 characters", name)
+        return tuple(values)

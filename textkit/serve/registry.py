@@ -61,6 +61,8 @@ class ServedModel:
         return {
             "id": self.id,
             "object": "model",
+            "created": _timestamp(self.config.get("saved_at")),  # OpenAI's fields
+            "owned_by": "textkit",
             "kind": self.kind,
             "family": KINDS[self.kind].family,
             "labels": self.labels,
@@ -149,3 +151,13 @@ def _one_thread_per_request() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def _timestamp(saved_at) -> int:
+    """Unix seconds of a config's ``saved_at`` (ISO 8601), 0 when it has none."""
+    from datetime import datetime
+
+    try:
+        return int(datetime.fromisoformat(str(saved_at)).timestamp())
+    except ValueError:
+        return 0
