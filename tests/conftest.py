@@ -31,6 +31,49 @@ _REPO = Path(__file__).resolve().parents[1]
 _SHARED_DATA = _REPO.parent / "shared" / "data"
 
 
+# what Python and the tools themselves leave (bytecode, caches, an editable install, a venv)
+_TOOL_LEFTOVERS = (
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".egg-info",
+    ".venv",
+    ".gpu-wheels",
+)
+
+
+def _files_outside_git() -> set[str] | None:
+    """Untracked and ignored paths of the checkout (ignored folders as one entry), or None
+    where this is not a git checkout."""
+    import subprocess
+
+    listed = set()
+    for extra in ([], ["--ignored", "--directory"]):
+        try:
+            out = subprocess.run(
+                ["git", "ls-files", "--others", "--exclude-standard", *extra],
+                cwd=_REPO,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        listed.update(out.splitlines())
+    return {p for p in listed if not any(t in p for t in _TOOL_LEFTOVERS)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leaves_the_checkout_clean():
+    """Running the tests writes nothing into the checkout (models, caches, plots...)."""
+    before = _files_outside_git()
+    yield
+    after = _files_outside_git()
+    if before is not None and after is not None:
+        assert not after - before, f"the tests left files in the checkout: {sorted(after - before)}"
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The repository root (where cli.py and corpora/ are)."""

@@ -142,6 +142,7 @@ def test_bad_corpora(tmp_path):
 def test_the_preprocessed_corpus_is_cached(lee_corpus, tmp_path, monkeypatch):
     from textkit.text import readers
 
+    monkeypatch.setenv("TEXTKIT_CACHE", str(tmp_path / "cache"))
     reads = []
     original = readers.read_documents
     monkeypatch.setattr(
@@ -154,7 +155,8 @@ def test_the_preprocessed_corpus_is_cached(lee_corpus, tmp_path, monkeypatch):
         lee_corpus, tmp_path / "models" / "b", train_config={"progress": False}
     )
     assert len(reads) == 1  # the second run read the cached, preprocessed corpus
-    assert len(list((tmp_path / "models" / ".cache").glob("*.txt"))) == 1
+    assert len(list((tmp_path / "cache" / "embeddings").glob("*.txt"))) == 1
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["a", "b"]  # no cache here
     Word2Vec(vector_size=12, epochs=1, min_count=5, pipeline=Pipeline(stemmer="porter")).fit(
         lee_corpus, tmp_path / "models" / "c", train_config={"progress": False}
     )

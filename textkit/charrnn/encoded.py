@@ -12,7 +12,6 @@ at any time; ``TEXTKIT_CACHE`` moves it.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from textkit.atomic import atomic_path
+from textkit.cache import cache_dir
 from textkit.charrnn.data import Vocab
 from textkit.errors import TextkitError
 from textkit.text.io import DEFAULT_MAX_BYTES, Corpus, size_text
@@ -30,15 +30,6 @@ from textkit.training.distributed import context
 
 DECODE_CHUNK = 1 << 20  # ids turned back into text at a time
 DIFFERENT_CORPUS = "the model was trained on a different corpus; resume needs the same data"
-
-
-def cache_dir() -> Path:
-    """Where encoded corpora are kept: ``$TEXTKIT_CACHE``, else ``$XDG_CACHE_HOME/textkit``,
-    else ``~/.cache/textkit``."""
-    if os.environ.get("TEXTKIT_CACHE"):
-        return Path(os.environ["TEXTKIT_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "textkit"
 
 
 @dataclass

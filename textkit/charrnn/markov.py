@@ -23,6 +23,7 @@ from textkit.charrnn.encoded import EncodedCorpus, as_encoded
 from textkit.charrnn.generator import LOSS_UNIT, CharGenerator
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder, read_array_header
+from textkit.progress import Progress
 from textkit.settings import with_overrides
 from textkit.text.io import Corpus
 from textkit.training.config import TrainConfig, chosen
@@ -169,12 +170,15 @@ class CharMarkov(CharGenerator):
         seq_len = fit_seq_len(len(ids), CharRNNConfig.seq_len)
         train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
         start = time.monotonic()
-        self._count(train_ids)
+        show = chosen(train_config).get("progress")
+        with Progress(2, "stage", desc="counting n-grams", show=show) as progress:
+            self._count(train_ids)
+            progress.update()
+            val = self.loss_on_ids(val_ids)
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(out) if out is not None else Path(tmp) / "model"
             with self._run(target, overwrite=overwrite) as folder:
                 self.folder = folder
-                val = self.loss_on_ids(val_ids)
                 elapsed = time.monotonic() - start
                 self._remember_corpus(folder, corpus, len(train_ids), seq_len)
                 folder.save_arrays(self._np, self.WEIGHTS)

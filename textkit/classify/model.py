@@ -44,6 +44,7 @@ from textkit.classify.features import MAX_TEXT_CHARS, MAX_WEIGHTS, Featurizer, S
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
 from textkit.modelio import ModelFolder, read_array_header
+from textkit.progress import Progress
 from textkit.settings import with_overrides
 from textkit.text.pipeline import PIPELINE_FILE, Pipeline
 from textkit.training.config import TrainConfig, chosen, run_config
@@ -139,38 +140,54 @@ class TextClassifier(Estimator):
         index = {lb: i for i, lb in enumerate(self.labels_)}
         y = np.array([index[lb] for lb in data.labels], dtype=np.int64)
         cross_fit = 0 < len(data) < self.CROSS_FIT_BELOW and self.config.val_fraction > 0
-        if cross_fit:  # a small set: every text validates (out of fold), and all of them train
-            out_of_fold = self._cross_fit(data, y, train_config)
+        if cross_fit:
             train_rows, val_rows = np.arange(len(data)), np.zeros(0, dtype=np.int64)
         else:
             train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
-        cfg = run_config(train_config, self.training_defaults(len(train_rows)))
-        texts = data.texts
-        self._bound_features(len(self.labels_))
-        self.featurizer = Featurizer(self.pipeline, self.feature_config)
-        x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
-        x_val = self.featurizer.transform(texts[i] for i in val_rows)
-        self._remember_data(data)
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(out) if out is not None else Path(tmp) / "model"
-            with self._run(target, overwrite=overwrite) as folder:
-                self.folder = folder
-                self._write_static(folder)
-                fit = self._fit_mlp if self.config.classifier == "mlp" else self._fit_sklearn
-                train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
-                result = fit(folder, cfg, train, val, log, out is not None)
-                if cross_fit:
-                    self._calibrate_on(out_of_fold, y, f"{self.CROSS_FIT_FOLDS}-fold cross-fitting")
-                else:
-                    self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
-                    if self.config.classifier != "mlp" and len(val_rows):
-                        self._refit_on_all(folder, texts, y, cfg.seed)
-                self._headline_held_out()
-                self._remember_texts(data)
-                self._write_memory(folder)
-                self._write_config(folder)
-            self.folder = folder if out is not None else None
+        with self._fit_progress(train_config, cross_fit, len(val_rows) > 0) as progress:
+            # a small set: every text validates (out of fold), and all of them train
+            out_of_fold = self._cross_fit(data, y, train_config, progress) if cross_fit else None
+            cfg = run_config(train_config, self.training_defaults(len(train_rows)))
+            texts = data.texts
+            self._bound_features(len(self.labels_))
+            self.featurizer = Featurizer(self.pipeline, self.feature_config)
+            x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
+            x_val = self.featurizer.transform(texts[i] for i in val_rows)
+            self._remember_data(data)
+            with tempfile.TemporaryDirectory() as tmp:
+                target = Path(out) if out is not None else Path(tmp) / "model"
+                with self._run(target, overwrite=overwrite) as folder:
+                    self.folder = folder
+                    self._write_static(folder)
+                    train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
+                    if self.config.classifier == "mlp":
+                        progress.close()  # the training loop shows its own steps
+                        result = self._fit_mlp(folder, cfg, train, val, log, out is not None)
+                    else:
+                        result = self._fit_sklearn(folder, cfg, train, val, log, out is not None)
+                        progress.update()
+                    if cross_fit:
+                        method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting"
+                        self._calibrate_on(out_of_fold, y, method)
+                    else:
+                        self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
+                        if self.config.classifier != "mlp" and len(val_rows):
+                            self._refit_on_all(folder, texts, y, cfg.seed)
+                            progress.update()
+                    self._headline_held_out()
+                    self._remember_texts(data)
+                    self._write_memory(folder)
+                    self._write_config(folder)
+                self.folder = folder if out is not None else None
         return result
+
+    def _fit_progress(self, train_config, cross_fit: bool, held_out: bool) -> Progress:
+        """Progress in fits: the cross-fitting folds, then the scikit-learn head's fit (and its
+        refit on every text after a held-out split).  The mlp's own training shows its steps."""
+        sklearn = self.config.classifier != "mlp"
+        fits = (self.CROSS_FIT_FOLDS if cross_fit else 0) + sklearn * (1 + held_out)
+        show = chosen(train_config).get("progress") if fits else False
+        return Progress(fits, "fit", desc=f"training ({self.config.classifier})", show=show)
 
     def training_defaults(self, n_train: int) -> dict:
         """``TRAIN_EPOCHS`` passes over the data, but at least ``MIN_STEPS`` steps (a small
@@ -398,7 +415,9 @@ class TextClassifier(Estimator):
         f1 = _macro_f1(pred, y)
         return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
 
-    def _cross_fit(self, data: LabelledTexts, y: np.ndarray, train_config) -> np.ndarray:
+    def _cross_fit(
+        self, data: LabelledTexts, y: np.ndarray, train_config, progress: Progress
+    ) -> np.ndarray:
         """Out-of-fold logits of every text: ``CROSS_FIT_FOLDS`` models, each trained (in memory,
         same settings) on the other folds, score the texts they never saw.  On a small data set
         this grounds calibration and the threshold on all of it instead of a handful held out."""
@@ -412,9 +431,11 @@ class TextClassifier(Estimator):
             rng.shuffle(rows)
             fold[rows] = np.arange(len(rows)) % k
         logits = np.full((len(y), len(self.labels_)), -1e9)
+        quiet = {**chosen(train_config), "progress": False}  # the folds show as one bar
         for f in range(k):
             train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
             if len(test) == 0 or len(np.unique(y[train])) < 2:
+                progress.update()
                 continue
             clone = type(self)(
                 replace(self.config, val_fraction=0.0),
@@ -427,11 +448,12 @@ class TextClassifier(Estimator):
                     LabelledTexts(
                         [data.texts[i] for i in train], [data.labels[i] for i in train], data.source
                     ),
-                    train_config=train_config,
+                    train_config=quiet,
                 )
             columns = [self.labels_.index(lb) for lb in clone.labels_]
             scores = clone._logits_rows(clone.featurizer.transform(data.texts[i] for i in test))
             logits[np.ix_(test, columns)] = scores
+            progress.update()
         return logits
 
     def _calibrate_on(self, logits: np.ndarray, y: np.ndarray, method: str) -> None:
@@ -444,7 +466,7 @@ class TextClassifier(Estimator):
         if len(y) and measurable.sum() < max(MIN_CALIBRATION_ROWS, len(y) // 2):
             warnings.warn(
                 f"calibration can't be measured: only {int(measurable.sum())} of {len(y)} held-out "
-                f"texts have a {self.LABEL_NAME} with other training examples; confidences are "
+                f"texts have an {self.LABEL_NAME} with other training examples; confidences are "
                 f"uncalibrated and no confidence threshold is used (give each {self.LABEL_NAME} "
                 "at least 2-3 examples, or set threshold)",
                 TextkitWarning,

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from textkit.atomic import atomic_path, atomic_write_json
 from textkit.errors import TextkitError
+from textkit.progress import Progress
 from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Source
 
-CACHE_FOLDER = ".cache"  # inside the models folder; hidden, so never listed as a model
+CACHE_FOLDER = "embeddings"  # prepared corpora, inside textkit.cache.cache_dir()
 
 
 @dataclass
@@ -65,19 +66,11 @@ def prepare(
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         return PreparedCorpus(text_file, meta["tags"], meta["documents"], meta["tokens"], str(path))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    from tqdm.auto import tqdm
-
     docs = source.documents(labels=tags == "column")
     doc_tags, n_tokens = [], 0
-    with atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        for i, doc in enumerate(
-            tqdm(
-                docs,
-                unit="doc",
-                disable=None if progress is None else not progress,
-                desc="preparing the corpus",
-            )
-        ):
+    bar = Progress(None, "doc", desc="preparing the corpus", show=progress)
+    with bar, atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for i, doc in enumerate(bar.iterate(docs)):
             tokens = [t.replace(" ", "_") for t in pipeline.tokens(doc.text)]
             if not tokens:
                 continue

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from textkit.cache import cache_dir
 from textkit.embeddings.config import EMBEDDINGS_PIPELINE, Doc2VecConfig, Word2VecConfig
 from textkit.embeddings.corpus import CACHE_FOLDER, PreparedCorpus, prepare
 from textkit.embeddings.vectors import Vectors
@@ -49,12 +50,10 @@ class _Epochs:
     def __init__(
         self, runlog: RunLog, epochs: int, words: int, with_loss: bool, progress: bool | None
     ) -> None:
-        from tqdm.auto import tqdm
+        from textkit.progress import Progress
 
         self.runlog, self.words, self.with_loss = runlog, words, with_loss
-        self.bar = tqdm(
-            total=epochs, unit="epoch", disable=None if progress is None else not progress
-        )
+        self.bar = Progress(epochs, "epoch", desc="training", show=progress)
         self.epoch, self.last_loss, self.started = 0, 0.0, time.monotonic()
 
     def on_train_begin(self, model) -> None:  # gensim calls all four (duck-typed callbacks)
@@ -139,15 +138,17 @@ class _Embedding(Estimator):
             runlog, self.config.epochs, gensim_model.corpus_total_words, with_loss, progress
         )
         start = time.monotonic()
-        gensim_model.train(
-            corpus_file=str(corpus.path),
-            total_examples=gensim_model.corpus_count,
-            total_words=gensim_model.corpus_total_words,
-            epochs=self.config.epochs,
-            callbacks=[cb],
-            compute_loss=with_loss,
-        )
-        cb.bar.close()
+        try:
+            gensim_model.train(
+                corpus_file=str(corpus.path),
+                total_examples=gensim_model.corpus_count,
+                total_words=gensim_model.corpus_total_words,
+                epochs=self.config.epochs,
+                callbacks=[cb],
+                compute_loss=with_loss,
+            )
+        finally:
+            cb.bar.close()
         elapsed = time.monotonic() - start
         words_per_s = gensim_model.corpus_total_words * self.config.epochs / max(elapsed, 1e-9)
         return runlog.result(
@@ -157,7 +158,7 @@ class _Embedding(Estimator):
     def _prepare(self, corpus, out: Path | None, progress: bool | None) -> PreparedCorpus:
         if isinstance(corpus, PreparedCorpus):
             return corpus
-        cache = (Path(out).parent if out is not None else Path("models")) / CACHE_FOLDER
+        cache = cache_dir() / CACHE_FOLDER
         tags = getattr(self.config, "tags", "line")
         return prepare(corpus, self.pipeline, cache, tags=tags, progress=progress)
 

@@ -123,7 +123,7 @@ class Registry:
             if served.kind not in kinds:
                 raise ApiError(
                     400,
-                    f"model '{model_id}' is a {served.kind} model; {endpoint} "
+                    f"model '{model_id}' is of kind '{served.kind}'; {endpoint} "
                     f"needs a model of kind {' or '.join(kinds)}",
                     "model",
                 )
@@ -134,7 +134,8 @@ class Registry:
         if not fitting:
             raise ApiError(
                 400,
-                f"no served model can answer {endpoint} (it needs a {' or '.join(kinds)} model)",
+                f"no served model can answer {endpoint} (it needs a model of kind "
+                f"{' or '.join(kinds)})",
                 "model",
             )
         raise ApiError(

@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from textkit.errors import TextkitError
 from textkit.modelio import atomic_path
+from textkit.progress import Progress
 from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Document
 
@@ -43,14 +42,9 @@ def write_processed(
     n_docs = n_tokens = 0
     start = time.monotonic()
     try:
-        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            bar = tqdm(
-                docs,
-                unit="doc",
-                disable=None if progress is None else not progress,
-                dynamic_ncols=True,
-            )
-            for doc in bar:
+        bar = Progress(None, "doc", desc="processing", show=progress)
+        with bar, atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            for doc in bar.iterate(docs):
                 tokens = pipeline.tokens(doc.text)
                 line = " ".join(tokens)
                 if with_labels:

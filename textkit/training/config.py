@@ -8,6 +8,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from textkit.errors import TextkitError
+from textkit.progress import HEARTBEAT_S
 from textkit.settings import DEVICES, MAX_SEED, from_dict, setting, validate, with_overrides
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
@@ -93,7 +94,8 @@ class TrainConfig:
         kind="bool",
         optional=True,
         flag="--progress/--no-progress",
-        help="Progress bar. [default: when stderr is a terminal]",
+        help="A progress bar (--progress) or nothing (--no-progress). [default: a bar on a "
+        f"terminal, else a heartbeat line every {HEARTBEAT_S:.0f} s]",
     )
     overfit_batch: bool = setting(
         False,

@@ -31,6 +31,7 @@ from textkit.device import (
 )
 from textkit.errors import TextkitError
 from textkit.modelio import ModelFolder
+from textkit.progress import Progress
 from textkit.training.config import TrainConfig, lr_factor
 from textkit.training.distributed import Dist, context
 from textkit.training.runlog import RunLog, TrainResult
@@ -439,13 +440,35 @@ class _Run:
 
     # ------------------------------------------------------------------ the loop
     def loop(self) -> TrainResult:
-        cfg, task = self.cfg, self.task
-        total = self.total_steps
-        show = cfg.progress if cfg.progress is not None else sys.stderr.isatty()
-        show = show and self.dist.is_main
-        bar = tqdm(
-            total=total, initial=self.step, disable=not show, unit="step", dynamic_ncols=True
+        cfg = self.cfg
+        progress = Progress(
+            self.total_steps,
+            "step",
+            desc="training",
+            show=cfg.progress if self.dist.is_main else False,
+            initial=self.step,
         )
+        try:
+            stopped = self._steps(progress)
+        finally:
+            progress.close()
+        if self.board:
+            self.board.close()
+        report = self.sanity.overfit_report(
+            self.running_loss() if self.loss_count else self.runlog.last.get("train_loss")
+        )
+        if report:
+            self.log(report)
+        return self.runlog.result(
+            self.step,
+            stopped,
+            elapsed_s=time.monotonic() - self.start,
+            units_per_s=self.steps_run * self.task.units_per_step / max(self.step_time, 1e-9),
+        )
+
+    def _steps(self, progress: Progress) -> str:
+        """Train until a limit, the time budget, early stopping or an interrupt: which one."""
+        cfg, task, total = self.cfg, self.task, self.total_steps
         postfix: dict[str, str] = {}
         last_shown = 0.0
         stopped = "max steps"
@@ -453,22 +476,22 @@ class _Run:
         with _StopFlag() as flag:
             while True:
                 self.train_step()
-                bar.update(1)
+                progress.update(1)
                 now = time.monotonic()
                 if self.swa and self.swa.started(
                     self.step, total, now - self.start, cfg.time_budget
                 ):
                     self.swa.update(self.model, self.step)
                 if self.step % CHECK_EVERY == 0 or (
-                    show and not self.dist.enabled and now - last_shown >= SHOW_EVERY_S
+                    progress.active and not self.dist.enabled and now - last_shown >= SHOW_EVERY_S
                 ):
                     loss = self.running_loss()
-                    if show and loss is not None:
+                    if progress.active and loss is not None:
                         last_shown = now
                         postfix["loss"] = f"{loss:.3f}"
                         rate = self.window_units / max(now - self.window_start, 1e-9)
                         postfix[f"{task.unit_name}/s"] = f"{rate:,.0f}"
-                        bar.set_postfix(postfix)
+                        progress.set_postfix(postfix)
                 if total is not None and self.step >= total:
                     stopped = "max steps" if cfg.epochs is None else "epochs"
                     break
@@ -486,32 +509,19 @@ class _Run:
                     stopped = "interrupted"
                     break
                 if self.step % cfg.eval_every == 0:
-                    self._evaluate_and_show(bar, postfix)
+                    self._evaluate_and_show(progress, postfix)
                     if self.runlog.patience_ran_out:
                         stopped = "early stopping"
                         break
             if self.runlog.last is None or self.runlog.last["step"] != self.step:
-                self._evaluate_and_show(bar, postfix)
+                self._evaluate_and_show(progress, postfix)
             self.finish_swa()
-        bar.close()
-        if self.board:
-            self.board.close()
-        report = self.sanity.overfit_report(
-            self.running_loss() if self.loss_count else self.runlog.last.get("train_loss")
-        )
-        if report:
-            self.log(report)
-        return self.runlog.result(
-            self.step,
-            stopped,
-            elapsed_s=time.monotonic() - self.start,
-            units_per_s=self.steps_run * task.units_per_step / max(self.step_time, 1e-9),
-        )
+        return stopped
 
-    def _evaluate_and_show(self, bar, postfix: dict) -> None:
+    def _evaluate_and_show(self, progress: Progress, postfix: dict) -> None:
         row = self.evaluate()
         monitor = self.runlog.monitor
-        short = monitor.removeprefix("val_")
+        short = monitor.replace("_", " ")
         postfix[short] = f"{row[monitor]:.3f}"
         postfix["best"] = f"{self.runlog.best[monitor]:.3f}" if self.runlog.best else "-"
-        bar.set_postfix(postfix)
+        progress.set_postfix(postfix)
