@@ -99,5 +99,7 @@ def test_the_commands(workdir, trained, run):
     assert (workdir / "i.html").read_text().startswith("<!DOCTYPE html>") and (
         workdir / "i.png"
     ).is_file()
+    assert run("inspect", "s", "Shall I").exit_code == 0
+    assert (workdir / "models" / "s" / "inspect.html").is_file()  # beside the model by default
     r = run("inspect", "s", "hello", "--units", "9999")
     assert r.exit_code == 1 and "outside the model's" in r.stderr

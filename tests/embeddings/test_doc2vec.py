@@ -70,6 +70,13 @@ def test_the_commands(workdir, lee_corpus, run, w2v_model, d2v_model):
     assert r.exit_code == 1 and "not in the model's vocabulary" in r.stderr
     r = run("similar-docs", "leed", "the prime minister said", "-n", "2")
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2
+    lines = lee_corpus.read_text(encoding="latin-1").splitlines()
+    for row in r.stdout.splitlines():  # similarity, tag (the line number), the document's start
+        _, tag, text = row.split("\t")
+        assert " ".join(lines[int(tag) - 1].split()).startswith(text.rstrip("…"))
+        assert 20 < len(text) <= 100
+    r = run("similar-docs", "leed", "the prime minister said", "-n", "1", "--json")
+    assert set(json.loads(r.stdout)[0]) == {"key", "similarity", "text"}
     r = run("similar-docs", "lee", "some text")
     assert r.exit_code == 1 and "not 'doc2vec'" in r.stderr
     r = run("evaluate-embeddings", "leed")
@@ -79,9 +86,8 @@ def test_the_commands(workdir, lee_corpus, run, w2v_model, d2v_model):
     assert run("export-vectors", "lee", "v.txt").exit_code == 0
     r = run("import-vectors", "v.txt", "--name", "mine")
     assert r.exit_code == 0 and (workdir / "models" / "mine" / "config.json").is_file()
-    assert (
-        run("plot-embeddings", "mine", "--words", "government,police,minister,said").exit_code == 0
-    )
+    r = run("plot-embeddings", "mine", "--words", "government,police,minister,said,qwertyuiop")
+    assert r.exit_code == 0 and "left out 1 word(s) not in the vocabulary: qwertyuiop" in r.stderr
     assert (workdir / "models" / "mine" / "projection.png").read_bytes()[:4] == b"\x89PNG"
     Path = type(workdir)
     Path("c.txt").write_text(lee_corpus.read_text(encoding="latin-1"))

@@ -311,3 +311,29 @@ def test_processed_file_is_what_gensim_corpus_file_mode_reads(tmp_path, sonnets)
     model = Word2Vec(corpus_file=str(out), vector_size=16, min_count=5, epochs=1, workers=1, seed=0)
     assert model.corpus_total_words == stats.tokens
     assert {"love", "beauti", "thee"} <= set(model.wv.index_to_key)  # stemmed tokens, as written
+
+
+def test_split_reads_only_the_rows_of_one_split(tmp_path, repo):
+    from textkit.text.readers import Source
+
+    csv_rows = list(read_documents(repo / "corpora" / "presidents.csv", split="test"))
+    assert len(csv_rows) == 200  # 50 per president, as corpora/README.md says
+    train = Source(repo / "corpora" / "presidents.csv", label_column="author", split="train")
+    assert len(list(train.documents())) == 800
+    assert {d.text for d in csv_rows}.isdisjoint(d.text for d in train.documents())
+    (tmp_path / "r.jsonl").write_text(
+        '{"text": "a", "split": "train"}\n{"text": "b", "split": "test"}\n'
+    )
+    assert [d.text for d in read_documents(tmp_path / "r.jsonl", split="test")] == ["b"]
+    (tmp_path / "r.json").write_text('[{"text": "a", "split": "dev"}, {"text": "b"}]')
+    with pytest.raises(TextkitError, match="record #2: no 'split' field"):
+        list(read_documents(tmp_path / "r.json", split="dev"))
+    (tmp_path / "t.csv").write_text("text,label\nhi,greet\n")
+    with pytest.raises(TextkitError, match="no 'split' column"):
+        list(read_documents(tmp_path / "t.csv", split="test"))
+    with pytest.raises(TextkitError, match="--split needs CSV"):
+        list(read_documents(repo / "corpora" / "poems.txt", split="test"))
+    from textkit.classify.data import labelled_texts
+
+    with pytest.raises(TextkitError, match="not intents"):
+        labelled_texts(Source(repo / "corpora" / "intents.json", split="test"))

@@ -53,6 +53,8 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
         if fmt == "intents" or (
             src.json_key is None and isinstance(raw, dict) and "intents" in raw
         ):
+            if src.split is not None:
+                raise TextkitError(f"{path}: --split reads CSV, TSV or JSON records, not intents")
             extra["intents"] = load_intents(path, src.encoding, raw)
             pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
         else:

@@ -162,10 +162,12 @@ def answer_curve(
             if p.ranking
             else False
             for p in preds
-        ]
+        ],
+        dtype=bool,
     )
     right = np.array(
-        [bool(p.ranking) and p.ranking[0][0] == lb for p, (_, lb) in zip(preds, rows, strict=True)]
+        [bool(p.ranking) and p.ranking[0][0] == lb for p, (_, lb) in zip(preds, rows, strict=True)],
+        dtype=bool,
     )
     out = []
     for t in sorted({*thresholds, round(model.threshold_, 3)}):

@@ -335,8 +335,7 @@ def suggest(model, text, k, beam, as_json):
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("inspect.html"),
-    help="The HTML page to write.",
+    help="The HTML page to write. [default: MODEL/inspect.html]",
 )
 @opt(
     "--units",
@@ -361,6 +360,7 @@ def inspect_cmd(model, text, output, units, find_units, png):
     from textkit.text.io import read_small_text
 
     m = model
+    output = output or m.folder.path / "inspect.html"  # beside the model, as its other plots
     text = read_small_text(text[1:]) if text.startswith("@") else unescape(text)
     result = inspect_text(m, text)
     units = list(units or [])

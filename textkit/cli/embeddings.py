@@ -90,16 +90,16 @@ def _num(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _show(pairs, as_json: bool) -> None:
+def _show(pairs, as_json: bool, texts: dict[str, str] | None = None) -> None:
+    """(key, similarity) pairs, with each key's text when ``texts`` has it (documents)."""
+    texts = texts or {}
     if as_json:
-        click.echo(
-            json.dumps(
-                [{"key": k, "similarity": round(s, 6)} for k, s in pairs], ensure_ascii=False
-            )
-        )
+        rows = [{"key": k, "similarity": round(s, 6)} | ({"text": texts[k]} if k in texts else {})
+                for k, s in pairs]  # fmt: skip
+        click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for key, score in pairs:
-        click.echo(f"{score:.4f}\t{key}")
+        click.echo(f"{score:.4f}\t{key}" + (f"\t{texts[key]}" if key in texts else ""))
 
 
 TOPN = opt(
@@ -137,8 +137,9 @@ def analogy(model, words, topn, as_json):
 @TOPN
 @JSON
 def similar_docs(model, text, topn, as_json):
-    """The documents of a doc2vec MODEL closest to TEXT (its vector inferred)."""
-    _show(model.similar_documents(text, topn=topn), as_json)
+    """The documents of a doc2vec MODEL closest to TEXT (its vector inferred): similarity,
+    tag and the start of the document's text."""
+    _show(model.similar_documents(text, topn=topn), as_json, model.snippets_)
 
 
 @main.command("evaluate-embeddings", short_help="Analogies, word similarity, document similarity.")

@@ -18,6 +18,7 @@ from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Source
 
 CACHE_FOLDER = "embeddings"  # prepared corpora, inside textkit.cache.cache_dir()
+SNIPPET_CHARS = 100  # of each document's text, kept to show it (similar-docs)
 
 
 @dataclass
@@ -27,6 +28,13 @@ class PreparedCorpus:
     documents: int
     tokens: int
     source: str
+    snippets: list[str]  # one per line: the start of the document's text, as written
+
+
+def snippet(text: str) -> str:
+    """The start of a text on one line, cut at ``SNIPPET_CHARS`` with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1].rstrip() + "…"
 
 
 def _fingerprint(path: Path) -> str:
@@ -64,10 +72,14 @@ def prepare(
     text_file, meta_file = cache_dir / f"{key}.txt", cache_dir / f"{key}.json"
     if text_file.is_file() and meta_file.is_file():
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        return PreparedCorpus(text_file, meta["tags"], meta["documents"], meta["tokens"], str(path))
+        if "snippets" in meta:  # (a cache from before snippets is prepared again)
+            return PreparedCorpus(
+                text_file, meta["tags"], meta["documents"], meta["tokens"], str(path),
+                meta["snippets"],
+            )  # fmt: skip
     cache_dir.mkdir(parents=True, exist_ok=True)
     docs = source.documents(labels=tags == "column")
-    doc_tags, n_tokens = [], 0
+    doc_tags, snippets, n_tokens = [], [], 0
     bar = Progress(None, "doc", desc="preparing the corpus", show=progress)
     with bar, atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
         for i, doc in enumerate(bar.iterate(docs)):
@@ -77,6 +89,7 @@ def prepare(
             out.write(" ".join(tokens) + "\n")
             n_tokens += len(tokens)
             doc_tags.append(_tag(doc, i, tags))
+            snippets.append(snippet(doc.text))
     if not doc_tags:
         text_file.unlink(missing_ok=True)
         raise TextkitError(
@@ -85,9 +98,10 @@ def prepare(
         )
     atomic_write_json(
         meta_file,
-        {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens, "source": str(path)},
-    )
-    return PreparedCorpus(text_file, doc_tags, len(doc_tags), n_tokens, str(path))
+        {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens, "source": str(path),
+         "snippets": snippets},
+    )  # fmt: skip
+    return PreparedCorpus(text_file, doc_tags, len(doc_tags), n_tokens, str(path), snippets)
 
 
 def _tag(doc, index: int, tags: str) -> str:

@@ -35,6 +35,7 @@ from textkit.training.runlog import RunLog, TrainResult
 
 VOCAB = "vocab.json"
 TAGS = "tags.json"
+SNIPPETS = "snippets.json"  # the start of each training document, to show beside its tag
 
 
 def stable_hash(text: str) -> int:
@@ -422,6 +423,7 @@ class Doc2Vec(_Embedding):
     def __init__(self, config=None, **kwargs) -> None:
         super().__init__(config, **kwargs)
         self.docs_: Vectors | None = None
+        self.snippets_: dict[str, str] = {}
         self._gensim = None
         self._output: dict[str, np.ndarray] = {}
 
@@ -458,6 +460,7 @@ class Doc2Vec(_Embedding):
                     model, prepared, folder, with_loss=False, progress=cfg.progress
                 )
                 self._take(model, _distinct(prepared.tags))
+                self.snippets_ = dict(zip(self.docs_.keys, prepared.snippets, strict=True))
                 self.info = {
                     "corpus": {
                         "source": prepared.source,
@@ -489,6 +492,7 @@ class Doc2Vec(_Embedding):
 
     def _write_folder(self, folder: ModelFolder) -> None:
         folder.write_json(TAGS, self.docs_.keys)
+        folder.write_json(SNIPPETS, [self.snippets_.get(t, "") for t in self.docs_.keys])
         self._write(
             folder,
             {"word_vectors": self.words_.matrix, "doc_vectors": self.docs_.matrix, **self._output},
@@ -513,6 +517,12 @@ class Doc2Vec(_Embedding):
         arrays = folder.load_arrays(self.WEIGHTS)
         self.words_ = Vectors(words, arrays["word_vectors"], counts)
         self.docs_ = Vectors(tags, arrays["doc_vectors"], what="document")
+        self.snippets_ = {}
+        if folder.file(SNIPPETS).is_file():  # (models from before snippets have none)
+            snippets = folder.read_json(SNIPPETS)
+            if not isinstance(snippets, list) or len(snippets) != len(tags):
+                raise TextkitError(f"{folder.file(SNIPPETS)} is corrupt; retrain")
+            self.snippets_ = dict(zip(tags, map(str, snippets), strict=True))
         self._output = {out: arrays[out]}
         self._gensim = None
 
@@ -554,7 +564,8 @@ class Doc2Vec(_Embedding):
         return model.infer_vector(tokens, epochs=epochs or self.config.epochs)
 
     def similar_documents(self, text: str, topn: int = 10) -> list[tuple[str, float]]:
-        """The training documents closest to ``text`` (by inferred vector): (tag, cosine)."""
+        """The training documents closest to ``text`` (by inferred vector): (tag, cosine);
+        ``snippets_[tag]`` is the start of each one's text."""
         vector = self.infer(text)
         return self.docs_.most_similar(vector, topn=topn)
 

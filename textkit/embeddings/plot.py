@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from textkit.embeddings.vectors import Vectors
-from textkit.errors import TextkitError
+from textkit.errors import TextkitError, TextkitWarning
 
 
 def plot_projection(
@@ -22,6 +23,15 @@ def plot_projection(
     if len(known) < 2:
         raise TextkitError(
             f"need at least two words in the vocabulary to plot (unknown: {missing[:10]})"
+        )
+    if missing:
+        shown = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
+        warnings.warn(
+            f"left out {len(missing)} word(s) not in the vocabulary: {shown}",
+            TextkitWarning,
+            stacklevel=2,
         )
     x = np.stack([vectors.vector(k) for k in known]).astype(np.float64)
     if tsne:

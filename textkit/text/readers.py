@@ -80,8 +80,10 @@ def read_table(
     label_column: str | int | None = None,
     delimiter: str = ",",
     encoding: str = "utf-8",
+    split: str | None = None,
 ) -> Iterator[Document]:
-    """CSV/TSV with a header row; ``text_column`` defaults to "text" (or the only column)."""
+    """CSV/TSV with a header row; ``text_column`` defaults to "text" (or the only column);
+    with ``split``, only the rows whose "split" column holds it."""
     lines = (line for _, line in _lines(path, encoding, keep_ends=True))
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
@@ -114,6 +116,9 @@ def read_table(
 
     text_i = column(text_column, "text", "text")
     label_i = column(label_column, "label", None)
+    if split is not None and SPLIT_FIELD not in header:
+        raise TextkitError(f"{path}: no {SPLIT_FIELD!r} column for --split; columns are {header}")
+    split_i = header.index(SPLIT_FIELD) if split is not None else None
     try:
         for row in reader:
             if not row:
@@ -122,6 +127,8 @@ def read_table(
                 raise TextkitError(
                     f"{path}, line {reader.line_num}: {len(row)} fields where the header has {len(header)}"
                 )
+            if split_i is not None and row[split_i] != split:
+                continue
             yield Document(
                 row[text_i],
                 row[label_i] if label_i is not None else None,
@@ -137,6 +144,7 @@ def read_jsonl(
     text_field: str | None = None,
     label_field: str | None = None,
     encoding: str = "utf-8",
+    split: str | None = None,
 ) -> Iterator[Document]:
     """JSON Lines: one object per line, text in ``text_field`` (default "text")."""
     text_field = text_field or "text"
@@ -151,8 +159,21 @@ def read_jsonl(
             raise TextkitError(
                 f"{path}, line {number}: expected an object with a string {text_field!r} field"
             )
+        if not _in_split(obj, split, f"{path}, line {number}"):
+            continue
         label = obj.get(label_field) if label_field else None
         yield Document(obj[text_field], None if label is None else str(label), str(path), number)
+
+
+SPLIT_FIELD = "split"  # the column or field --split reads
+
+
+def _in_split(record: dict, split: str | None, where: str) -> bool:
+    if split is None:
+        return True
+    if SPLIT_FIELD not in record:
+        raise TextkitError(f"{where}: no {SPLIT_FIELD!r} field for --split")
+    return str(record[SPLIT_FIELD]) == split
 
 
 @dataclass
@@ -282,11 +303,15 @@ def read_json(
     label_field: str | None = None,
     key: str | None = None,
     encoding: str = "utf-8",
+    split: str | None = None,
 ) -> Iterator[Document]:
     """A JSON file of records: a list of objects, or ``{key: [objects], ...}`` (choose ``key``,
     e.g. "train" in the SNIPS benchmark file); ``{"intents": ...}`` is read as intents.json.
     Unlike the other readers this loads the whole file: JSON has no record boundaries."""
     data = _load_json(path, encoding)
+    structured = (isinstance(data, dict) and "intents" in data) or is_nlu_evaluation(data)
+    if split is not None and structured:
+        raise TextkitError(f"{path}: --split reads JSON records (use --json-key for a split)")
     if key is None and isinstance(data, dict) and "intents" in data:
         yield from read_intents(path, encoding, data)
         return
@@ -307,6 +332,8 @@ def read_json(
     for i, obj in enumerate(data):
         if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
             raise TextkitError(f"{path}: record #{i + 1} has no string {text_field!r} field")
+        if not _in_split(obj, split, f"{path}: record #{i + 1}"):
+            continue
         label = obj.get(label_field) if label_field else None
         yield Document(obj[text_field], None if label is None else str(label), str(path), i + 1)
 
@@ -357,6 +384,12 @@ class Source:
         help="For a JSON file holding several lists of records, the one to read (e.g. train).",
     )
     encoding: str = setting("utf-8", help="Text encoding of the input.")
+    split: str | None = setting(
+        None,
+        optional=True,
+        help="Read only the rows whose 'split' column (CSV/TSV) or field (JSON records) is this, "
+        "e.g. train or test.",
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", str(self.path))
@@ -371,11 +404,13 @@ class Source:
             self.label_column if labels else None,
             self.encoding,
             self.json_key,
+            self.split,
         )
 
     def reader_key(self) -> list:
         """What decides how the input is read (for caches keyed by it)."""
-        return [self.format, self.text_column, self.label_column, self.json_key, self.encoding]
+        return [self.format, self.text_column, self.label_column, self.json_key, self.encoding,
+                self.split]  # fmt: skip
 
 
 def _read_nlu(path: Path, fmt: str, encoding: str) -> Iterator[Document]:
@@ -393,8 +428,10 @@ def read_documents(
     label_column: str | None = None,
     encoding: str = "utf-8",
     json_key: str | None = None,
+    split: str | None = None,
 ) -> Iterator[Document]:
-    """Documents from one input in any supported format ("auto" goes by the file suffix)."""
+    """Documents from one input in any supported format ("auto" goes by the file suffix);
+    ``split``: only the rows whose "split" column or field is this."""
     path = Path(path)
     if format not in FORMATS:
         raise TextkitError(f"unknown format {format!r}; choose from {FORMATS}")
@@ -403,12 +440,15 @@ def read_documents(
     fmt = detect_format(path) if format == "auto" else format
     if fmt == "dir":
         return read_directory(path, encoding)
+    if split is not None and fmt not in ("csv", "tsv", "jsonl", "json"):
+        raise TextkitError(f"{path}: --split needs CSV, TSV or JSON records with a 'split' column")
     if fmt in ("csv", "tsv"):
-        return read_table(path, text_column, label_column, "," if fmt == "csv" else "\t", encoding)
+        delimiter = "," if fmt == "csv" else "\t"
+        return read_table(path, text_column, label_column, delimiter, encoding, split)
     if fmt == "jsonl":
-        return read_jsonl(path, text_column, label_column, encoding)
+        return read_jsonl(path, text_column, label_column, encoding, split)
     if fmt == "json":
-        return read_json(path, text_column, label_column, json_key, encoding)
+        return read_json(path, text_column, label_column, json_key, encoding, split)
     if fmt == "intents":
         return read_intents(path, encoding)
     if fmt in ("rasa-yaml", "rasa-md"):
