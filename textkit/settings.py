@@ -163,11 +163,17 @@ def check_setting(name: str, spec: Spec, value: Any) -> None:
             raise TextkitError(f"{shown} must be {problem}, got {value!r}")
 
 
+def finite(value: float) -> bool:
+    """``math.isfinite`` for any number: an int is finite however large (math.isfinite raises
+    OverflowError on one beyond float range, e.g. a 400-digit option or config entry)."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def number_error(spec: Spec, value: Any) -> str | None:
     """What is wrong with ``value`` as a number of ``spec`` (None: nothing)."""
     integer = spec.integer
     ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or not math.isfinite(value):
+    if isinstance(value, bool) or not ok_type or not finite(value):
         return "an integer" if integer else "a number"
     too_low = spec.low is not None and (value <= spec.low if spec.low_open else value < spec.low)
     too_high = spec.high is not None and (

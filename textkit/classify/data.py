@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textkit import safejson
 from textkit.errors import TextkitError, TextkitWarning
 
 
@@ -118,14 +119,12 @@ def _guess_label_column(
         lines = (line for _, line in open_text_lines(path, encoding, keep_ends=True))
         first = dict.fromkeys(next(csv.reader(lines, delimiter="," if fmt == "csv" else "\t"), []))
     elif fmt == "jsonl":
-        import json
-
         from textkit.text.io import open_text_lines
 
         for _, line in open_text_lines(path, encoding):
             if line.strip():
                 try:
-                    first = json.loads(line)
+                    first = safejson.loads(line)
                 except ValueError:
                     return None
                 break

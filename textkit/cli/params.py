@@ -3,13 +3,12 @@ finite numbers in a range, lists of numbers, n-gram ranges, durations, sizes, mo
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 
 import click
 
-from textkit.settings import MAX_SEED, Spec, number_error
+from textkit.settings import MAX_SEED, Spec, finite, number_error
 
 
 class Number(click.ParamType):
@@ -38,7 +37,7 @@ class Number(click.ParamType):
             except (TypeError, ValueError):
                 kind = "an integer" if self.integer else "a number"
                 self.fail(f"{value!r} is not {kind}", param, ctx)
-        if not math.isfinite(number):
+        if not finite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         if number_error(self.spec, number):
             self.fail(f"{value} is not in the range {self.spec.range_text()}", param, ctx)

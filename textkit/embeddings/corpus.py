@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from textkit import safejson
 from textkit.atomic import atomic_path, atomic_write_json
 from textkit.errors import TextkitError
 from textkit.progress import Progress
@@ -71,7 +72,7 @@ def prepare(
     ).hexdigest()[:24]
     text_file, meta_file = cache_dir / f"{key}.txt", cache_dir / f"{key}.json"
     if text_file.is_file() and meta_file.is_file():
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        meta = safejson.loads(meta_file.read_text(encoding="utf-8"))
         if "snippets" in meta:  # (a cache from before snippets is prepared again)
             return PreparedCorpus(
                 text_file, meta["tags"], meta["documents"], meta["tokens"], str(path),

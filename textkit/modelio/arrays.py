@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from textkit import safejson
 from textkit.atomic import atomic_write_bytes
 from textkit.errors import TextkitError
 
@@ -26,7 +27,7 @@ def _parse_header(data: bytes, path: Path) -> tuple[dict, int]:
         n = int.from_bytes(data[:8], "little")
         if n > len(data) - 8:
             raise ValueError("header longer than the file")
-        header = json.loads(data[8 : 8 + n])
+        header = safejson.loads(data[8 : 8 + n])
         if not isinstance(header, dict):
             raise ValueError("header is not a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:

@@ -3,11 +3,11 @@ given data, and what a MODEL argument names."""
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from textkit import safejson
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.modelio.folder import CONFIG
 
@@ -38,7 +38,7 @@ def list_models(models_dir: Path = DEFAULT_MODELS_DIR) -> list[ModelInfo]:
         if folder.name.startswith("."):  # a run still staging, or a model being replaced
             continue
         try:
-            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+            cfg = safejson.loads(cfg_path.read_text(encoding="utf-8"))
             if not isinstance(cfg, dict) or not isinstance(cfg.get("kind"), str):
                 raise ValueError("no 'kind'")
             size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())

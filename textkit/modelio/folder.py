@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textkit import __version__
+from textkit import __version__, safejson
 from textkit.atomic import atomic_path, atomic_write_bytes, atomic_write_json, write_error
 from textkit.errors import TextkitError
 from textkit.modelio.arrays import load_arrays, save_arrays
@@ -132,7 +132,7 @@ class ModelFolder:
         if not path.is_file():
             raise TextkitError(f"{path} is missing; retrain or restore the model")
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return safejson.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TextkitError(f"{path} is corrupt ({exc})") from exc
 
@@ -160,7 +160,7 @@ class ModelFolder:
         rows = []
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             with contextlib.suppress(json.JSONDecodeError):  # a line cut by a crash
-                row = json.loads(line)
+                row = safejson.loads(line)
                 if isinstance(row, dict):
                     rows.append(row)
         return rows

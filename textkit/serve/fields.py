@@ -4,11 +4,12 @@ range, so a bad request is a 400 naming the field (never a 500 from deep inside 
 from __future__ import annotations
 
 import json
-import math
 
 from starlette.requests import Request
 
+from textkit import safejson
 from textkit.serve.errors import ApiError
+from textkit.settings import finite
 
 MAX_BODY = 256 << 10  # bytes of one request body
 MAX_TEXT = 10_000  # characters of one text
@@ -30,7 +31,7 @@ async def read_json(request: Request, max_body: int = MAX_BODY) -> Fields:
         if len(body) > max_body:
             raise ApiError(413, f"the body is larger than {max_body} bytes")
     try:
-        data = json.loads(body)
+        data = safejson.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"the body is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
@@ -93,7 +94,7 @@ class Fields:
             if not value.is_integer():
                 raise ApiError(400, f"'{name}' must be {kind}", name)
             value = int(value)
-        if not math.isfinite(value) or not lo <= value <= hi:
+        if not finite(value) or not lo <= value <= hi:
             raise ApiError(400, f"'{name}' must be between {lo} and {hi}", name)
         return value
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
+from textkit import safejson
 from textkit.errors import TextkitError
 from textkit.settings import setting, validate
 
@@ -306,7 +307,7 @@ class Pipeline:
     @classmethod
     def from_json(cls, text: str) -> Pipeline:
         try:
-            return cls.from_dict(json.loads(text))
+            return cls.from_dict(safejson.loads(text))
         except json.JSONDecodeError as exc:
             raise TextkitError(f"pipeline JSON is malformed: {exc}") from exc
 

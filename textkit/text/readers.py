@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from textkit import safejson
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.settings import setting, validate
 from textkit.text.io import expand_inputs
@@ -152,7 +153,7 @@ def read_jsonl(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = safejson.loads(line)
         except json.JSONDecodeError as exc:
             raise TextkitError(f"{path}, line {number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
@@ -204,7 +205,7 @@ def read_json_value(path: Path, encoding: str = "utf-8"):
 def _load_json(path: Path, encoding: str):
     text = "\n".join(line for _, line in _lines(Path(path), encoding))
     try:
-        return json.loads(text)
+        return safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise TextkitError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
 
