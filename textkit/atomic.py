@@ -60,8 +60,23 @@ def tmp_owner(path: Path) -> int | None:
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success fsync it and rename it into place."""
+    """Yield a temporary path beside ``path``; on success fsync it and rename it into place.
+
+    What the target *is* stays as it was: a symlink is written through (its target replaced,
+    the link kept), and a FIFO or a device (``-o /dev/stdout``) gets the bytes written into it,
+    never a regular file in its place.  A folder, a socket or the like is refused."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    kind = _kind(path)
+    if kind == "special":
+        with _written_through(path) as tmp:
+            yield tmp
+        return
+    if kind == "other":
+        raise TextkitError(
+            f"cannot write {path}: it is a folder or another non-file; choose a file"
+        )
     try:
         old_mode = stat.S_IMODE(path.stat().st_mode)
     except OSError:
@@ -86,6 +101,39 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if _disk_full(path.parent):
             raise write_error(path, OSError(errno.ENOSPC, "no space")) from exc
         raise
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _kind(path: Path) -> str:
+    """ "missing", "file", "special" (a FIFO or a device: written into) or "other"."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "file"  # let the write itself report what is wrong
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "special"
+    return "other"
+
+
+@contextlib.contextmanager
+def _written_through(path: Path) -> Iterator[Path]:
+    """A temporary file (in the system's temporary folder: a device's folder takes none) whose
+    bytes are copied into ``path`` once complete."""
+    fd, tmp = tempfile.mkstemp(prefix="textkit-", suffix=TMP_SUFFIX)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as src, open(path, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
 

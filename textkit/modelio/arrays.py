@@ -19,6 +19,9 @@ def _is_torch(value: Any) -> bool:
     return type(value).__module__.startswith("torch")
 
 
+MAX_HEADER_BYTES = 100_000_000  # a safetensors header longer than this is not one of ours
+
+
 def _parse_header(data: bytes, path: Path) -> tuple[dict, int]:
     """The safetensors JSON header and where the data buffer starts."""
     try:
@@ -73,16 +76,33 @@ def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
     atomic_write_bytes(path, len(head).to_bytes(8, "little") + head + data[start:])
 
 
-def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
-    """{name: (dtype, shape)} from a safetensors file's header, without reading its arrays."""
-    path = Path(path)
+def _read_header(path: Path) -> tuple[dict, int]:
+    """The header of the safetensors file at ``path`` and where its data starts, read without
+    the arrays; a file whose size is not what the header describes is refused here, before
+    anything the size of the file is allocated (a sparse 6 GB tail costs nothing to make)."""
     if not path.is_file():
         raise TextkitError(f"{path} is missing: the model folder holds no weights")
     with open(path, "rb") as fh:
         first = fh.read(8)
         n = int.from_bytes(first, "little") if len(first) == 8 else -1
-        rest = fh.read(min(max(n, 0), 100_000_000))
-    header, _ = _parse_header(first + rest, path)
+        rest = fh.read(min(max(n, 0), MAX_HEADER_BYTES))
+    header, start = _parse_header(first + rest, path)
+    try:
+        ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise TextkitError(f"{path} is corrupt (its header lists no offsets for an array)") from exc
+    size, described = path.stat().st_size, start + max(ends, default=0)
+    if size != described:
+        raise TextkitError(
+            f"{path} is corrupt or truncated: {size:,} bytes where its header describes "
+            f"{described:,}; retrain or restore it"
+        )
+    return header, start
+
+
+def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
+    """{name: (dtype, shape)} from a safetensors file's header, without reading its arrays."""
+    header, _ = _read_header(Path(path))
     try:
         return {k: (v["dtype"], list(v["shape"])) for k, v in header.items() if k != "__metadata__"}
     except (KeyError, TypeError) as exc:
@@ -93,8 +113,7 @@ def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
     """Read a safetensors file as numpy arrays (``framework="numpy"``) or CPU torch tensors
     (``"pt"``), refusing missing, truncated or corrupted files."""
     path = Path(path)
-    if not path.is_file():
-        raise TextkitError(f"{path} is missing: the model folder holds no weights")
+    _read_header(path)  # the size is checked before the file is read
     data = path.read_bytes()
     header, start = _parse_header(data, path)
     meta = header.get("__metadata__")
