@@ -16,6 +16,7 @@ import numpy as np
 
 from textkit.classify.calibration import expected_calibration_error
 from textkit.classify.data import LabelledTexts
+from textkit.errors import TextkitError
 from textkit.modelio import atomic_write_json
 
 
@@ -297,6 +298,14 @@ def cross_validate(make_model, data: LabelledTexts, k: int = 5, seed: int = 0) -
     from textkit.checks import check_number
 
     check_number("k", k, 2, 100, integer=True)
+    counts = data.counts()
+    rarest = min(counts, key=counts.get) if counts else None
+    if rarest is None or counts[rarest] < k:
+        have = f"'{rarest}' has {counts[rarest]}" if rarest is not None else "there are none"
+        raise TextkitError(
+            f"{k}-fold cross-validation needs at least {k} texts of every label ({have}); "
+            f"use fewer folds"
+        )
     rng = np.random.default_rng(seed)
     fold = np.zeros(len(data), dtype=np.int64)
     for label in sorted(set(data.labels)):

@@ -42,7 +42,7 @@ def _train(cls, corpus: Path, o: dict, config, loop: dict) -> None:
     best = model.info.get("best_metrics", {})
     if "analogy_accuracy" in best:
         click.echo(
-            f"analogies {best['analogy_accuracy']:.1%}, WordSim353 Spearman "
+            f"analogies {_share(best['analogy_accuracy'])}, WordSim353 Spearman "
             f"{_num(best['wordsim353_spearman'])} (textkit evaluate-embeddings {out} for more)",
             err=True,
         )
@@ -83,6 +83,11 @@ def train_doc2vec(corpus, **o):
     from textkit.embeddings.model import Doc2Vec
 
     _train(Doc2Vec, corpus, o, configured(Doc2VecConfig), typed(TrainConfig))
+
+
+def _share(value) -> str:
+    """An accuracy, or "-" where no test question had all its words in the vocabulary."""
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _num(value) -> str:
@@ -172,11 +177,11 @@ def evaluate_embeddings(model, analogies, similarities, as_json):
     if "analogies" in report:
         a = report["analogies"]
         click.echo(
-            f"analogies: {a['accuracy']:.1%} of {a['answered']:,} answered ({a['oov_rate']:.1%} of "
+            f"analogies: {_share(a['accuracy'])} of {a['answered']:,} answered ({a['oov_rate']:.1%} of "
             f"{a['questions']:,} skipped: a word out of vocabulary)"
         )
         for section, acc in a["sections"].items():
-            click.echo(f"  {section:30} {acc:6.1%}")
+            click.echo(f"  {section:30} {_share(acc):>6}")
     for name in ("wordsim353", "simlex999", *(Path(p).stem for p in similarities)):
         if name in report:
             r = report[name]

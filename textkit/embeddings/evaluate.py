@@ -107,19 +107,22 @@ def evaluate_words(
             for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith(":")
         )
+        accuracy = float(score) if asked else None  # no question in the vocabulary: unknown
         report["analogies"] = {
             "file": str(analogies),
-            "accuracy": float(score),
+            "accuracy": accuracy,
             "answered": asked,
             "questions": n_questions,
             "oov_rate": 1 - asked / max(n_questions, 1),
-            "sections": {
-                s["section"]: len(s["correct"]) / max(len(s["correct"]) + len(s["incorrect"]), 1)
+            "sections": {  # None: no question of the section in the vocabulary
+                s["section"]: len(s["correct"]) / n
+                if (n := len(s["correct"]) + len(s["incorrect"]))
+                else None
                 for s in sections
                 if s["section"] != "Total accuracy"
             },
         }
-        report["analogy_accuracy"] = float(score)
+        report["analogy_accuracy"] = accuracy
         for sim in sims:
             path, changed = _transformed(sim, model.pipeline, "pairs", Path(tmp))
             report["test_words_processed"] |= changed

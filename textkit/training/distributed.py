@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from textkit.errors import TextkitError
+
 
 @dataclass(frozen=True)
 class Dist:
@@ -100,24 +102,50 @@ def context() -> Dist:
     global _CONTEXT
     if _CONTEXT is not None:
         return _CONTEXT
-    if "WORLD_SIZE" not in os.environ or "MASTER_ADDR" not in os.environ:
+    if not _started_by_torchrun():
         _CONTEXT = Dist()
         return _CONTEXT
     import torch.distributed as dist
 
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    local_rank = int(os.environ["LOCAL_RANK"])
     if not dist.is_initialized():
         if torch.cuda.is_available():
             torch.cuda.set_device(local_rank)
             backend = "cpu:gloo,cuda:nccl"  # CUDA tensors over NCCL, CPU ones over gloo
         else:
             backend = "gloo"
-        dist.init_process_group(backend)
+        try:
+            dist.init_process_group(backend)
+        except (RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TextkitError(f"could not join the torchrun job ({first})") from None
         atexit.register(_leave)
     _CONTEXT = Dist(dist.get_rank(), dist.get_world_size(), local_rank, grouped=True)
     if not _CONTEXT.is_main:
         warnings.simplefilter("ignore")
     return _CONTEXT
+
+
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
+def _started_by_torchrun() -> bool:
+    """Whether torchrun started this process: WORLD_SIZE and MASTER_ADDR are set.  A partial
+    or malformed set (a stray variable left in a shell) is one clear error, not torch's."""
+    env = os.environ
+    if "WORLD_SIZE" not in env or "MASTER_ADDR" not in env:
+        return False
+    missing = [v for v in TORCHRUN_VARIABLES if v not in env]
+    numeric = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")
+    bad = [f"{v}={env[v]!r}" for v in numeric if v in env and not env[v].isdigit()]
+    if missing or bad:
+        found = " ".join(v for v in TORCHRUN_VARIABLES if v in env)
+        problem = f"{', '.join(missing)} missing" if missing else ", ".join(bad)
+        raise TextkitError(
+            f"the environment looks like a torchrun job ({found}) but is not one ({problem}): "
+            f"run the command under torchrun, or unset {found}"
+        )
+    return True
 
 
 def _leave() -> None:
