@@ -38,10 +38,47 @@ MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u3099\u309a"  # Thai vowels/tones, kan
 # in order: placeholders (<url>, <user>); one character of an unspaced script (with its combining
 # marks); numbers with
 # separators (1,000 / 3.5); words with inner apostrophes or hyphens; punctuation
+PATTERN_SECONDS = 0.25  # the most one text may cost the tokenizer pattern (+1 s per MB of text)
+
+
+def _compile_pattern(pattern: str):
+    """A tokenizer pattern, compiled by the ``regex`` module (matching can be given a time
+    limit) and vetted: a pattern comes from a model folder's pipeline.json, which is data."""
+    import regex
+
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, TypeError, ValueError, OverflowError, RecursionError) as exc:
+        raise TextkitError(f"bad tokenizer pattern {pattern!r}: {exc}") from None
+    if compiled.groups:
+        raise TextkitError(
+            f"bad tokenizer pattern {pattern!r}: it has a capturing group (findall would return "
+            "tuples); write groups as (?:...)"
+        )
+    return compiled
+
+
+def _bounded_findall(compiled):
+    """``compiled.findall`` that gives up on a text after a time proportional to its length: a
+    pattern that backtracks catastrophically ((a+)+$) can't hang a command or the server."""
+
+    def findall(text: str) -> list[str]:
+        try:
+            return compiled.findall(text, timeout=PATTERN_SECONDS + len(text) / 1e6)
+        except TimeoutError:
+            raise TextkitError(
+                f"the tokenizer pattern {compiled.pattern!r} took too long on a text of "
+                f"{len(text):,} characters (it backtracks); use a simpler pattern"
+            ) from None
+
+    return findall
+
+
 DEFAULT_PATTERN = (
     rf"<[a-z]+>|[{UNSPACED}][{MARKS}]*|\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?(?!\w)"
     rf"|[^\W{UNSPACED}]+(?:['’\-][^\W{UNSPACED}]+)*|[^\w\s]"
 )
+_DEFAULT_FINDALL = re.compile(DEFAULT_PATTERN).findall
 PLACEHOLDER_MODES = ("keep", "replace", "drop")
 URL_TOKEN, USER_TOKEN = "<url>", "<user>"
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -173,16 +210,15 @@ class Pipeline:
             raise TextkitError(
                 f"stopwords must be 'english' or a list of strings, got {self.stopwords!r}"
             )
-        try:
-            re.compile(self.pattern)
-        except re.error as exc:
-            raise TextkitError(f"bad tokenizer pattern {self.pattern!r}: {exc}") from exc
+        _compile_pattern(self.pattern)
 
     # ------------------------------------------------------------------ the steps
     @cached_property
     def _split(self):
+        if self.tokenizer == "regexp" and self.pattern == DEFAULT_PATTERN:
+            return _DEFAULT_FINDALL  # vetted: the fast re module, no time limit needed
         if self.tokenizer == "regexp":
-            return re.compile(self.pattern).findall
+            return _bounded_findall(_compile_pattern(self.pattern))
         if self.tokenizer == "whitespace":
             return str.split
         if self.tokenizer == "tweet":
