@@ -11,7 +11,10 @@ chatbot, the shipped presidents, a small LSTM on the shipped poems).  Printed:
   keeps one connection and sends requests back to back; the load stops after --requests), and
   the in-process `predict` time of the same model, so the ratio shows what HTTP adds;
 - time to the first streamed character of /v1/generate, beside the time of the whole
-  200-character generation without streaming.
+  200-character generation without streaming;
+- the server's resident memory before and after a flood of /v1/intent requests of long random
+  "words" (25 of 400 letters each, the 10,000-character cap), beside the same number of
+  ordinary requests: what a hostile client can make a served model keep.
 
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, Content-Length bodies) so
 that the client costs little of the 2 cores it shares with the server.
@@ -158,6 +161,34 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def flood(port: int, pid: int, model: str, texts: list[str], n: int = 400) -> None:
+    """RSS after ``n`` ordinary requests, then after ``n`` requests of long random words."""
+    import random
+    import string
+
+    rng = random.Random(0)
+    junk = [
+        " ".join("".join(rng.choices(string.ascii_lowercase, k=400)) for _ in range(25))
+        for _ in range(n)
+    ]
+    start = rss_mb(pid)
+    asyncio.run(load(port, 8, n, texts))
+    ordinary = rss_mb(pid)
+    asyncio.run(load(port, 8, n, junk))
+    hostile = rss_mb(pid)
+    print(
+        f"server RSS: {start:.0f} MB; after {n} ordinary requests {ordinary:.0f} MB; after {n} "
+        f"requests of 25 random 400-letter words {hostile:.0f} MB"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--models", nargs=3, type=Path, metavar=("BOT", "AUTHOR", "GENERATOR"))
@@ -207,6 +238,7 @@ def main() -> None:
                 first, whole = asyncio.run(first_streamed_char(port, body))
                 firsts.append(first)
                 wholes.append(whole)
+            flood(port, proc.pid, models[0].name, texts)
             print(
                 f"/v1/generate 200 chars: first streamed char "
                 f"{statistics.median(firsts) * 1000:.1f} ms, whole text "

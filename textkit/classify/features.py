@@ -20,7 +20,9 @@ import numpy as np
 
 from textkit.classify.config import FeatureConfig
 from textkit.errors import TextkitError
-from textkit.text.pipeline import Pipeline
+from textkit.text.pipeline import CACHED_TOKEN_CHARS, Pipeline
+
+CACHED_GRAMS = 2_000_000  # character n-grams kept for reuse (~150 MB at most), then forgotten
 
 WORD, CHAR = "w ", "c"
 
@@ -78,6 +80,7 @@ class Featurizer:
         self.idf = np.zeros(0, dtype=np.float32)
         self._typo_index: set[str] | None = None
         self._char_cache: dict[str, list[str]] = {}  # token -> its character n-grams
+        self._cached_grams = 0  # n-grams held by _char_cache (bounded by CACHED_GRAMS)
         if vocab is not None:
             self._set_vocab(vocab, idf)
 
@@ -98,9 +101,13 @@ class Featurizer:
             for tok in tokens:
                 grams = cache.get(tok)
                 if grams is None:
-                    grams = cache[tok] = self._char_grams(tok)
-                    if len(cache) > 500_000:
-                        cache.clear()
+                    grams = self._char_grams(tok)
+                    if len(tok) <= CACHED_TOKEN_CHARS:  # long tokens: made each time, not kept
+                        self._cached_grams += len(grams)
+                        if self._cached_grams > CACHED_GRAMS:
+                            cache.clear()
+                            self._cached_grams = len(grams)
+                        cache[tok] = grams
                 out.extend(grams)
         return out
 
@@ -210,7 +217,7 @@ class Featurizer:
     def _is_known(self, token: str) -> bool:
         if WORD + token in self.index:
             return True
-        if len(token) < 4:
+        if not 4 <= len(token) <= CACHED_TOKEN_CHARS:  # typos of words, not of 10,000 letters
             return False
         if self._typo_index is None:
             words = [f[len(WORD) :] for f in self.vocab if f.startswith(WORD) and " " not in f[2:]]

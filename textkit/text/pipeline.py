@@ -79,6 +79,9 @@ DEFAULT_PATTERN = (
     rf"|[^\W{UNSPACED}]+(?:['’\-][^\W{UNSPACED}]+)*|[^\w\s]"
 )
 _DEFAULT_FINDALL = re.compile(DEFAULT_PATTERN).findall
+# tokens longer than this are processed every time, never cached: words are shorter, and a
+# request of long random "words" must not grow a served model's memory
+CACHED_TOKEN_CHARS = 40
 PLACEHOLDER_MODES = ("keep", "replace", "drop")
 URL_TOKEN, USER_TOKEN = "<url>", "<user>"
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -294,9 +297,10 @@ class Pipeline:
                 tok = cache[raw]
             except KeyError:
                 tok = self._token(raw)
-                if len(cache) >= self.cache_size:
-                    cache.clear()
-                cache[raw] = tok
+                if len(raw) <= CACHED_TOKEN_CHARS:  # a 10,000-letter "word" is not worth keeping
+                    if len(cache) >= self.cache_size:
+                        cache.clear()
+                    cache[raw] = tok
             if tok is not None:
                 out.append(tok)
         if self.ngrams == (1,):
