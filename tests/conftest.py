@@ -303,7 +303,9 @@ class LiveServer:
         sock = listen_socket("127.0.0.1", 0)
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
+        from textkit.serve.connections import server_config
+
+        config = server_config(
             app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
         )
         self.server = uvicorn.Server(config)

@@ -161,8 +161,10 @@ def _run(
                 for sig, handler in old.items():
                     signal.signal(sig, handler)
 
+    from textkit.serve.connections import server_config
+
     server = Server(
-        uvicorn.Config(
+        server_config(
             app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=3
         )
     )

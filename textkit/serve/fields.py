@@ -3,11 +3,13 @@ range, so a bad request is a 400 naming the field (never a 500 from deep inside 
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.requests import Request
 
 from textkit import safejson
+from textkit.serve.connections import BODY_S
 from textkit.serve.errors import ApiError
 from textkit.settings import finite
 
@@ -26,10 +28,17 @@ async def read_json(request: Request, max_body: int = MAX_BODY) -> Fields:
     if declared and declared.isdigit() and int(declared) > max_body:
         raise ApiError(413, f"the body is larger than {max_body} bytes")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_body:
-            raise ApiError(413, f"the body is larger than {max_body} bytes")
+
+    async def receive() -> None:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > max_body:
+                raise ApiError(413, f"the body is larger than {max_body} bytes")
+
+    try:
+        await asyncio.wait_for(receive(), BODY_S)
+    except asyncio.TimeoutError:
+        raise ApiError(408, f"the body did not arrive within {BODY_S:.0f} s") from None
     try:
         data = safejson.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
