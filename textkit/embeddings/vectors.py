@@ -186,12 +186,49 @@ class Vectors:
             kv = KeyedVectors.load_word2vec_format(
                 str(path), binary=binary, limit=limit, unicode_errors="replace", no_header=no_header
             )
-        except (ValueError, EOFError, UnicodeDecodeError, IndexError) as exc:
+        except (ValueError, EOFError, UnicodeDecodeError, IndexError, OSError) as exc:
             raise TextkitError(f"{source} is corrupt or not a word2vec file ({exc})") from exc
+        # gensim keeps the first vector of a duplicate word and leaves an empty (None) row
+        rows = [i for i, k in enumerate(kv.index_to_key) if k is not None]
+        keys, matrix = [kv.index_to_key[i] for i in rows], kv.vectors[rows]
+        _check_loaded(keys, matrix, source, len(kv.index_to_key) - len(rows))
+        if not (no_header or binary or limit is not None):
+            _check_count(source, n, opener, path)
         counts = None
         if "count" in kv.expandos:
-            counts = [int(kv.get_vecattr(k, "count")) for k in kv.index_to_key]
-        return cls(kv.index_to_key, kv.vectors, counts)
+            counts = [int(kv.get_vecattr(k, "count")) for k in keys]
+        return cls(keys, matrix, counts)
+
+
+def _check_loaded(keys: list[str], matrix: np.ndarray, source: str, duplicates: int) -> None:
+    """What gensim reads without a word: values that are not finite numbers (refused: a model
+    of them can't be used) and duplicate words (the first vector of each is kept)."""
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        word = keys[int(np.flatnonzero(~finite)[0])]
+        raise TextkitError(
+            f"{source}: the vector of {word!r} holds NaN, infinite or out-of-range values "
+            f"({int((~finite).sum()):,} such vectors); fix or drop them"
+        )
+    if duplicates:
+        warnings.warn(
+            f"{source}: {duplicates:,} duplicate word(s): kept the first vector of each",
+            TextkitWarning,
+            stacklevel=3,
+        )
+
+
+def _check_count(source: str, announced: int, opener, path: Path) -> None:
+    """A text file holding more rows than its header announces: gensim stops at the count."""
+    with opener(path, "rb") as fh:
+        rows = sum(1 for line in fh if line.strip()) - 1  # the header line
+    if rows > announced:
+        warnings.warn(
+            f"{source}: its header announces {announced:,} vectors but it holds {rows:,}; "
+            f"read the first {announced:,} (fix the header to read them all)",
+            TextkitWarning,
+            stacklevel=3,
+        )
 
 
 def _glove_line(line: bytes) -> bool:
