@@ -13,7 +13,7 @@ chatbot, the shipped presidents, a small LSTM on the shipped poems).  Printed:
 - time to the first streamed character of /v1/generate, beside the time of the whole
   200-character generation without streaming;
 - the server's resident memory before and after a flood of /v1/intent requests of long random
-  "words" (25 of 400 letters each, the 10,000-character cap), beside the same number of
+  "words" (24 of 400 letters each, under the 10,000-character cap), beside the same number of
   ordinary requests: what a hostile client can make a served model keep.
 
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, Content-Length bodies) so
@@ -175,7 +175,7 @@ def flood(port: int, pid: int, model: str, texts: list[str], n: int = 400) -> No
 
     rng = random.Random(0)
     junk = [
-        " ".join("".join(rng.choices(string.ascii_lowercase, k=400)) for _ in range(25))
+        " ".join("".join(rng.choices(string.ascii_lowercase, k=400)) for _ in range(24))
         for _ in range(n)
     ]
     start = rss_mb(pid)
@@ -185,7 +185,7 @@ def flood(port: int, pid: int, model: str, texts: list[str], n: int = 400) -> No
     hostile = rss_mb(pid)
     print(
         f"server RSS: {start:.0f} MB; after {n} ordinary requests {ordinary:.0f} MB; after {n} "
-        f"requests of 25 random 400-letter words {hostile:.0f} MB"
+        f"requests of 24 random 400-letter words {hostile:.0f} MB"
     )
 
 

@@ -108,5 +108,5 @@ def test_loads_without_torch_and_refuses_other_kinds(author_model, tmp_path, int
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    with pytest.raises(TextkitError, match="holds a 'intent' model, not 'author'"):
+    with pytest.raises(TextkitError, match="holds a model of kind 'intent', not 'author'"):
         AuthorClassifier.load(intent_model)

@@ -172,7 +172,7 @@ def _bad_cases(workdir: Path) -> list[tuple[list[str], str]]:
         ([*gen, "--temperatures", "0.5,hot"], "--temperatures"),
         ([*gen, "--seed-text", "☃☃東京"], "no character the model knows"),
         (["generate", "--models-dir", "nowhere"], "no trained model"),
-        (["generate", "--model", "models/intent-model"], "holds a 'intent' model"),
+        (["generate", "--model", "models/intent-model"], "holds a model of kind 'intent'"),
         (["generate", "--model", "models/broken"], "corrupt or truncated"),
         (["generate", "--model", "models/does-not-exist"], "no model at"),
         ([*gen, "--output", "blocker/out.txt"], "cannot write"),

@@ -97,7 +97,7 @@ def test_markov_samples_round_trip_and_share_the_sampling_options(tmp_path, sonn
     assert a.startswith("Thy ") and len(a) == 204
     pre = loaded.generate(100, seed=1, preseed="auto", stop_at="\n")[0]
     assert "\n" not in pre.text
-    with pytest.raises(TextkitError, match="holds a 'charmarkov' model"):
+    with pytest.raises(TextkitError, match="holds a model of kind 'charmarkov'"):
         CharRNN.load(tmp_path / "m")
 
 

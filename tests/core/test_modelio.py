@@ -60,7 +60,7 @@ def test_config_kind_and_version_checks(tmp_path):
     folder = ModelFolder(tmp_path / "m").create()
     cfg = folder.write_config("intent", {"x": 1})
     assert cfg["textkit_version"] == __version__ and cfg["format_version"] == FORMAT_VERSION
-    with pytest.raises(TextkitError, match="holds a 'intent' model, not 'charrnn'"):
+    with pytest.raises(TextkitError, match="holds a model of kind 'intent', not 'charrnn'"):
         folder.read_config(("charrnn",))
     cfg["format_version"] = FORMAT_VERSION + 1
     folder.file("config.json").write_text(json.dumps(cfg))

@@ -211,7 +211,7 @@ def test_other_bad_training_data(tmp_path):
 def test_another_kind_of_folder_and_corrupt_weights(tmp_path, trained, intent_model):
     import shutil
 
-    with pytest.raises(TextkitError, match="holds a 'charrnn' model, not 'intent'"):
+    with pytest.raises(TextkitError, match="holds a model of kind 'charrnn', not 'intent'"):
         IntentClassifier.load(trained)
     broken = tmp_path / "broken"
     shutil.copytree(intent_model, broken)

@@ -108,7 +108,7 @@ def test_bad_input_is_one_clear_line(workdir, run, files, args, message):
 def test_a_char_model_is_not_an_intent_model(workdir, trained, run):
     shutil.copytree(trained, workdir / "models" / "poems")
     r = run("classify", "poems", "hello")
-    assert r.exit_code == 1 and "holds a 'charrnn' model" in r.stderr
+    assert r.exit_code == 1 and "holds a model of kind 'charrnn'" in r.stderr
 
 
 def test_the_readme_chatbot_example_runs_as_shown(tmp_path, monkeypatch):

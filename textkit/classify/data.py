@@ -62,6 +62,11 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
             if src.label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
                 guessed = _guess_label_column(path, fmt, src.encoding, src.json_key, raw)
                 src = replace(src, label_column=guessed)
+            if src.label_column is not None and src.label_column == (src.text_column or "text"):
+                raise TextkitError(
+                    f"--text-column and --label-column are both {src.label_column!r}: the label "
+                    "must be another column"
+                )
             pairs = []
             for d in src.documents():
                 if d.label is None or not str(d.label).strip():
@@ -136,7 +141,14 @@ def _guess_label_column(
         raise TextkitError(
             f"{path}: several possible label columns {found}; choose one with --label-column"
         )
-    return found[0] if found else None
+    columns = list(first) if isinstance(first, dict) else []
+    if not found and columns:  # say so now, not as "line 2: this row has no label"
+        tabbed = fmt == "csv" and len(columns) == 1 and "\t" in columns[0]
+        hint = " (it looks tab-separated: --format tsv)" if tabbed else ""
+        raise TextkitError(
+            f"{path}: no label column among {columns}{hint}; name it with --label-column"
+        )
+    return found[0] if found else None  # (formats that label their texts themselves)
 
 
 def stratified_split(

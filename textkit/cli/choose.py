@@ -68,9 +68,14 @@ def output_options(command: Callable) -> Callable:
     )(command)
 
 
-def new_model_dir(o: dict, default_name: str) -> Path:
+def new_model_dir(o: dict, default_name: str, fallback: str = "model") -> Path:
     """Where the model a command trains goes: MODELS_DIR/NAME, or NAME-2... unless
-    --overwrite."""
+    --overwrite.  Without --name, NAME comes from the input file's name, made a valid folder
+    name (``.hidden.json`` -> ``hidden``, ``my data.csv`` -> ``my-data``; ``fallback`` if
+    nothing is left)."""
+    import re
+
     from textkit.modelio import fresh_model_dir
 
-    return fresh_model_dir(o["models_dir"], o["name"] or default_name, o["overwrite"])
+    derived = re.sub(r"[^A-Za-z0-9_-]+", "-", default_name).strip("-.") or fallback
+    return fresh_model_dir(o["models_dir"], o["name"] or derived, o["overwrite"])

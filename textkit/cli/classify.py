@@ -55,7 +55,7 @@ def classifier_training_options(pipeline, features) -> callable:
     return apply
 
 
-def train_classifier(cls, data: Path, o: dict, what: str) -> None:
+def train_classifier(cls, data: Path, o: dict, what: str) -> Path:
     """Train ``cls`` (a TextClassifier kind) on DATA with the options typed, and report: the
     command passes only what the user typed; the estimator fills in its defaults."""
     model = cls(
@@ -63,7 +63,7 @@ def train_classifier(cls, data: Path, o: dict, what: str) -> None:
         pipeline=pipeline_from(o["pipeline_file"], cls.DEFAULT_PIPELINE),
         features=configured(FeatureConfig, cls.DEFAULT_FEATURES),
     )
-    out = new_model_dir(o, Path(data).stem or cls.KIND)
+    out = new_model_dir(o, Path(data).stem, cls.KIND)
     result = model.fit(
         source_from(data),
         out,
@@ -79,6 +79,7 @@ def train_classifier(cls, data: Path, o: dict, what: str) -> None:
         f"({v['method']}), threshold {model.threshold_:.3f}, temperature {model.temperature_:.2f}",
         err=True,
     )
+    return out
 
 
 def show_prediction(pred, as_json: bool, no_answer: str = "(out of scope)") -> None:

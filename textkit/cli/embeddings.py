@@ -19,7 +19,7 @@ from textkit.training.config import TrainConfig
 
 def _train(cls, corpus: Path, o: dict, config, loop: dict) -> None:
     model = cls(config, pipeline=pipeline_from(o["pipeline_file"], EMBEDDINGS_PIPELINE))
-    out = new_model_dir(o, Path(corpus).stem or cls.KIND)
+    out = new_model_dir(o, Path(corpus).stem, cls.KIND)
     result = model.fit(
         source_from(corpus),
         out,

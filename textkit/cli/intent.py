@@ -31,8 +31,8 @@ def train_intent(data, **o):
     """
     from textkit.intent.model import IntentClassifier
 
-    train_classifier(IntentClassifier, data, o, "intents")
-    click.echo(f"try it: textkit chat {o['name'] or Path(data).stem}", err=True)
+    out = train_classifier(IntentClassifier, data, o, "intents")
+    click.echo(f"try it: textkit chat {out}", err=True)  # the folder saved (maybe NAME-2)
 
 
 QUIT = ("quit", "exit", "/quit", "/exit")

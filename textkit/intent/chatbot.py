@@ -59,8 +59,9 @@ class Chatbot:
         intents = intents if intents is not None else classifier.intents
         if not intents:
             raise TextkitError(
-                "this classifier has no responses (it was not trained from an "
-                "intents.json); pass intents=[...] to Chatbot"
+                "this model has no responses to chat with: it was trained from labelled texts, "
+                "not an intents.json (it can still classify; train it on an intents.json to "
+                "chat, or in Python give Chatbot its intents)"
             )
         self.classifier = classifier
         self.intents = {it.tag: it for it in intents}

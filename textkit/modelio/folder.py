@@ -108,7 +108,7 @@ class ModelFolder:
             raise TextkitError(f"{cfg_path} does not describe a textkit model (no 'kind')")
         if kinds and cfg["kind"] not in kinds:
             raise TextkitError(
-                f"{self.path} holds a {cfg['kind']!r} model, not {' or '.join(map(repr, kinds))}"
+                f"{self.path} holds a model of kind {cfg['kind']!r}, not {' or '.join(map(repr, kinds))}"
             )
         version = cfg.get("format_version", 0)
         if not isinstance(version, int) or isinstance(version, bool):

@@ -162,11 +162,22 @@ def read_jsonl(
             )
         if not _in_split(obj, split, f"{path}, line {number}"):
             continue
-        label = obj.get(label_field) if label_field else None
-        yield Document(obj[text_field], None if label is None else str(label), str(path), number)
+        label = _label(obj.get(label_field) if label_field else None, f"{path}, line {number}")
+        yield Document(obj[text_field], label, str(path), number)
 
 
 SPLIT_FIELD = "split"  # the column or field --split reads
+
+
+def _label(value, where: str) -> str | None:
+    """A JSON label as text: a string, number or boolean; an object or a list is refused
+    (stored as its Python repr it would be a label nobody wrote)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        kind = "an object" if isinstance(value, dict) else "a list"
+        raise TextkitError(f"{where}: the label is {kind}; it must be a string or a number")
+    return str(value)
 
 
 def _in_split(record: dict, split: str | None, where: str) -> bool:
@@ -335,8 +346,8 @@ def read_json(
             raise TextkitError(f"{path}: record #{i + 1} has no string {text_field!r} field")
         if not _in_split(obj, split, f"{path}: record #{i + 1}"):
             continue
-        label = obj.get(label_field) if label_field else None
-        yield Document(obj[text_field], None if label is None else str(label), str(path), i + 1)
+        label = _label(obj.get(label_field) if label_field else None, f"{path}: record #{i + 1}")
+        yield Document(obj[text_field], label, str(path), i + 1)
 
 
 def detect_format(path: Path) -> str:

@@ -1,0 +1,52 @@
+"""Round 3, classes 13 and 14: careless input gets a message that names the file and the fix,
+and nothing wrong is accepted silently: a missing label column (or a TSV named .csv), a label
+column that is the text column, labels that are JSON objects or lists, an input file whose
+name is no model name, the saved folder named in the hint, a classifier without responses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("nolabel.csv", "text,words\nhello,a\nbye,b\n", "no label column among ['text', 'words']"),
+        ("tabs.csv", "text\tlabel\nhi\tg\nyo\th\n", "it looks tab-separated: --format tsv"),
+        ("obj.json", json.dumps([{"text": "hi", "label": {"a": 1}}]), "record #1: the label is an object"),
+        ("list.jsonl", '{"text": "hi", "label": [1]}\n', "line 1: the label is a list"),
+    ],
+)  # fmt: skip
+def test_label_problems_name_the_file_and_the_fix(workdir, run, name, content, message):
+    (workdir / name).write_text(content)
+    r = run("train-intent", name)
+    assert r.exit_code == 1 and message in r.stderr and name in r.stderr
+    assert not (workdir / "models").exists() or not any((workdir / "models").iterdir())
+
+
+def test_the_label_column_cannot_be_the_text_column(workdir, run):
+    (workdir / "d.csv").write_text("text,label\nhi,g\nyo,h\n")
+    r = run("train-intent", "d.csv", "--label-column", "text")
+    assert r.exit_code == 1 and "both 'text'" in r.stderr
+
+
+@pytest.mark.parametrize(("file", "model"), [(".hidden.json", "hidden"), ("my bot.json", "my-bot")])
+def test_a_file_name_that_is_no_model_name(workdir, run, intents_file, file, model):
+    shutil.copy(intents_file, workdir / file)
+    r = run("train-intent", file)
+    assert r.exit_code == 0 and f"textkit chat models/{model}" in r.stderr
+    r = run("train-intent", file)  # the hint names the folder really saved
+    assert r.exit_code == 0 and f"textkit chat models/{model}-2" in r.stderr
+
+
+def test_chatting_with_a_classifier_without_responses(workdir, run):
+    (workdir / "d.csv").write_text(
+        "text,label\n" + "".join(f"hello {i},greet\nbye {i},bye\n" for i in range(6))
+    )
+    assert run("train-intent", "d.csv", "--name", "plain").exit_code == 0
+    r = run("chat", "plain", input="hello\n")
+    assert r.exit_code == 1 and "not an intents.json" in r.stderr
+    assert "intents=[" not in r.stderr  # no Python advice to a command-line user
