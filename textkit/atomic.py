@@ -155,6 +155,23 @@ def atomic_write_json(path: Path, obj: object) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+_RESERVED: dict[str, FolderLock] = {}  # folders this process holds for a run about to start
+
+
+def reserve_folder(folder: Path) -> bool:
+    """Hold ``folder``'s lock from the moment its name is chosen until the run that chose it
+    takes it over (or the process ends): another run choosing a name in between moves on to
+    NAME-2 instead of being refused later.  False if another process holds it."""
+    key = str(Path(folder).absolute())
+    if key in _RESERVED:
+        return True
+    lock = FolderLock(folder)
+    if not lock.acquire():
+        return False
+    _RESERVED[key] = lock
+    return True
+
+
 class FolderLock:
     """An exclusive lock on ``folder`` (a hidden ``.NAME.lock`` file beside it), held until
     ``release`` or process exit."""
@@ -167,7 +184,12 @@ class FolderLock:
     def acquire(self) -> bool:
         """Take the lock without waiting; False if another process holds it.  The lock file
         is removed on release, so a holder re-checks that the file it locked is still the one
-        at the path (else a releaser removed it in between, and it tries again)."""
+        at the path (else a releaser removed it in between, and it tries again).  A lock this
+        process reserved for the folder (``reserve_folder``) is taken over."""
+        reserved = _RESERVED.pop(str(self.folder.absolute()), None)
+        if reserved is not None and reserved._fd is not None:
+            self._fd, reserved._fd = reserved._fd, None
+            return True
         while True:
             try:
                 self.folder.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from textkit.atomic import FolderLock, tmp_owner
+from textkit.atomic import FolderLock, reserve_folder, tmp_owner
 from textkit.errors import TextkitError
 from textkit.modelio.folder import CONFIG, STATE, WEIGHTS, ModelFolder
 
@@ -35,25 +35,17 @@ def check_model_name(name: str) -> str:
 
 def fresh_model_dir(models_dir: Path, name: str, overwrite: bool = False) -> Path:
     """``models_dir/name``, or ``name-2``, ``name-3``... so an earlier model (or a run still
-    training under that name) is never clobbered."""
+    training under that name, or one that has just chosen it) is never clobbered.  The name
+    is reserved for this process from now on (``reserve_folder``)."""
     check_model_name(name)
     models_dir = Path(models_dir)
     if overwrite:
         return models_dir / name
     n, candidate = 1, models_dir / name
-    while candidate.exists() or _in_use(candidate):
+    while candidate.exists() or not reserve_folder(candidate):  # held until the run locks it
         n += 1
         candidate = models_dir / f"{name}-{n}"
     return candidate
-
-
-def _in_use(folder: Path) -> bool:
-    lock = FolderLock(folder)
-    if not lock.path.exists():
-        return False
-    free = lock.acquire()
-    lock.release()
-    return not free
 
 
 def cleanup_stale(models_dir: Path) -> None:
