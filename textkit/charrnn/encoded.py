@@ -14,16 +14,17 @@ from __future__ import annotations
 import hashlib
 import random
 import shutil
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from textkit.atomic import atomic_path
+from textkit.atomic import atomic_path, atomic_write_bytes
 from textkit.cache import cache_dir
 from textkit.charrnn.data import Vocab
-from textkit.errors import TextkitError
+from textkit.errors import TextkitError, TextkitWarning
 from textkit.text.io import DEFAULT_MAX_BYTES, Corpus, size_text
 from textkit.text.stream import CorpusScan, corpus_chunks, scan_corpus
 from textkit.training.distributed import context
@@ -106,10 +107,8 @@ def encode_files(
     # under torchrun, each machine's first process encodes while the others wait, then reuse
     dist = context()
     if dist.local_rank:
-        dist.barrier()
-    if not (
-        path.is_file() and path.stat().st_size == scan.n_chars * np.dtype(vocab.dtype).itemsize
-    ):
+        dist.barrier()  # the machine's first process has checked (or made) the cache
+    elif not _cache_holds(path, scan.n_chars * np.dtype(vocab.dtype).itemsize):
         _encode_into(path, inputs, encoding, vocab, scan)
     if dist.enabled and not dist.local_rank:
         dist.barrier()
@@ -138,13 +137,46 @@ def _encode_into(path: Path, inputs, encoding: str, vocab: Vocab, scan: CorpusSc
             f"encoding the corpus needs {size_text(size)} in {path.parent}, which has "
             f"{size_text(free)} free; point TEXTKIT_CACHE at a larger disk"
         )
+    digest = hashlib.blake2b(digest_size=16)
     with atomic_path(path) as tmp, open(tmp, "wb") as out:  # plain writes: nothing mapped
         pos = 0
         for chunk in corpus_chunks(inputs, encoding):
-            out.write(vocab.encode(chunk).tobytes())
+            data = vocab.encode(chunk).tobytes()
+            out.write(data)
+            digest.update(data)
             pos += len(chunk)
         if pos != scan.n_chars:
             raise TextkitError(f"{', '.join(scan.sources)} changed while being read; try again")
+    atomic_write_bytes(_sum_file(path), digest.hexdigest().encode())
+
+
+def _sum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".blake2b")
+
+
+def _cache_holds(path: Path, size: int) -> bool:
+    """Whether the cached encoding at ``path`` is whole and unchanged: its size, and the
+    checksum recorded when it was written (a cache can be truncated, permuted or edited, and
+    training on it would silently learn garbage).  A failed check is said, then re-encoded."""
+    if not path.is_file() or path.stat().st_size != size:
+        return False
+    try:
+        recorded = _sum_file(path).read_text().strip()
+    except OSError:
+        return False  # a cache from before checksums, or half-written: encode again
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 24):
+            digest.update(block)
+    if digest.hexdigest() != recorded:
+        warnings.warn(
+            f"the cached encoding {path} failed its checksum (changed since it was written): "
+            "encoding the corpus again",
+            TextkitWarning,
+            stacklevel=4,
+        )
+        return False
+    return True
 
 
 def as_encoded(

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from textkit import safejson
 from textkit.atomic import atomic_path, atomic_write_json
-from textkit.errors import TextkitError
+from textkit.errors import TextkitError, TextkitWarning
 from textkit.progress import Progress
 from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Source
@@ -71,13 +72,12 @@ def prepare(
         json.dumps([_fingerprint(path), pipeline.to_dict(), tags, *source.reader_key()]).encode()
     ).hexdigest()[:24]
     text_file, meta_file = cache_dir / f"{key}.txt", cache_dir / f"{key}.json"
-    if text_file.is_file() and meta_file.is_file():
-        meta = safejson.loads(meta_file.read_text(encoding="utf-8"))
-        if "snippets" in meta:  # (a cache from before snippets is prepared again)
-            return PreparedCorpus(
-                text_file, meta["tags"], meta["documents"], meta["tokens"], str(path),
-                meta["snippets"],
-            )  # fmt: skip
+    cached = _cached(text_file, meta_file)
+    if cached is not None:
+        return PreparedCorpus(
+            text_file, cached["tags"], cached["documents"], cached["tokens"], str(path),
+            cached["snippets"],
+        )  # fmt: skip
     cache_dir.mkdir(parents=True, exist_ok=True)
     docs = source.documents(labels=tags == "column")
     doc_tags, snippets, n_tokens = [], [], 0
@@ -100,9 +100,40 @@ def prepare(
     atomic_write_json(
         meta_file,
         {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens, "source": str(path),
-         "snippets": snippets},
+         "snippets": snippets, "blake2b": _digest(text_file)},
     )  # fmt: skip
     return PreparedCorpus(text_file, doc_tags, len(doc_tags), n_tokens, str(path), snippets)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached(text_file: Path, meta_file: Path) -> dict | None:
+    """The cached preparation's metadata, if both files are there and the text still has the
+    checksum recorded with it (else None: prepared again, with a warning when it changed)."""
+    if not (text_file.is_file() and meta_file.is_file()):
+        return None
+    try:
+        meta = safejson.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    keys = ("tags", "documents", "tokens", "snippets", "blake2b")
+    if not isinstance(meta, dict) or any(k not in meta for k in keys):
+        return None  # from an older textkit, or damaged
+    if _digest(text_file) != meta["blake2b"] or len(meta["tags"]) != meta["documents"]:
+        warnings.warn(
+            f"the prepared corpus {text_file} failed its checksum (changed since it was "
+            "written): preparing it again",
+            TextkitWarning,
+            stacklevel=3,
+        )
+        return None
+    return meta
 
 
 def _tag(doc, index: int, tags: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from textkit.atomic import FolderLock, reserve_folder, tmp_owner
 from textkit.errors import TextkitError
 from textkit.modelio.folder import CONFIG, STATE, WEIGHTS, ModelFolder
+from textkit.training.ranks import is_main_process
 
 
 def check_model_name(name: str) -> str:
@@ -42,7 +43,10 @@ def fresh_model_dir(models_dir: Path, name: str, overwrite: bool = False) -> Pat
     if overwrite:
         return models_dir / name
     n, candidate = 1, models_dir / name
-    while candidate.exists() or not reserve_folder(candidate):  # held until the run locks it
+    # held until the run locks it; under torchrun only by rank 0, the one process that writes
+    # the folder (the others train into a private temporary one)
+    main = is_main_process()
+    while candidate.exists() or (main and not reserve_folder(candidate)):
         n += 1
         candidate = models_dir / f"{name}-{n}"
     return candidate
