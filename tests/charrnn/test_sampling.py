@@ -80,6 +80,13 @@ def test_preseed_never_appears_and_changes_the_continuation(model, sonnets):
     _, after_seed = stepper.start(model.vocab_.encode("When ").tolist(), 1)
     _, after_both = stepper.start(model.vocab_.encode(stanza + "When ").tolist(), 1)
     assert (after_seed.softmax(-1) - after_both.softmax(-1)).abs().max() > 1e-3
+    # ...and generate() itself starts from that state: its first character's exact
+    # distribution is the one after pre-seed + seed text, not the one after the seed text alone
+    first = model.generate(1, seed=3, seed_text="When ", preseed=stanza, logprobs=5)[0]
+    expected = torch.log_softmax(after_both[0].float(), -1).topk(5)
+    assert [v for _, v in first.logprobs[0].top] == pytest.approx(
+        expected.values.tolist(), abs=1e-4
+    )
     auto = model.generate(300, seed=3, preseed="auto")[0].text
     assert model.preseed_excerpt and model.preseed_excerpt[:40] not in auto
 
@@ -87,10 +94,9 @@ def test_preseed_never_appears_and_changes_the_continuation(model, sonnets):
 def test_preseed_from_file(model, tmp_path, sonnets):
     f = tmp_path / "pre.txt"
     f.write_text(sonnets[5_000:5_300], encoding="utf-8")
-    assert (
-        model.generate(80, seed=1, preseed=f"@{f}")[0].text
-        == model.generate(80, seed=1, preseed=sonnets[5_000:5_300])[0].text
-    )
+    from_file = model.generate(80, seed=1, preseed=f"@{f}")[0].text
+    assert from_file == model.generate(80, seed=1, preseed=sonnets[5_000:5_300])[0].text
+    assert from_file != model.generate(80, seed=1)[0].text  # the pre-seed was used at all
 
 
 def test_unicode_seed_in_vocabulary(tmp_path, tiny_rnn, tiny_config):

@@ -203,7 +203,9 @@ def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
     os.kill(_ranks(proc.pid)[1], signal.SIGTERM)  # not rank 0: the one that writes
     out = proc.communicate(timeout=120)[0]
     rows = _metrics(folder)
-    assert rows[-1]["step"] % 20 != 0, out  # rank 0 stopped too, evaluated and saved there
+    # rank 0 stopped too (said why), evaluated and saved there: not at an evaluation step by
+    # chance (one run in twenty would be), but because it was told
+    assert "interrupted after" in out and rows[-1]["step"] < 100_000, out
     import torch
 
     assert torch.load(folder / "train_state.pt", weights_only=True)["step"] == rows[-1]["step"]

@@ -118,12 +118,16 @@ def test_metrics_truncation_for_resume(tmp_path):
 
 
 def test_training_state_is_loaded_without_unpickling_code(tmp_path):
-    folder = ModelFolder(tmp_path).create()
+    folder = ModelFolder(tmp_path / "m").create()
+    trace = tmp_path / "pwned"
 
-    class Evil:
+    class Evil:  # unpickling it runs a command that leaves a file behind
         def __reduce__(self):
-            return (os.system, ("echo pwned",))
+            return (os.system, (f"touch {trace}",))
 
     torch.save({"x": Evil()}, folder.file("train_state.pt"))
     with pytest.raises(TextkitError, match="not a textkit training state"):
         folder.load_state()
+    assert not trace.exists()  # the payload never ran (the error alone would not prove it)
+    torch.load(folder.file("train_state.pt"), weights_only=False)  # what an unsafe load does
+    assert trace.exists()  # (so the check above could fail)
