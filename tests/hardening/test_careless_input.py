@@ -50,3 +50,37 @@ def test_chatting_with_a_classifier_without_responses(workdir, run):
     r = run("chat", "plain", input="hello\n")
     assert r.exit_code == 1 and "not an intents.json" in r.stderr
     assert "intents=[" not in r.stderr  # no Python advice to a command-line user
+
+
+def test_a_resumed_run_is_not_judged_as_an_untrained_one(
+    tmp_path, sonnets, tiny_rnn, tiny_config, monkeypatch
+):
+    """The first-loss check (ln V of an untrained model) is for new runs: a resumed model's
+    low loss is learning, not targets leaking into inputs."""
+    import warnings
+
+    from textkit.charrnn import CharRNN
+    from textkit.training.watch import Sanity
+
+    class Task:
+        n_outputs = 62
+
+    cfg = tiny_config()
+    with pytest.warns(Warning, match="leaking"):
+        Sanity(Task(), cfg).first_loss(1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Sanity(Task(), cfg).first_loss(1.0, resumed=True)
+    corpus = tmp_path / "s.txt"
+    corpus.write_text(sonnets[:20_000], encoding="utf-8")
+    tiny_rnn().fit(corpus, tmp_path / "m", tiny_config(max_steps=20, eval_every=10))
+    seen = []
+    original = Sanity.first_loss
+    Sanity.first_loss = lambda self, loss, resumed=False: (
+        seen.append(resumed) or original(self, loss, resumed)
+    )
+    try:
+        CharRNN.load(tmp_path / "m").resume(tmp_path / "m", corpus, tiny_config(max_steps=30))
+    finally:
+        Sanity.first_loss = original
+    assert seen == [True]

@@ -366,8 +366,8 @@ class _Run:
         self.scaler.update()
         self.loss_sum += loss.detach().float()
         self.loss_count += 1
-        if self.sanity.first is None:  # one sync, once: the loss at initialisation
-            self.sanity.first_loss(float(loss.detach()))
+        if self.sanity.first is None:  # one sync, once: the loss at initialisation (or resume)
+            self.sanity.first_loss(float(loss.detach()), resumed=self.step > 0)
         self.step += 1
         self.window_units += self.task.units_per_step  # the whole batch: all ranks together
         self.step_time += time.monotonic() - t0

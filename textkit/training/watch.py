@@ -29,12 +29,13 @@ class Sanity:
         self.history: list[float] = []
         self.plateau_said = False
 
-    def first_loss(self, loss: float) -> None:
+    def first_loss(self, loss: float, resumed: bool = False) -> None:
         """The loss of the very first step, against ln(V) for a V-way softmax: a model that
-        knows nothing yet should be unsure of every class alike."""
+        knows nothing yet should be unsure of every class alike (a resumed run has learnt: its
+        first loss is only the reference for the explosion check)."""
         self.first = loss
         n = getattr(self.task, "n_outputs", None)
-        if not n or self.cfg.overfit_batch:
+        if not n or self.cfg.overfit_batch or resumed:
             return
         expected = math.log(n)
         if loss > expected + max(1.0, 0.5 * expected):
