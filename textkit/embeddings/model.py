@@ -195,7 +195,15 @@ class _Embedding(Estimator):
         if not isinstance(vocab, dict) or not isinstance(vocab.get("words"), list):
             raise TextkitError(f"{folder.file(VOCAB)} is not a textkit vocabulary; retrain")
         words, counts = vocab["words"], vocab.get("counts") or [0] * len(vocab["words"])
-        if len(words) != len(counts) or not all(isinstance(w, str) for w in words):
+        valid = (
+            isinstance(counts, list)
+            and len(words) == len(counts)
+            and all(isinstance(w, str) for w in words)
+            and len(set(words)) == len(words)  # a word twice would shadow the other's vector
+            # counts rebuild doc2vec's vocabulary for inference: whole numbers, none negative
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts)
+        )
+        if not valid:
             raise TextkitError(f"{folder.file(VOCAB)} is corrupt; retrain")
         return words, counts
 
