@@ -84,3 +84,11 @@ def test_a_resumed_run_is_not_judged_as_an_untrained_one(
     finally:
         Sanity.first_loss = original
     assert seen == [True]
+
+
+def test_a_too_large_small_file_gives_advice_that_applies(workdir, run, kind_folders):
+    shutil.copytree(kind_folders / "charrnn", workdir / "models" / "gen")
+    (workdir / "pre.txt").write_text("a" * (17 << 20))
+    r = run("generate", "--model", "gen", "--preseed", "@pre.txt", "--length", "5")
+    assert r.exit_code == 1 and "pre.txt is larger than" in r.stderr
+    assert "--max-size" not in r.stderr  # generate has no such option

@@ -100,15 +100,19 @@ def open_binary(path: str | Path) -> tuple[BinaryIO, str]:
         raise TextkitError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _read_capped(fh: BinaryIO, source: str, max_bytes: int, head: bytes = b"") -> bytes:
+RAISE_MAX_SIZE = "raise it with --max-size (max_bytes in Python) if you mean it"
+
+
+def _read_capped(
+    fh: BinaryIO, source: str, max_bytes: int, head: bytes = b"", advice: str = RAISE_MAX_SIZE
+) -> bytes:
     chunks, total = [head], len(head)
     while total <= max_bytes and (chunk := fh.read(min(CHUNK, max_bytes + 1 - total))):
         chunks.append(chunk)
         total += len(chunk)
     if total > max_bytes:
         raise TextkitError(
-            f"{source} is larger than {size_text(max_bytes)}, the input size limit; raise it "
-            "with --max-size (max_bytes in Python) if you mean it"
+            f"{source} is larger than {size_text(max_bytes)}, the input size limit; {advice}"
         )
     return b"".join(chunks)
 
@@ -148,19 +152,23 @@ def decode_bytes(data: bytes, source: str, encoding: str, first_line: int = 1) -
 
 
 def read_text_file(
-    path: str | Path, encoding: str = "utf-8", max_bytes: int = DEFAULT_MAX_BYTES
+    path: str | Path,
+    encoding: str = "utf-8",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    advice: str = RAISE_MAX_SIZE,
 ) -> str:
-    """Read one text file, or standard input for ``-``, with newlines normalised to ``\\n``."""
+    """Read one text file, or standard input for ``-``, with newlines normalised to ``\\n``;
+    ``advice`` says what to do about a file over ``max_bytes``."""
     fh, source = open_binary(path)
     try:
         head = fh.read(SNIFF_BYTES)
         codec = choose_encoding(head, encoding, source)
         if fh is sys.stdin.buffer:
-            data: bytes | bytearray = _read_capped(fh, source, max_bytes, head)
+            data: bytes | bytearray = _read_capped(fh, source, max_bytes, head, advice)
         else:  # a regular file: its size is known, so read it once into one buffer
             size = os.fstat(fh.fileno()).st_size
             if size > max_bytes:
-                _read_capped(io.BytesIO(), source, max_bytes, b"\0" * (max_bytes + 1))
+                _read_capped(io.BytesIO(), source, max_bytes, b"\0" * (max_bytes + 1), advice)
             data = bytearray(max(size, len(head)))
             data[: len(head)] = head
             got = len(head) + (fh.readinto(memoryview(data)[len(head) :]) or 0)
@@ -297,5 +305,6 @@ def read_corpus(
 
 
 def read_small_text(path: str | Path, encoding: str = "utf-8") -> str:
-    """A small text file (a pre-seed, a word list): at most 16 MiB."""
-    return read_text_file(path, encoding, max_bytes=16 << 20)
+    """A small text file (a pre-seed, a word list, a pipeline): at most 16 MiB."""
+    advice = "a file given this way (a pre-seed, a word list, a pipeline) must be smaller"
+    return read_text_file(path, encoding, max_bytes=16 << 20, advice=advice)
