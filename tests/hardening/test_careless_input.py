@@ -92,3 +92,18 @@ def test_a_too_large_small_file_gives_advice_that_applies(workdir, run, kind_fol
     r = run("generate", "--model", "gen", "--preseed", "@pre.txt", "--length", "5")
     assert r.exit_code == 1 and "pre.txt is larger than" in r.stderr
     assert "--max-size" not in r.stderr  # generate has no such option
+
+
+def test_a_resumed_model_is_stamped_with_its_new_save(workdir, run):
+    import json as _json
+    import time
+
+    args = ("train-charrnn", "poems.txt", "--preset", "tiny", "--name", "r", "--no-progress")
+    assert run(*args, "--max-steps", "10").exit_code == 0
+    first = _json.loads((workdir / "models" / "r" / "config.json").read_text())["saved_at"]
+    time.sleep(0.01)
+    assert run(*args, "--max-steps", "20", "--resume").exit_code == 0
+    again = _json.loads((workdir / "models" / "r" / "config.json").read_text())["saved_at"]
+    assert again > first
+    r = run("models")
+    assert again[:10] in r.stdout

@@ -86,13 +86,15 @@ class ModelFolder:
         return self
 
     def write_config(self, kind: str, config: dict) -> dict:
-        full = {
+        """config.json: ``config`` under the stamp of this save (kind, versions, the time now),
+        which a ``config`` read back from an earlier save (a resumed run's) can't override."""
+        stamp = {
             "kind": kind,
             "format_version": FORMAT_VERSION,
             "textkit_version": __version__,
             "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-            **config,
         }
+        full = {**stamp, **{k: v for k, v in config.items() if k not in stamp}}
         atomic_write_json(self.file(CONFIG), full)
         return full
 
