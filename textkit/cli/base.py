@@ -10,7 +10,7 @@ import warnings
 
 import click
 
-from textkit.errors import TextkitError
+from textkit.errors import TextkitError, TextkitWarning
 from textkit.training.ranks import this_rank
 
 
@@ -20,10 +20,7 @@ class _Group(click.Group):
     (`textkit generate | head`) end quietly instead of with a traceback."""
 
     def invoke(self, ctx: click.Context):
-        def show(message, category, *args, **kwargs):
-            click.echo(f"textkit: warning: {message}", err=True)
-
-        warnings.showwarning = show
+        warnings.showwarning = _one_line_warnings()
         rank = this_rank()
         saved = sys.stdout, sys.stderr
         if rank:  # under torchrun rank 0 speaks for the job; the others say only their errors
@@ -42,6 +39,34 @@ class _Group(click.Group):
             ctx.exit(0)
         finally:
             sys.stdout, sys.stderr = saved
+
+
+def _one_line_warnings():
+    """A ``warnings.showwarning`` that writes each warning once, on one line: textkit's own as
+    ``textkit: warning: ...``, a library's named as the library's (torch's deprecation notes
+    are not textkit's advice)."""
+    seen: set[tuple[type, str]] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if (category, str(message)) in seen:
+            return
+        seen.add((category, str(message)))
+        if issubclass(category, TextkitWarning):
+            click.echo(f"textkit: warning: {message}", err=True)
+        else:
+            origin = _package_of(str(filename))
+            click.echo(f"warning from {origin} ({category.__name__}): {message}", err=True)
+
+    return show
+
+
+def _package_of(filename: str) -> str:
+    """The top-level package a file belongs to (``.../site-packages/torch/x.py`` -> torch)."""
+    parts = filename.replace("\\", "/").split("/")
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return parts[parts.index(marker) + 1].removesuffix(".py")
+    return os.path.basename(filename) or "python"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
