@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import fcntl
@@ -168,8 +169,17 @@ def reserve_folder(folder: Path) -> bool:
     lock = FolderLock(folder)
     if not lock.acquire():
         return False
+    if not _RESERVED:
+        atexit.register(release_reservations)
     _RESERVED[key] = lock
     return True
+
+
+def release_reservations() -> None:
+    """Give back the names this process chose but no run took over (a command that failed
+    before training): their lock files go, so nothing is left beside the models."""
+    while _RESERVED:
+        _RESERVED.popitem()[1].release()
 
 
 class FolderLock:

@@ -10,6 +10,7 @@ import warnings
 
 import click
 
+from textkit.atomic import release_reservations
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.training.ranks import this_rank
 
@@ -39,6 +40,7 @@ class _Group(click.Group):
             ctx.exit(0)
         finally:
             sys.stdout, sys.stderr = saved
+            release_reservations()  # names chosen by a command that never trained
 
 
 def _one_line_warnings():
