@@ -198,7 +198,7 @@ def test_logprobs_are_exact_and_line_up_with_the_text():
      dict(logprobs=21), dict(logprobs=-1)],
 )  # fmt: skip
 def test_bad_sampling_options(model, kwargs):
-    with pytest.raises(TextkitError):
+    with pytest.raises(TextkitError, match=next(iter(kwargs)).split("_")[0]):  # names it
         model.generate(**{"length": 10, **kwargs})
 
 

@@ -78,7 +78,7 @@ def test_time_budget_and_epochs_limits(tmp_path):
 def test_bad_configs_are_refused(tmp_path):
     folder = ModelFolder(tmp_path).create()
     for bad in (dict(max_steps=None), dict(lr=0), dict(optimizer="lbfgs"), dict(max_steps=-1)):
-        with pytest.raises(TextkitError):
+        with pytest.raises(TextkitError, match=next(iter(bad))):  # names the setting
             train(QuadraticTask(), cfg(**bad), folder)
 
 

@@ -54,5 +54,5 @@ def test_the_python_api_checks_the_same_ranges(trained, kwargs):
     from textkit.charrnn import CharRNN
 
     model = CharRNN.load(trained, device="cpu")
-    with pytest.raises(TextkitError):
+    with pytest.raises(TextkitError, match=next(iter(kwargs)).split("_")[0].rstrip("s")):
         model.generate(**{"length": 5, **kwargs})

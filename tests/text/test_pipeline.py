@@ -98,7 +98,7 @@ def test_config_round_trip_and_identical_output_at_predict_time(tmp_path):
      dict(stopwords="klingon"), dict(pattern="(unclosed"), dict(unicode_form="NFX")],
 )  # fmt: skip
 def test_bad_settings_are_refused(bad):
-    with pytest.raises(TextkitError):
+    with pytest.raises(TextkitError, match=next(iter(bad)).split("_")[0]):  # names the setting
         Pipeline(**bad)
 
 

@@ -65,7 +65,9 @@ class _CharTask(Task):
         if streams % dist.world:
             raise TextkitError(
                 f"the training batch has {streams} streams, which {dist.world} processes can't "
-                f"share equally; use a --batch-size that is a multiple of {dist.world}"
+                f"share equally; use a --batch-size that is a multiple of {dist.world} (a resumed "
+                f"run keeps its saved batch: resume it with a number of processes dividing "
+                f"{streams})"
             )
         self.dist, self.rows = dist, dist.rows(streams)
 
