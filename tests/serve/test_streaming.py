@@ -99,7 +99,9 @@ def test_first_event_comes_long_before_the_text_is_done(gen_server):
     first_s = time.perf_counter() - started
     rest = stream.events()
     stream.close()
-    assert first_s < whole_s / 5, (first_s, whole_s)
+    # without streaming the first event would come with the whole text; a third leaves room
+    # for a loaded machine
+    assert first_s < whole_s / 3, (first_s, whole_s)
     assert rest[-1] == "[DONE]"
     final = json.loads(rest[-2])
     assert final["finish_reason"] == "length" and final["seed"] == 1
@@ -156,7 +158,9 @@ def test_health_answers_quickly_while_two_generations_stream(gen_server):
         times.append(time.perf_counter() - started)
     for stream in streams:
         stream.close()
-    assert sorted(times)[5] < 0.1, times  # median; the generations are still running
+    # median; the generations are still running (a blocked event loop would wait for them,
+    # most of a second; 0.3 s leaves room for a loaded machine)
+    assert sorted(times)[5] < 0.3, times
 
 
 def test_the_time_limit_ends_a_generation(start_server, serve_folders):
