@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes | bytearray) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
@@ -19,6 +19,11 @@ def loads(text: str | bytes) -> Any:
         raise _problem("nested too deeply", text) from None
     except ValueError as exc:  # e.g. an integer over the int-to-str digit limit
         raise _problem(str(exc), text) from None
+    # a lone surrogate can only come from a \\uD8xx-\\uDFxx escape: check only texts that have one
+    # (not every line of a large JSON Lines corpus)
+    escaped = "\\ud" if isinstance(text, str) else b"\\ud"
+    if escaped not in text.lower():
+        return value
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

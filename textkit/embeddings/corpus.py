@@ -81,13 +81,16 @@ def prepare(
     cache_dir.mkdir(parents=True, exist_ok=True)
     docs = source.documents(labels=tags == "column")
     doc_tags, snippets, n_tokens = [], [], 0
+    digest = hashlib.blake2b(digest_size=16)  # of what is written, for the reuse check
     bar = Progress(None, "doc", desc="preparing the corpus", show=progress)
-    with bar, atomic_path(text_file) as tmp, open(tmp, "w", encoding="utf-8") as out:
+    with bar, atomic_path(text_file) as tmp, open(tmp, "wb") as out:
         for i, doc in enumerate(bar.iterate(docs)):
             tokens = [t.replace(" ", "_") for t in pipeline.tokens(doc.text)]
             if not tokens:
                 continue
-            out.write(" ".join(tokens) + "\n")
+            line = (" ".join(tokens) + "\n").encode("utf-8")
+            out.write(line)
+            digest.update(line)
             n_tokens += len(tokens)
             doc_tags.append(_tag(doc, i, tags))
             snippets.append(snippet(doc.text))
@@ -100,7 +103,7 @@ def prepare(
     atomic_write_json(
         meta_file,
         {"tags": doc_tags, "documents": len(doc_tags), "tokens": n_tokens, "source": str(path),
-         "snippets": snippets, "blake2b": _digest(text_file)},
+         "snippets": snippets, "blake2b": digest.hexdigest()},
     )  # fmt: skip
     return PreparedCorpus(text_file, doc_tags, len(doc_tags), n_tokens, str(path), snippets)
 

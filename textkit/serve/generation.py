@@ -48,10 +48,6 @@ class GenerateRequest:
     n: int = 1  # texts per prompt
     logprobs: int | None = None  # alternatives per character; None: no log-probabilities
 
-    @property
-    def prompt(self) -> str:
-        return self.prompts[0]
-
     @classmethod
     def read(
         cls, fields: Fields, prompt_field: str = "prompt", *, many: bool = False
@@ -131,10 +127,6 @@ class Generation:
         rows = len(self.prompts) * self.request.n
         self.texts, self.logprobs = [""] * rows, [[] for _ in range(rows)]
         self.finish_reasons = [None] * rows
-
-    @property
-    def prompt(self) -> Prompt:
-        return self.prompts[0]
 
     @property
     def text(self) -> str:
