@@ -10,62 +10,12 @@ import json
 import math
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from _support.torchrun import TINY_RNN, launch, torchrun_ranks, wait_for_checkpoint
 
 from textkit.charrnn import CharRNN
-
-TINY = [
-    "--hidden",
-    "32",
-    "--layers",
-    "1",
-    "--batch-size",
-    "8",
-    "--seq-len",
-    "32",
-    "--dropout",
-    "0",
-    "--device",
-    "cpu",
-    "--eval-every",
-    "20",
-]
-
-
-def _launch(procs: int, *args, cwd: Path, wait: bool = True, torchrun: bool = False):
-    launcher = (
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            f"--nproc_per_node={procs}",
-            "-m",
-            "textkit",
-        ]
-        if procs > 1 or torchrun
-        else [sys.executable, "-m", "textkit"]
-    )
-    cmd = [*launcher, *map(str, args)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if not wait:
-        return subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
 
 
 def _metrics(folder: Path) -> list[dict]:
@@ -73,7 +23,7 @@ def _metrics(folder: Path) -> list[dict]:
 
 
 def _train(procs: int, workdir: Path, steps: int, *extra) -> list[dict]:
-    _launch(
+    launch(
         procs,
         "train-charrnn",
         "poems.txt",
@@ -81,7 +31,7 @@ def _train(procs: int, workdir: Path, steps: int, *extra) -> list[dict]:
         "m",
         "--max-steps",
         steps,
-        *TINY,
+        *TINY_RNN,
         *extra,
         cwd=workdir,
     )
@@ -113,7 +63,7 @@ def test_two_processes_train_one_model_that_loads_and_resumes_in_one(workdir):
 def test_one_process_under_torchrun_takes_the_distributed_path(workdir, tmp_path):
     """torchrun with one process joins a process group too (gloo here, NCCL on a GPU: how the
     GPU check proves that path on one GPU) and trains the same curve as a plain process."""
-    _launch(
+    launch(
         1,
         "train-charrnn",
         "poems.txt",
@@ -121,7 +71,7 @@ def test_one_process_under_torchrun_takes_the_distributed_path(workdir, tmp_path
         "m",
         "--max-steps",
         20,
-        *TINY,
+        *TINY_RNN,
         cwd=workdir,
         torchrun=True,
     )
@@ -142,7 +92,7 @@ def test_two_processes_follow_the_one_process_run(workdir, tmp_path):
 
 
 def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
-    proc = _launch(
+    proc = launch(
         2,
         "train-charrnn",
         "poems.txt",
@@ -150,15 +100,12 @@ def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
         "m",
         "--max-steps",
         100000,
-        *TINY,
+        *TINY_RNN,
         cwd=workdir,
         wait=False,
     )
     folder = workdir / "models" / "m"
-    deadline = time.monotonic() + 120
-    while not (folder / "metrics.jsonl").is_file():  # the first checkpoint is written
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
-        time.sleep(0.5)
+    wait_for_checkpoint(proc, folder)
     os.killpg(proc.pid, signal.SIGTERM)  # as a scheduler (or Ctrl-C on the group) would
     out = proc.communicate(timeout=120)[0]
     rows = _metrics(folder)
@@ -171,19 +118,8 @@ def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
     assert [len(t.shape) and t.shape[1] for t in state["task"]["hidden"]] == [8, 8]
 
 
-def _ranks(torchrun_pid: int) -> dict[int, int]:
-    """rank -> pid of the workers torchrun started (its children, by their RANK variable)."""
-    found = {}
-    for child in Path(f"/proc/{torchrun_pid}/task/{torchrun_pid}/children").read_text().split():
-        env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
-        rank = next((int(v[5:]) for v in env if v.startswith(b"RANK=")), None)
-        if rank is not None:
-            found[rank] = int(child)
-    return found
-
-
 def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
-    proc = _launch(
+    proc = launch(
         2,
         "train-charrnn",
         "poems.txt",
@@ -191,16 +127,13 @@ def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
         "m",
         "--max-steps",
         100000,
-        *TINY,
+        *TINY_RNN,
         cwd=workdir,
         wait=False,
     )
     folder = workdir / "models" / "m"
-    deadline = time.monotonic() + 120
-    while not (folder / "metrics.jsonl").is_file():
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
-        time.sleep(0.5)
-    os.kill(_ranks(proc.pid)[1], signal.SIGTERM)  # not rank 0: the one that writes
+    wait_for_checkpoint(proc, folder)
+    os.kill(torchrun_ranks(proc.pid)[1], signal.SIGTERM)  # not rank 0: the one that writes
     out = proc.communicate(timeout=120)[0]
     rows = _metrics(folder)
     # rank 0 stopped too (said why), evaluated and saved there: not at an evaluation step by
@@ -214,7 +147,7 @@ def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
 @pytest.mark.parametrize("kind", ["intent", "author", "word2vec"])
 def test_other_trainers_run_under_torchrun(kind, workdir, repo):
     if kind == "intent":
-        _launch(
+        launch(
             2,
             "train-intent",
             repo / "corpora" / "intents.json",
@@ -229,7 +162,7 @@ def test_other_trainers_run_under_torchrun(kind, workdir, repo):
             cwd=workdir,
         )
     elif kind == "author":
-        _launch(
+        launch(
             2,
             "train-author",
             repo / "corpora" / "presidents.csv",
@@ -244,7 +177,7 @@ def test_other_trainers_run_under_torchrun(kind, workdir, repo):
             cwd=workdir,
         )
     else:
-        _launch(
+        launch(
             2,
             "train-word2vec",
             "poems.txt",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import socket
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -29,6 +31,8 @@ class Dist:
     world: int = 1
     local_rank: int = 0
     grouped: bool = False  # joined a process group (torchrun started this process)
+    launcher: int = 0  # the parent process (torchrun) at joining: gone means orphaned
+    peers: tuple[tuple[str, int], ...] = ()  # (host, pid) of every rank, in rank order
 
     @property
     def enabled(self) -> bool:
@@ -91,6 +95,33 @@ class Dist:
         if self.enabled:
             torch.distributed.barrier()
 
+    # failures of the job -----------------------------------------------------------------
+    def orphaned(self) -> bool:
+        """Whether the launcher that started this rank is gone (``kill -9`` of torchrun): the
+        rank was re-parented.  The loop stops every rank at the same step on it, as on
+        SIGTERM, instead of training on as an orphan nobody can stop."""
+        return self.enabled and os.getppid() != self.launcher
+
+    def lost_peer(self, exc: BaseException) -> str | None:
+        """Which rank an exception from a collective says is gone (its peer died or its
+        connection broke), as words; None when ``exc`` is no such failure."""
+        if not self.enabled or not _is_collective_failure(exc):
+            return None
+        here = socket.gethostname()
+        local = [
+            (r, pid) for r, (host, pid) in enumerate(self.peers) if r != self.rank and host == here
+        ]
+        # a killed peer's sockets close while it is still exiting: give it a moment to be gone
+        deadline = time.monotonic() + PEER_EXIT_S
+        while True:
+            gone = [f"rank {rank} (pid {pid})" for rank, pid in local if not _alive(pid)]
+            if gone or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        if gone:
+            return f"{', '.join(gone)} of this torchrun job stopped"
+        return "another process of this torchrun job stopped or lost its connection"
+
 
 _CONTEXT: Dist | None = None
 
@@ -120,11 +151,22 @@ def context() -> Dist:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise TextkitError(f"could not join the torchrun job ({first})") from None
         atexit.register(_leave)
-    _CONTEXT = Dist(dist.get_rank(), dist.get_world_size(), local_rank, grouped=True)
+    peers: list = [None] * dist.get_world_size()
+    dist.all_gather_object(peers, (socket.gethostname(), os.getpid()))
+    _CONTEXT = Dist(
+        dist.get_rank(),
+        dist.get_world_size(),
+        local_rank,
+        grouped=True,
+        launcher=os.getppid(),
+        peers=tuple(map(tuple, peers)),
+    )
     if not _CONTEXT.is_main:
         warnings.simplefilter("ignore")
     return _CONTEXT
 
+
+PEER_EXIT_S = 3.0  # how long a lost peer may take to exit before it is named "unknown"
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 
@@ -145,6 +187,34 @@ def _started_by_torchrun() -> bool:
             f"the environment looks like a torchrun job ({found}) but is not one ({problem}): "
             f"run the command under torchrun, or unset {found}"
         )
+    return True
+
+
+def _is_collective_failure(exc: BaseException) -> bool:
+    """torch's distributed errors, and the RuntimeError gloo raises when a peer's socket
+    closes ("Connection reset by peer", "Connection closed by peer")."""
+    dist_error = getattr(torch.distributed, "DistError", None)
+    if dist_error is not None and isinstance(exc, dist_error):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and ("gloo" in text or "by peer" in text or "NCCL" in text)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (on this host); a zombie, killed but not yet reaped by
+    torchrun, counts as gone."""
+    if os.path.isdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+        except OSError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
     return True
 
 

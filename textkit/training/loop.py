@@ -113,6 +113,16 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=wd)
 
 
+def _no_buffer_sync(ddp) -> dict:
+    """DDP's "don't copy buffers every forward" under the name this torch knows (the old one
+    warns from 2.13; every rank starts from the same seeded weights either way)."""
+    import inspect
+
+    if "forward_sync_buffers" in inspect.signature(ddp).parameters:
+        return {"forward_sync_buffers": False}
+    return {"broadcast_buffers": False}
+
+
 class _StopFlag:
     """Turns the first Ctrl-C / SIGTERM into a request to stop after the current step."""
 
@@ -226,7 +236,7 @@ class _Run:
             task.train_model = DistributedDataParallel(
                 self.model,
                 device_ids=[device.index] if device.type == "cuda" else None,
-                broadcast_buffers=False,
+                **_no_buffer_sync(DistributedDataParallel),
             )
         sparse = {id(p) for p in task.sparse_parameters()}
         dense = [p for p in self.model.parameters() if id(p) not in sparse]
@@ -450,6 +460,11 @@ class _Run:
         )
         try:
             stopped = self._steps(progress)
+        except Exception as exc:
+            lost = self.dist.lost_peer(exc)
+            if lost is None:
+                raise
+            raise TextkitError(f"{lost}; {self._last_checkpoint()}") from None
         finally:
             progress.close()
         if self.board:
@@ -495,13 +510,18 @@ class _Run:
                 if total is not None and self.step >= total:
                     stopped = "max steps" if cfg.epochs is None else "epochs"
                     break
-                # clocks and signals differ between ranks: stop when any rank says so
-                time_up, interrupted = self.dist.any(
+                # clocks, signals and a lost launcher differ between ranks: stop when any
+                # rank says so, every rank at this same step
+                time_up, interrupted, orphaned = self.dist.any(
                     [
                         bool(cfg.time_budget) and now - self.start >= cfg.time_budget,
                         flag.requested is not None,
+                        self.dist.orphaned(),
                     ]
                 )
+                if orphaned:
+                    self.log("the torchrun launcher is gone: stopping every rank here")
+                    interrupted = True
                 if time_up:
                     stopped = "time budget"
                     break
@@ -517,6 +537,16 @@ class _Run:
                 self._evaluate_and_show(progress, postfix)
             self.finish_swa()
         return stopped
+
+    def _last_checkpoint(self) -> str:
+        """Where a failed run can continue from, in words."""
+        last = self.runlog.last
+        if last is None:
+            return "no checkpoint was saved yet"
+        return (
+            f"the last checkpoint (step {last['step']}) is in {self.folder.final_path}: "
+            "continue with --resume"
+        )
 
     def _evaluate_and_show(self, progress: Progress, postfix: dict) -> None:
         row = self.evaluate()
