@@ -88,17 +88,34 @@ def shared_data() -> Path:
     return _SHARED_DATA
 
 
+def shared_path(relative: str) -> Path:
+    """A file of ``../shared/data``.  Missing, the test is skipped, except when
+    TEXTKIT_REQUIRE_DATA is set (CI sets it wherever the data folder exists): there a missing
+    or renamed dataset fails the run instead of quietly testing less."""
+    path = _SHARED_DATA / relative
+    if not path.is_file():
+        message = f"{path} not present (see ../shared/data/README)"
+        if os.environ.get("TEXTKIT_REQUIRE_DATA"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_file():
+    """Factory: ``shared_file("intent/snips.json")`` -> the path, or skip/fail (shared_path)."""
+    return shared_path
+
+
 @pytest.fixture(scope="session")
 def sonnets(repo) -> str:
     return (repo / "corpora" / "poems.txt").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
-def poems(shared_data) -> str:
+def poems() -> str:
     """60k characters of real public-domain poems (several poets, some non-ASCII)."""
-    path = shared_data / "poems" / "public_domain_poems.txt"
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
+    path = shared_path("poems/public_domain_poems.txt")
     return path.read_text(encoding="utf-8")[:60_000]
 
 
@@ -208,15 +225,13 @@ def intents_file(repo) -> Path:
 
 
 @pytest.fixture(scope="session")
-def snips(shared_data):
+def snips():
     """The SNIPS benchmark (7 intents): 1,400 training texts (200 per intent, a fixed sample)
     and the 700 test texts, as (texts, labels) pairs."""
     import json
     import random
 
-    path = shared_data / "intent" / "snips.json"
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
+    path = shared_path("intent/snips.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     by_intent: dict[str, list[str]] = {}
     for row in data["train"]:

@@ -3,7 +3,6 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
@@ -12,10 +11,6 @@ from textkit.modelio import ModelFolder
 from textkit.text.pipeline import Pipeline, split_sentences
 from textkit.text.preprocess import write_processed
 from textkit.text.readers import read_documents, read_lines
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-SNIPS = SHARED_DATA / "intent" / "snips.json"
-TWEETS = SHARED_DATA / "authors" / "celebrity_tweets.csv"
 
 
 @pytest.mark.parametrize(
@@ -227,26 +222,25 @@ def test_malformed_inputs_name_file_and_line(tmp_path, name, content, kwargs, me
         list(read_documents(path, **kwargs))
 
 
-@pytest.mark.skipif(not TWEETS.is_file(), reason="shared data not present")
-def test_real_tweets_through_the_tweet_pipeline():
+def test_real_tweets_through_the_tweet_pipeline(shared_file):
     pipe = Pipeline(tokenizer="tweet", stopwords="english")
-    docs = list(read_documents(TWEETS, label_column="author"))
+    docs = list(read_documents(shared_file("authors/celebrity_tweets.csv"), label_column="author"))
     assert len(docs) == 9000 and {d.label for d in docs} >= {"fchollet", "KimKardashian"}
     tokens = [t for d in docs[:2000] for t in pipe.tokens(d.text)]
     assert any(t.startswith("@") for t in tokens) and any(t.startswith("#") for t in tokens)
     assert "the" not in tokens
 
 
-@pytest.mark.skipif(not SNIPS.is_file(), reason="shared data not present")
-def test_json_records_on_the_real_snips_file():
+def test_json_records_on_the_real_snips_file(shared_file):
+    snips = shared_file("intent/snips.json")
     with pytest.raises(TextkitError, match="choose one with --json-key"):
-        list(read_documents(SNIPS))
-    train = list(read_documents(SNIPS, json_key="train", label_column="intent"))
-    test = list(read_documents(SNIPS, json_key="test", label_column="intent"))
+        list(read_documents(snips))
+    train = list(read_documents(snips, json_key="train", label_column="intent"))
+    test = list(read_documents(snips, json_key="test", label_column="intent"))
     assert (len(train), len(test)) == (13784, 700)
     assert len({d.label for d in test}) == 7 and all(d.text for d in test)
     with pytest.raises(TextkitError, match="no list 'dev'"):
-        list(read_documents(SNIPS, json_key="dev"))
+        list(read_documents(snips, json_key="dev"))
 
 
 def test_json_list_of_records_and_its_errors(tmp_path):
