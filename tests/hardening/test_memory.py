@@ -1,12 +1,18 @@
 """Class 11: preparing a corpus costs a few bytes per character, not 20+.
 
 Measured as a slope (extra peak per extra character, two corpus sizes), so fixed costs (the
-interpreter, a chunk of temporaries) don't count; tracemalloc sees Python and numpy memory,
-which is where preparation happens (the tensors share the numpy ids)."""
+interpreter, a chunk of temporaries) don't count.  Reading and encoding are measured with
+tracemalloc (Python and numpy, where they happen); a whole training run with the process's own
+memory (``_support.memory``), which also sees torch's allocator."""
 
+import os
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 
 import pytest
+from _support.memory import anon_bytes, peak_anon_bytes
 
 
 def _peak(fn) -> int:
@@ -43,15 +49,54 @@ def test_reading_and_encoding_cost_a_few_bytes_per_character(texts):
     assert slope < 4.0, f"{slope:.2f} bytes per character"  # text 1 + ids 2 (+ a read buffer)
 
 
-def test_a_whole_training_run_prepares_its_corpus_in_a_few_bytes_per_character(
-    texts, tmp_path, tiny_rnn, tiny_config
-):
-    small, large, extra = texts
+_TRAIN_ONE_STEP = """
+import sys
+from _support.memory import peak_anon_bytes
+from textkit.charrnn import CharRNN
+from textkit.training.config import TrainConfig
 
-    def fit(path, name):
-        tiny_rnn(eval_chars=1000).fit(path, tmp_path / name, tiny_config(max_steps=1, eval_every=1))
+model = CharRNN(embedding=16, hidden=64, layers=1, seq_len=50, batch_size=16, dropout=0.0,
+                eval_chars=1000)
+config = TrainConfig(max_steps=1, eval_every=1, device="cpu", progress=False, seed=0)
+print(peak_anon_bytes(lambda: model.fit(sys.argv[1], sys.argv[2], config)))
+"""
 
-    fit(small, "warm-up")  # imports (torch optimisers, matplotlib) are not preparation
-    slope = (_peak(lambda: fit(large, "l")) - _peak(lambda: fit(small, "s"))) / extra
-    # a file streams into the memory-mapped cache: no text, no ids held (was 4 bytes/char)
+
+def _training_peak(path: Path, out: Path) -> int:
+    """Peak memory of a fresh process training one step on ``path`` (the imports are the
+    same for every size, so they cancel in a slope)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", _TRAIN_ONE_STEP, str(path), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc")
+def test_the_memory_measure_sees_torch_tensors():
+    import torch
+
+    held = []
+    before = anon_bytes()
+    peak = peak_anon_bytes(lambda: held.append(torch.ones(10_000_000, dtype=torch.int64)))
+    assert peak - before > 70_000_000  # the 80 MB torch's allocator holds
+    base = anon_bytes()
+    held.clear()
+    assert anon_bytes() < base - 60_000_000  # ...and given back
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux /proc")
+def test_a_whole_training_run_prepares_its_corpus_in_a_few_bytes_per_character(tmp_path, sonnets):
+    """Process memory (torch's included), 1.5M vs 15M characters: a file streams into the
+    memory-mapped cache; neither the text nor its ids are held (was 4 bytes per character)."""
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    small.write_text(sonnets * 16, encoding="utf-8")
+    large.write_text(sonnets * 160, encoding="utf-8")
+    extra = len(sonnets) * 144
+    slope = (_training_peak(large, tmp_path / "l") - _training_peak(small, tmp_path / "s")) / extra
     assert slope < 0.5, f"{slope:.2f} bytes per character"
