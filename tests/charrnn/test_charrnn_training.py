@@ -170,21 +170,52 @@ def test_ctrl_c_saves_and_resume_continues(tmp_path, sonnets):
     assert folder.load_state()["step"] == steps + 10
 
 
-def test_kill_9_at_any_moment_leaves_a_loadable_checkpoint(tmp_path, sonnets):
+def _kill_during_write(proc, folder: Path, name: str, timeout: float = 60) -> bool:
+    """kill -9 ``proc`` the moment the temporary file of ``name``'s atomic write appears in
+    ``folder``; True when the kill is confirmed to have landed mid-write (the temporary file
+    outlived the process: it was never renamed into place)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            writing = [e.name for e in os.scandir(folder) if e.name.startswith(f".{name}.")]
+        except FileNotFoundError:
+            writing = []
+        if writing:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return any((folder / w).exists() for w in writing)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return False
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "train_state.pt"])
+def test_kill_9_during_a_checkpoint_write_leaves_a_loadable_model(tmp_path, sonnets, name):
+    """The kill is confirmed to land while the file is being written (its temporary file is
+    left behind), not timed by sleeps; the model still loads, and resumes, from the last
+    complete checkpoint.  A bigger net makes each write last long enough to be caught."""
     corpus = tmp_path / "s.txt"
     corpus.write_text(sonnets, encoding="utf-8")
-    for i, delay in enumerate(
-        (0.0, 0.13, 0.29)
-    ):  # land the kill at different points of the save cycle
-        folder = ModelFolder(tmp_path / "models" / f"run{i}")
-        proc = _start_training(tmp_path, corpus, "--eval-every", "2", "--name", f"run{i}")
-        _wait_for_metrics(folder, rows=3)
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        model = CharRNN.load(folder.path, device="cpu")
-        assert model.generate(10, seed=0)[0].text
-        assert folder.load_state()["step"] >= 2
+    for attempt in range(8):
+        run = f"run{attempt}"
+        folder = ModelFolder(tmp_path / "models" / run)
+        proc = _start_training(
+            tmp_path, corpus, "--eval-every", "2", "--name", run, "--hidden", "384"
+        )
+        _wait_for_metrics(folder, rows=2)
+        if _kill_during_write(proc, folder.path, name):
+            break
+    else:
+        pytest.fail(f"no kill landed during a write of {name} in 8 tries")
+    model = CharRNN.load(folder.path, device="cpu")
+    assert model.generate(10, seed=0)[0].text
+    step = folder.load_state()["step"]
+    assert step >= 2 and folder.read_metrics()[-1]["step"] >= step
+    resumed = _start_training(
+        tmp_path, corpus, "--resume", "--name", run, "--max-steps", str(step + 2)
+    )
+    assert resumed.wait(timeout=120) == 0, resumed.communicate()[1]
+    assert folder.load_state()["step"] == step + 2
 
 
 def test_samples_shown_during_training_leave_the_run_unchanged(
