@@ -107,3 +107,56 @@ def test_a_resumed_model_is_stamped_with_its_new_save(workdir, run):
     assert again > first
     r = run("models")
     assert again[:10] in r.stdout
+
+
+# ------------------------------------------------------------------ errors name the file
+BAD_FILES = {
+    "empty": b"",
+    "binary": b"\x00\x01\x02\xff" * 100,
+    "bad-utf8": b"hello \xff\xfe world\nmore\n",
+    "cut-json": b'{"intents": [ {"tag": ',
+    "json-list": b"[1, 2, 3]",
+    "json-object": b'{"a": 1}',
+    "no-label": b"text\nhello\nworld\n",
+    "blank": b"   \n\n  \n",
+    "nested": b"[" * 100_000 + b"]" * 100_000,  # also one 200,000-character CSV field
+}
+READERS = [
+    ("train-intent", ".json"), ("train-intent", ".csv"), ("train-intent", ".yml"),
+    ("train-author", ".csv"), ("train-charrnn", ".txt"), ("train-charrnn", ".json"),
+    ("train-word2vec", ".txt"), ("check", ".csv"), ("convert", ".json"), ("convert", ".yml"),
+    ("import-vectors", ".vec"), ("evaluate", ".csv"), ("generate", ".txt"),
+]  # fmt: skip
+
+
+def _arguments(command: str, name: str) -> list[str]:
+    if command == "evaluate":
+        return [command, "bot", name]
+    if command == "generate":
+        return [command, "--model", "gen", "--preseed", name, "-n", "5"]
+    extra = {
+        "train-charrnn": ["--max-steps", "1", "--preset", "tiny"],
+        "train-word2vec": ["--epochs", "1"],
+        "convert": ["-o", "out.yml"],
+    }.get(command, [])
+    named = ["--name", "x", "--overwrite"] if command.startswith("train") else []
+    return [command, name, *extra, *named]
+
+
+def test_every_reader_names_the_file_in_its_error(workdir, run, trained, intent_model):
+    """Careless or hostile input through every command that reads a user's file: each refusal
+    is one line naming that file (a 200,000-character CSV field and deeply nested YAML were
+    tracebacks; a too-short corpus named no file)."""
+    import shutil
+
+    shutil.copytree(trained, workdir / "models" / "gen")
+    shutil.copytree(intent_model, workdir / "models" / "bot")
+    unnamed = []
+    for command, suffix in READERS:
+        for problem, data in BAD_FILES.items():
+            name = f"input-{problem}{suffix}"
+            (workdir / name).write_bytes(data)
+            r = run(*_arguments(command, name))  # a traceback fails inside run()
+            if r.exit_code != 0 and name not in r.stderr:
+                unnamed.append(f"{command} {name}: {r.stderr.strip()[-150:]}")
+    assert not unnamed, "\n".join(unnamed)

@@ -175,27 +175,36 @@ def min_chars(seq_len: int) -> int:
     return 4 * seq_len
 
 
-def fit_seq_len(n_chars: int, seq_len: int) -> int:
+def named(sources: list[str]) -> str:
+    """How messages name a corpus: its files (the first three), or "the corpus"."""
+    if not sources:
+        return "the corpus"
+    shown = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
+    return f"the corpus ({shown})"
+
+
+def fit_seq_len(n_chars: int, seq_len: int, sources: list[str] | None = None) -> int:
     """``seq_len``, or the longest shorter one a corpus of ``n_chars`` characters supports."""
     if n_chars >= min_chars(seq_len):
         return seq_len
     if n_chars < min_chars(MIN_SEQ_LEN):
         raise TextkitError(
-            f"corpus has {n_chars} characters, too short to train on: it needs at least "
+            f"{named(sources or [])} has {n_chars} characters, too short to train on: it needs at least "
             f"{min_chars(MIN_SEQ_LEN)}. Use more text"
         )
     return n_chars // 4
 
 
 def split_train_val(
-    ids: np.ndarray, val_fraction: float, seq_len: int
+    ids: np.ndarray, val_fraction: float, seq_len: int, sources: list[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The last ``val_fraction`` of the text is held out for validation; each split keeps at
     least two sequences (views of ``ids``: no copy)."""
     need = min_chars(seq_len)
     if len(ids) < need:
         raise TextkitError(
-            f"corpus has {len(ids)} characters, too short to train on with seq_len {seq_len}: "
+            f"{named(sources or [])} has {len(ids)} characters, too short to train on with "
+            f"seq_len {seq_len}: "
             f"it needs at least {need}. Use more text or a smaller --seq-len"
         )
     n_val = max(2 * seq_len, round(len(ids) * val_fraction))

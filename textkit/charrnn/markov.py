@@ -167,8 +167,8 @@ class CharMarkov(CharGenerator):
         TrainConfig(**chosen(train_config)).check_device()
         corpus = as_encoded(corpus)
         self.vocab_, ids = corpus.vocab, corpus.ids
-        seq_len = fit_seq_len(len(ids), CharRNNConfig.seq_len)
-        train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len)
+        seq_len = fit_seq_len(len(ids), CharRNNConfig.seq_len, corpus.sources)
+        train_ids, val_ids = split_train_val(ids, self.config.val_fraction, seq_len, corpus.sources)
         start = time.monotonic()
         show = chosen(train_config).get("progress")
         with Progress(2, "stage", desc="counting n-grams", show=show) as progress:

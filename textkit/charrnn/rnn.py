@@ -283,9 +283,9 @@ class CharRNN(CharGenerator):
     ) -> TrainResult:
         trainer = Trainer(cfg, folder, resume=resume, fingerprint=corpus.fingerprint, log=log)
         self.vocab_ = corpus.vocab
-        self._fit_shape(len(corpus), trainer.device, resume)
+        self._fit_shape(len(corpus), corpus.sources, trainer.device, resume)
         c = self.config
-        train_ids, val_ids = split_train_val(corpus.ids, c.val_fraction, c.seq_len)
+        train_ids, val_ids = split_train_val(corpus.ids, c.val_fraction, c.seq_len, corpus.sources)
         train_b = StreamBatches(torch.from_numpy(train_ids), c.batch_size, c.seq_len, seed=cfg.seed)
         val_b = StreamBatches(torch.from_numpy(val_ids), c.batch_size, c.seq_len)
         self.folder = folder
@@ -328,10 +328,12 @@ class CharRNN(CharGenerator):
         self.device = torch.device("cpu")
         return result
 
-    def _fit_shape(self, n_chars: int, device: torch.device, resume: bool) -> None:
+    def _fit_shape(
+        self, n_chars: int, sources: list[str], device: torch.device, resume: bool
+    ) -> None:
         """Shorten the training sequences of a corpus too short for them (saying so), and
         refuse a network that can't fit in this machine's memory, before anything is built."""
-        seq_len = fit_seq_len(n_chars, self.config.seq_len)
+        seq_len = fit_seq_len(n_chars, self.config.seq_len, sources)
         if seq_len != self.config.seq_len:
             if not resume:
                 warnings.warn(

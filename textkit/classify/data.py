@@ -120,9 +120,13 @@ def _guess_label_column(
         import csv
 
         from textkit.text.io import open_text_lines
+        from textkit.text.readers import csv_reader
 
         lines = (line for _, line in open_text_lines(path, encoding, keep_ends=True))
-        first = dict.fromkeys(next(csv.reader(lines, delimiter="," if fmt == "csv" else "\t"), []))
+        try:
+            first = dict.fromkeys(next(csv_reader(lines, "," if fmt == "csv" else "\t"), []))
+        except csv.Error:
+            return None  # the reader reports the malformed line, naming the file
     elif fmt == "jsonl":
         from textkit.text.io import open_text_lines
 

@@ -41,6 +41,8 @@ def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int]]:
 
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise TextkitError(f"{path}: not valid YAML (nested too deeply)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

@@ -86,7 +86,7 @@ def read_table(
     """CSV/TSV with a header row; ``text_column`` defaults to "text" (or the only column);
     with ``split``, only the rows whose "split" column holds it."""
     lines = (line for _, line in _lines(path, encoding, keep_ends=True))
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    reader = csv_reader(lines, delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -164,6 +164,18 @@ def read_jsonl(
             continue
         label = _label(obj.get(label_field) if label_field else None, f"{path}, line {number}")
         yield Document(obj[text_field], label, str(path), number)
+
+
+# a CSV field may be a whole document: the file's size cap (--max-size) bounds it, not
+# csv's default of 131,072 characters (a longer field is an error naming no file)
+CSV_FIELD_LIMIT = (1 << 31) - 1
+
+
+def csv_reader(lines, delimiter: str = ",", **kwargs):
+    """``csv.reader`` whose fields may be as long as the file."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+    return csv.reader(lines, delimiter=delimiter, **kwargs)
 
 
 SPLIT_FIELD = "split"  # the column or field --split reads
