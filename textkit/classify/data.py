@@ -25,6 +25,12 @@ class LabelledTexts:
     source: str = "data"
     skipped_empty: int = 0
     extra: dict = field(default_factory=dict)  # e.g. the intents of an intents.json
+    entities: list[tuple] | None = None  # per text, its Entity spans (annotated data only)
+
+    @property
+    def annotated(self) -> bool:
+        """Whether any text has an entity: the data trains an entity extractor too."""
+        return bool(self.entities) and any(self.entities)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -33,16 +39,22 @@ class LabelledTexts:
         return Counter(self.labels)
 
 
-def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
+def labelled_texts(
+    data, labels: Sequence[str] | None = None, annotations: bool = False
+) -> LabelledTexts:
     """Labelled texts from a path or a ``Source`` (any reader format; a Source says which
     columns), a list of (text, label) pairs, a list of texts with ``labels``, a
     ``{label: [texts]}`` dict, or a LabelledTexts.  Rows whose text is empty are skipped and
-    counted; a row without a label is an error naming it."""
+    counted; a row without a label is an error naming it.  With ``annotations``, inline entity
+    annotations (``[Boston](city)``) are read out of every text, every problem listed at once;
+    formats with their own spans (Rasa, SNIPS, NLU Evaluation) bring them either way."""
     from textkit.text.readers import Source
 
     if isinstance(data, LabelledTexts):
         return data
     extra: dict = {}
+    spans: dict[int, tuple] = {}  # row -> entities its format gave
+    where: list[str] = []  # row -> how problems name it
     if isinstance(data, (str, Path)):
         data = Source(data)
     if isinstance(data, Source):
@@ -58,6 +70,11 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
                 raise TextkitError(f"{path}: --split reads CSV, TSV or JSON records, not intents")
             extra["intents"] = load_intents(path, src.encoding, raw)
             pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
+            where = [
+                f"intent {it.tag!r} pattern {k + 1}"
+                for it in extra["intents"]
+                for k in range(len(it.patterns))
+            ]
         else:
             if src.label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
                 guessed = _guess_label_column(path, fmt, src.encoding, src.json_key, raw)
@@ -67,7 +84,7 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
                     f"--text-column and --label-column are both {src.label_column!r}: the label "
                     "must be another column"
                 )
-            pairs = []
+            pairs, where = [], []
             for d in src.documents():
                 if d.label is None or not str(d.label).strip():
                     raise TextkitError(
@@ -75,6 +92,9 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
                         "training text needs one (--label-column)"
                     )
                 pairs.append((d.text, str(d.label)))
+                where.append(f"line {d.line}")
+                if d.entities:
+                    spans[len(pairs) - 1] = d.entities
         source = str(path)
     elif isinstance(data, dict):
         pairs = [(t, str(lb)) for lb, texts in data.items() for t in texts]
@@ -97,9 +117,15 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
                 f"{source}: item #{i + 1} must be a text and a label (strings), "
                 f"got {text!r}, {label!r}"
             )
-    kept = [(t, lb) for t, lb in pairs if t.strip()]
+    entities = _read_entities(pairs, spans, where, source) if annotations or spans else None
+    keep = [i for i, (t, _) in enumerate(pairs) if t.strip()]
     out = LabelledTexts(
-        [t for t, _ in kept], [lb for _, lb in kept], source, len(pairs) - len(kept), extra
+        [pairs[i][0] for i in keep],
+        [pairs[i][1] for i in keep],
+        source,
+        len(pairs) - len(keep),
+        extra,
+        [entities[i] for i in keep] if entities is not None else None,
     )
     if out.skipped_empty:
         warnings.warn(
@@ -107,6 +133,32 @@ def labelled_texts(data, labels: Sequence[str] | None = None) -> LabelledTexts:
             TextkitWarning,
             stacklevel=2,
         )
+    return out
+
+
+def _read_entities(
+    pairs: list[tuple[str, str]], spans: dict[int, tuple], where: list[str], source: str
+) -> list[tuple]:
+    """Each row's entities, its text made plain in ``pairs`` (inline annotations read out;
+    rows whose format gave spans kept as they are); every problem listed in one error."""
+    from textkit.entities.annotations import parse_or_note
+
+    problems: list[str] = []
+    out: list[tuple] = []
+    for i, (text, label) in enumerate(pairs):
+        if i in spans:
+            out.append(spans[i])
+            continue
+        name = where[i] if i < len(where) else f"item #{i + 1}"
+        parsed = parse_or_note(text, name, problems)
+        plain, entities = parsed if parsed else (text, ())
+        pairs[i] = (plain, label)
+        out.append(entities)
+    if problems:
+        shown = "; ".join(problems[:20]) + (
+            f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        )
+        raise TextkitError(f"{source}: {len(problems)} annotation problem(s): {shown}")
     return out
 
 

@@ -2,26 +2,22 @@
 (2.x/3.x: ``nlu:`` with ``- intent:`` and an ``examples: |`` list), Rasa's older Markdown
 (``## intent:name`` then ``- example`` lines) and the NLU Evaluation corpora's JSON
 (``{"sentences": [{"text", "intent", "training"}]}``).  Inline entity annotations
-(``[Boston](city)``, ``[Boston]{"entity": "city", "value": "BOS"}``) are read as their plain
-text; the entities themselves are for the extractor.  Also the writers ``textkit convert`` uses:
+(``[Boston](city)``, ``[Boston]{"entity": "city", "value": "BOS"}``) are read into the plain
+text and its entity spans (``textkit.entities.annotations``).  Also the writers ``textkit convert`` uses:
 intents.json and Rasa YAML."""
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from textkit.errors import TextkitError
+from textkit.entities.annotations import Entity, parse_or_note, token_spans
+from textkit.errors import TextkitError, TextkitWarning
 
-ANNOTATION = re.compile(r"\[([^\]\n]*)\](?:\([^)\n]*\)|\{[^}\n]*\})")
 MD_SECTION = re.compile(r"^##\s*(\w+)\s*:\s*(.+?)\s*$")
-
-
-def plain_text(text: str) -> str:
-    """An example with its entity annotations replaced by the annotated words."""
-    return ANNOTATION.sub(r"\1", text).strip()
 
 
 def _example_lines(block: str) -> Iterator[tuple[int, str]]:
@@ -34,9 +30,10 @@ def _example_lines(block: str) -> Iterator[tuple[int, str]]:
             yield offset, ""
 
 
-def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int]]:
-    """(text, intent, line) of every intent example of a Rasa NLU YAML file; synonyms, regexes
-    and lookup tables are left for entity extraction."""
+def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple]]:
+    """(text, intent, line, entities) of every intent example of a Rasa NLU YAML file, the
+    inline annotations read into entity spans; every problem of the file is listed at once.
+    Synonyms, regexes and lookup tables: ``rasa_extras``."""
     import yaml
 
     try:
@@ -63,24 +60,28 @@ def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int]]:
             problems.append(f"nlu[{i}].intent must be a name")
             continue
         if isinstance(examples, str):
-            for _, example in _example_lines(examples):
-                if plain_text(example):
-                    yield plain_text(example), intent, i + 1
+            values = [example for _, example in _example_lines(examples)]
         elif isinstance(examples, list):  # the long form: [{"text": ...}, ...]
-            for example in examples:
-                value = example.get("text") if isinstance(example, dict) else example
-                if isinstance(value, str) and plain_text(value):
-                    yield plain_text(value), intent, i + 1
+            values = [e.get("text") if isinstance(e, dict) else e for e in examples]
+        else:
+            values = None
+        if values is not None:
+            for k, value in enumerate(values):
+                where = f"intent {intent!r} example {k + 1}"
+                parsed = parse_or_note(value, where, problems) if isinstance(value, str) else None
+                if parsed and parsed[0]:
+                    yield parsed[0], intent, i + 1, parsed[1]
         else:
             problems.append(f"nlu[{i}] (intent {intent!r}) has no 'examples' list")
     if problems:
         raise TextkitError(f"{path}: {len(problems)} problem(s): {'; '.join(problems[:20])}")
 
 
-def read_rasa_markdown(path: Path, text: str) -> Iterator[tuple[str, str, int]]:
-    """(text, intent, line) of every example under a ``## intent:name`` heading."""
+def read_rasa_markdown(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple]]:
+    """(text, intent, line, entities) of every example under a ``## intent:name`` heading."""
     intent = None
     found = False
+    problems: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
         heading = MD_SECTION.match(line)
         if heading:
@@ -88,10 +89,14 @@ def read_rasa_markdown(path: Path, text: str) -> Iterator[tuple[str, str, int]]:
             found = found or intent is not None
             continue
         stripped = line.strip()
-        if intent and stripped.startswith("- ") and plain_text(stripped[2:]):
-            yield plain_text(stripped[2:]), intent, number
+        if intent and stripped.startswith("- "):
+            parsed = parse_or_note(stripped[2:], f"line {number}", problems)
+            if parsed and parsed[0]:
+                yield parsed[0], intent, number, parsed[1]
     if not found:
         raise TextkitError(f"{path}: no '## intent:NAME' section (not Rasa Markdown NLU data)")
+    if problems:
+        raise TextkitError(f"{path}: {len(problems)} problem(s): {'; '.join(problems[:20])}")
 
 
 def is_nlu_evaluation(data) -> bool:
@@ -106,17 +111,66 @@ def is_nlu_evaluation(data) -> bool:
 
 def read_nlu_evaluation(
     path: Path, data: dict, split: str | None
-) -> Iterator[tuple[str, str, int]]:
-    """(text, intent, number) of its sentences: all of them, or ``split`` "train"/"test" (the
-    corpus's own ``training`` flag)."""
+) -> Iterator[tuple[str, str, int, tuple]]:
+    """(text, intent, number, entities) of its sentences: all of them, or ``split``
+    "train"/"test" (the corpus's own ``training`` flag).  Entities are spans of whitespace
+    tokens (``start``..``stop``, inclusive) whose ``text`` must match those tokens."""
     if split not in (None, "train", "test"):
         raise TextkitError(f"{path}: choose the split with --json-key train or test, not {split!r}")
+    problems: list[str] = []
+    moved: list[str] = []
     for i, s in enumerate(data["sentences"]):
         if split is not None and bool(s.get("training")) != (split == "train"):
             continue
         if not isinstance(s["text"], str) or not isinstance(s["intent"], str):
             raise TextkitError(f"{path}: sentences[{i}] needs a string 'text' and 'intent'")
-        yield s["text"], s["intent"], i + 1
+        where = f"sentences[{i}]"
+        entities = _token_entities(s["text"], s.get("entities") or [], where, problems, moved)
+        yield s["text"], s["intent"], i + 1, entities
+    if problems:
+        raise TextkitError(f"{path}: {len(problems)} problem(s): {'; '.join(problems[:20])}")
+    if moved:
+        warnings.warn(
+            f"{path}: {len(moved)} entity span(s) disagreed with their text and were placed "
+            f"where the text occurs ({', '.join(moved[:5])}{'...' if len(moved) > 5 else ''})",
+            TextkitWarning,
+            stacklevel=2,
+        )
+
+
+def _token_entities(text: str, spans, where: str, problems: list[str], moved: list[str]) -> tuple:
+    """Entities given as token spans.  Where a span's tokens and its stated ``text`` disagree
+    (the published corpora have a few off-by-one spans), the stated text wins if it occurs in
+    the sentence: placed at its occurrence nearest the span, and counted in ``moved``."""
+    tokens = token_spans(text)
+    out = []
+    for e in spans if isinstance(spans, list) else []:
+        start, stop, name = (
+            e.get(k) if isinstance(e, dict) else None for k in ("start", "stop", "entity")
+        )
+        if not (isinstance(start, int) and isinstance(stop, int) and isinstance(name, str)):
+            problems.append(f"{where}: an entity needs 'entity', 'start' and 'stop'")
+            continue
+        inside = 0 <= start <= stop < len(tokens)
+        begin, end = (tokens[start][0], tokens[stop][1]) if inside else (0, 0)
+        said = e.get("text") if isinstance(e.get("text"), str) else None
+        if said is not None and "".join(said.split()) != "".join(text[begin:end].split()):
+            found = (
+                [m.start() for m in re.finditer(re.escape(said.strip()), text)]
+                if said.strip()
+                else []
+            )
+            if not found:
+                problems.append(f"{where}: entity {name!r} says {said!r}, which is not in the text")
+                continue
+            begin = min(found, key=lambda at: abs(at - begin))
+            end = begin + len(said.strip())
+            moved.append(where)
+        elif not inside:
+            problems.append(f"{where}: entity {name!r} tokens {start}-{stop} are outside the text")
+            continue
+        out.append(Entity(name, text[begin:end], begin, end))
+    return tuple(out)
 
 
 def sniff_markdown(path: Path) -> bool:

@@ -39,6 +39,7 @@ class Document:
     label: str | None = None
     source: str = ""
     line: int = 0
+    entities: tuple = ()  # textkit.entities.Entity spans of ``text``, where the format has them
 
 
 def read_lines(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
@@ -340,8 +341,8 @@ def read_json(
         yield from read_intents(path, encoding, data)
         return
     if is_nlu_evaluation(data):  # the NLU Evaluation corpora; --json-key train/test: a split
-        for text, intent, n in read_nlu_evaluation(path, data, key):
-            yield Document(text, intent, str(path), n)
+        for text, intent, n, entities in read_nlu_evaluation(path, data, key):
+            yield Document(text, intent, str(path), n, entities)
         return
     if isinstance(data, dict):
         lists = [k for k, v in data.items() if isinstance(v, list)]
@@ -354,12 +355,42 @@ def read_json(
         raise TextkitError(f"{path}: expected a list of objects (or intents.json)")
     text_field = text_field or "text"
     for i, obj in enumerate(data):
-        if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
-            raise TextkitError(f"{path}: record #{i + 1} has no string {text_field!r} field")
-        if not _in_split(obj, split, f"{path}: record #{i + 1}"):
+        where = f"{path}: record #{i + 1}"
+        if isinstance(obj, dict) and text_field not in obj and isinstance(obj.get("data"), list):
+            text, entities = read_segments(obj["data"], where)  # SNIPS's segments
+        elif not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
+            raise TextkitError(f"{where} has no string {text_field!r} field")
+        else:
+            text, entities = obj[text_field], ()
+        if not _in_split(obj, split, where):
             continue
-        label = _label(obj.get(label_field) if label_field else None, f"{path}: record #{i + 1}")
-        yield Document(obj[text_field], label, str(path), i + 1)
+        label = _label(obj.get(label_field) if label_field else None, where)
+        yield Document(text, label, str(path), i + 1, entities)
+
+
+def read_segments(segments: list, where: str) -> tuple[str, tuple]:
+    """SNIPS's annotated query: ``[{"text": "book for "}, {"text": "4", "entity": "party_size"}]``
+    joined into the text (surrounding whitespace stripped) and the spans of its entities."""
+    from textkit.entities.annotations import ENTITY_NAME, Entity
+
+    parts, entities, at = [], [], 0
+    for j, seg in enumerate(segments):
+        if not isinstance(seg, dict) or not isinstance(seg.get("text"), str):
+            raise TextkitError(f"{where}: segment {j + 1} has no string 'text'")
+        name = seg.get("entity")
+        if name is not None:
+            if not isinstance(name, str) or not ENTITY_NAME.match(name):
+                raise TextkitError(f"{where}: segment {j + 1}: {name!r} is not an entity name")
+            words = seg["text"].strip()
+            if words:
+                start = at + seg["text"].index(words)
+                entities.append(Entity(name, words, start, start + len(words)))
+        parts.append(seg["text"])
+        at += len(seg["text"])
+    text = "".join(parts)
+    lead = len(text) - len(text.lstrip())
+    shifted = tuple(Entity(e.entity, e.value, e.start - lead, e.end - lead) for e in entities)
+    return text.strip(), shifted
 
 
 def detect_format(path: Path) -> str:
@@ -441,8 +472,8 @@ def _read_nlu(path: Path, fmt: str, encoding: str) -> Iterator[Document]:
     """Rasa NLU data, YAML or Markdown, as documents labelled with their intent."""
     text = "\n".join(line for _, line in _lines(path, encoding))
     reader = read_rasa_yaml if fmt == "rasa-yaml" else read_rasa_markdown
-    for example, intent, number in reader(path, text):
-        yield Document(example, intent, str(path), number)
+    for example, intent, number, entities in reader(path, text):
+        yield Document(example, intent, str(path), number, entities)
 
 
 def read_documents(
