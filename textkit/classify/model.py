@@ -66,6 +66,7 @@ class Prediction:
     reason: str | None = (
         None  # empty | no known words | low confidence | small margin | out-of-scope label
     )
+    entities: list = field(default_factory=list)  # textkit.entities.Entity, by start
 
     @property
     def out_of_scope(self) -> bool:
@@ -79,6 +80,7 @@ class Prediction:
             "out_of_scope": self.out_of_scope,
             "reason": self.reason,
             "ranking": [{"label": lb, "confidence": round(c, 6)} for lb, c in self.ranking],
+            "entities": [e.to_dict() for e in self.entities],
         }
 
 
@@ -94,6 +96,7 @@ class TextClassifier(Estimator):
     NO_ANSWER: ClassVar[str] = "(out of scope)"  # how reports and the CLI show "no label"
     FEW_EXAMPLES: ClassVar[int] = 2  # warn about labels with fewer training texts than this
     LABEL_NAME: ClassVar[str] = "label"  # how messages name a label ("intent", "author")
+    READS_ANNOTATIONS: ClassVar[bool] = False  # inline entity annotations in the texts
 
     def __init__(
         self,
@@ -133,7 +136,7 @@ class TextClassifier(Estimator):
         TrainConfig or a dict) changes the training defaults (``training_defaults``)."""
         self._check_out(out, overwrite)
         TrainConfig(**chosen(train_config)).check_device()  # before any work, for every head
-        data = labelled_texts(data)
+        data = labelled_texts(data, annotations=self.READS_ANNOTATIONS)
         self._check_data(data)
         seed = chosen(train_config).get("seed", TrainConfig.seed)
         self.labels_ = sorted(set(data.labels))
@@ -178,6 +181,7 @@ class TextClassifier(Estimator):
                     self._remember_texts(data)
                     self._write_memory(folder)
                     self._write_config(folder)
+                    self._fit_extra(folder, data, train_config, log)
                 self.folder = folder if out is not None else None
         return result
 
@@ -284,6 +288,13 @@ class TextClassifier(Estimator):
                 TextkitWarning,
                 stacklevel=3,
             )
+
+    def _fit_extra(self, folder: ModelFolder, data: LabelledTexts, train_config, log) -> None:
+        """Hook: what a kind trains besides the classifier (an intent model's entities)."""
+
+    def _entities_of(self, text: str, label: str | None) -> list:
+        """Hook: the entities of ``text`` whose top label is ``label``."""
+        return []
 
     def _remember_data(self, data: LabelledTexts) -> None:
         """Hook for kinds that keep more of their training data (an intents.json's responses)."""
@@ -586,17 +597,20 @@ class TextClassifier(Estimator):
             order = np.concatenate([[remembered], order[order != remembered]])
             ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
             label = self.labels_[remembered]
+            entities = self._entities_of(text, label)
             if self.is_out_of_scope_label(label):
                 return Prediction(
-                    text, None, float(probs[remembered]), ranking, "out-of-scope label"
+                    text, None, float(probs[remembered]), ranking, "out-of-scope label", entities
                 )
-            return Prediction(text, label, float(probs[remembered]), ranking)
+            return Prediction(text, label, float(probs[remembered]), ranking, None, entities)
         ranking = [(self.labels_[i], float(probs[i])) for i in order[:k]]
-        if known == 0 and self.REJECT_UNKNOWN:
-            return Prediction(text, None, 0.0, ranking, "no known words")
         top = self.labels_[order[0]]
+        entities = self._entities_of(text, top)
+        if known == 0 and self.REJECT_UNKNOWN:
+            return Prediction(text, None, 0.0, ranking, "no known words", entities)
         reason = rule.reason(probs[order], self.is_out_of_scope_label(top))
-        return Prediction(text, None if reason else top, float(probs[order[0]]), ranking, reason)
+        confidence = float(probs[order[0]])
+        return Prediction(text, None if reason else top, confidence, ranking, reason, entities)
 
     # ================================================================== the folder
     def _arrays_to_save(self) -> dict[str, np.ndarray]:

@@ -19,6 +19,7 @@ from textkit.text.pipeline import Pipeline
 from textkit.text.readers import Intent
 
 INTENTS_FILE = "intents.json"
+ENTITIES_FOLDER = "entities"  # the entity tagger's own run: weights, tagger.json, metrics
 
 
 class IntentClassifier(TextClassifier):
@@ -29,10 +30,31 @@ class IntentClassifier(TextClassifier):
     DEFAULT_PIPELINE: ClassVar[Pipeline] = INTENT_PIPELINE
     DEFAULT_FEATURES: ClassVar[FeatureConfig] = INTENT_FEATURES
     LABEL_NAME = "intent"
+    READS_ANNOTATIONS = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.intents: list[Intent] = []
+        self.entities_ = None  # an EntityExtractor, when the training data had entities
+
+    def _fit_extra(self, folder: ModelFolder, data: LabelledTexts, train_config, log) -> None:
+        """Annotated data also trains the entity tagger (conditioned on the intent), in its
+        own folder inside the model's, through the same loop."""
+        self.entities_ = None
+        if not data.annotated:
+            return
+        from textkit.entities.extractor import EntityExtractor
+        from textkit.training.config import TrainConfig, chosen
+
+        sub = ModelFolder(folder.path / ENTITIES_FOLDER)
+        sub.path.mkdir(exist_ok=True)
+        seed = chosen(train_config).get("seed", TrainConfig.seed)
+        self.entities_ = EntityExtractor().fit(
+            data.texts, data.entities, sub, train_config, log, seed, contexts=data.labels
+        )
+
+    def _entities_of(self, text: str, label: str | None) -> list:
+        return self.entities_.extract(text, label) if self.entities_ is not None else []
 
     def _remember_data(self, data: LabelledTexts) -> None:
         self.intents = list(data.extra.get("intents", []))
@@ -44,6 +66,9 @@ class IntentClassifier(TextClassifier):
     def _write_extra(self, folder: ModelFolder) -> None:
         if self.intents:
             folder.write_json(INTENTS_FILE, {"intents": [it.to_dict() for it in self.intents]})
+        if self.entities_ is not None and not (folder.path / ENTITIES_FOLDER).is_dir():
+            (folder.path / ENTITIES_FOLDER).mkdir()
+            self.entities_.save(ModelFolder(folder.path / ENTITIES_FOLDER))
 
     def _load_extra(self, folder: ModelFolder) -> None:
         from textkit.text.readers import load_intents
@@ -52,3 +77,8 @@ class IntentClassifier(TextClassifier):
         self.intents = (
             load_intents(path, data=folder.read_json(INTENTS_FILE)) if path.is_file() else []
         )
+        self.entities_ = None
+        if (folder.path / ENTITIES_FOLDER / "tagger.json").is_file():
+            from textkit.entities.extractor import EntityExtractor
+
+            self.entities_ = EntityExtractor.load(folder.path / ENTITIES_FOLDER)
