@@ -88,7 +88,16 @@ def show_prediction(pred, as_json: bool, no_answer: str = "(out of scope)") -> N
         return
     label = pred.label if pred.label else f"{no_answer[:-1]}: {pred.reason})"
     ranking = "  ".join(f"{lb} {c:.2f}" for lb, c in pred.ranking)
-    click.echo(f"{label}\t{pred.confidence:.2f}\t{ranking}\t{pred.text}")
+    entities = "  ".join(
+        f"{e.entity}={e.value!r}"
+        + (f"<-{pred.text[e.start : e.end]!r}" if e.value != pred.text[e.start : e.end] else "")
+        + f" {e.confidence:.2f}"
+        for e in pred.entities
+    )
+    click.echo(
+        f"{label}\t{pred.confidence:.2f}\t{ranking}\t{pred.text}"
+        + (f"\t{entities}" if entities else "")
+    )
 
 
 THRESHOLD = opt(

@@ -49,6 +49,20 @@ class Entity:
             out["role"] = self.role
         return out
 
+    def to_rasa(self) -> dict:
+        """Rasa's shape of an extracted entity (``/model/parse``'s ``entities``)."""
+        out = {
+            "entity": self.entity,
+            "start": self.start,
+            "end": self.end,
+            "confidence_entity": round(float(self.confidence), 4),
+            "value": self.value,
+            "extractor": self.extractor,
+        }
+        if self.role:
+            out["role"] = self.role
+        return out
+
 
 class AnnotationError(ValueError):
     """Every problem of one annotated text, each with its 1-based column."""

@@ -190,7 +190,7 @@ class Api:
             "model": served.id,
             "intent": {"name": name, "confidence": round(pred.confidence, 6)},
             "intent_ranking": ranking,
-            "entities": [],
+            "entities": [e.to_rasa() for e in pred.entities],
             "out_of_scope": pred.out_of_scope,
             "reason": pred.reason,
         }
