@@ -127,7 +127,9 @@ def test_intents_json_patterns_and_csv_texts_with_inline_annotations(tmp_path):
     csv.write_text(
         'text,intent\n"weather in [Oslo](city)",weather\n"[bad](a b",weather\n"x [y](a b)",w\n'
     )
-    with pytest.raises(TextkitError, match=r"2 annotation problem\(s\): line 3, column 5.*line 4, column 3"):
+    with pytest.raises(
+        TextkitError, match=r"2 annotation problem\(s\): line 3, column 5.*line 4, column 3"
+    ):
         labelled_texts(csv, annotations=True)
     plain = labelled_texts(csv)  # authors' tweets: brackets are just text
     assert plain.texts[0] == "weather in [Oslo](city)" and plain.entities is None

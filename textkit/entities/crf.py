@@ -5,7 +5,8 @@ CUDA when present, resumable, keep-best on validation entity F1) and in numpy fo
 Scores: ``emission[token, tag]`` is the sum of the tag weights of the token's features (an
 EmbeddingBag with sparse gradients: a batch touches few of the rows), plus ``start[tag]``,
 ``transition[previous, tag]`` and ``end[tag]``.  Training minimises the negative
-log-likelihood of the gold tag sequences, with an L2 penalty on the rows a batch uses."""
+log-likelihood of the gold tag sequences, with an L2 penalty on the rows a batch uses.
+Answering (Viterbi, marginals) is numpy, in ``decode``."""
 
 from __future__ import annotations
 
@@ -98,43 +99,6 @@ def viterbi_torch(net: CRFNet, emissions: torch.Tensor, lengths: torch.Tensor) -
             path.append(tag)
         paths.append(path[::-1])
     return paths
-
-
-# ------------------------------------------------------------------ numpy, for answering
-def viterbi(emissions: np.ndarray, start, transition, end) -> list[int]:
-    """The best tag sequence of one sentence's (tokens, tags) emission scores."""
-    score = start + emissions[0]
-    back = []
-    for t in range(1, len(emissions)):
-        cand = score[:, None] + transition
-        back.append(cand.argmax(0))
-        score = cand.max(0) + emissions[t]
-    tag = int((score + end).argmax())
-    path = [tag]
-    for arg in reversed(back):
-        tag = int(arg[tag])
-        path.append(tag)
-    return path[::-1]
-
-
-def marginals(emissions: np.ndarray, start, transition, end) -> np.ndarray:
-    """P(tag at token) under the CRF (forward-backward in log space): (tokens, tags)."""
-    n = len(emissions)
-    alpha = np.empty_like(emissions)
-    beta = np.zeros_like(emissions)
-    alpha[0] = start + emissions[0]
-    for t in range(1, n):
-        alpha[t] = _lse(alpha[t - 1][:, None] + transition, 0) + emissions[t]
-    beta[-1] = end
-    for t in range(n - 2, -1, -1):
-        beta[t] = _lse(transition + (emissions[t + 1] + beta[t + 1])[None, :], 1)
-    log_z = _lse(alpha[-1] + end, 0)
-    return np.exp(alpha + beta - log_z)
-
-
-def _lse(x: np.ndarray, axis: int) -> np.ndarray:
-    m = x.max(axis=axis, keepdims=True)
-    return (m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
 # ------------------------------------------------------------------ the loop's task

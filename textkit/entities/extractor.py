@@ -126,7 +126,7 @@ class EntityExtractor:
         """The entities of ``text`` (given its intent as ``context`` if the tagger learnt with
         intents): value = the matched text (before synonyms), confidence = the lowest marginal
         probability of the tokens' tags."""
-        from textkit.entities.crf import marginals, viterbi
+        from textkit.entities.decode import marginals, viterbi
 
         spans = tokenize(text)
         if not spans or self.features_ is None:
