@@ -76,6 +76,11 @@ def labelled_texts(
                 for k in range(len(it.patterns))
             ]
         else:
+            if fmt == "rasa-yaml":
+                from textkit.text.io import read_text_file
+                from textkit.text.nlu_formats import read_rasa_rules
+
+                extra["rules"] = read_rasa_rules(path, read_text_file(path, src.encoding))
             if src.label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
                 guessed = _guess_label_column(path, fmt, src.encoding, src.json_key, raw)
                 src = replace(src, label_column=guessed)

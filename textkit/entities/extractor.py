@@ -20,19 +20,22 @@ from textkit.modelio import ModelFolder
 # 70-per-intent draws and the NLU Evaluation training splits, never their test sets: see
 # benchmarks/README.md).
 TAGGER_DEFAULTS = {"epochs": 30, "lr": 0.05, "patience": 6}
-BATCH_SIZE = 16
+BATCH_SIZES = (16, 128)  # sentences per step: a hundredth of the data, within these bounds
 L2 = 1e-3  # per-sentence weight of the squared feature weights a batch uses
 VAL_FRACTION = 0.1
 MIN_VAL_SENTENCES = 20  # fewer annotated sentences: no split; train on all, fixed epochs
 WEIGHTS = "tagger.safetensors"
-CONFIG_KIND = "entities"
+RULES = "rules.json"
 
 
 class EntityExtractor:
     """``fit(texts, entities)`` learns to find the annotated spans; ``extract(text)`` returns
     the entities of a text (character offsets into it, a confidence each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules=None) -> None:
+        from textkit.entities.rules import Rules
+
+        self.rules = rules if rules is not None else Rules()
         self.tags_: list[str] = []
         self.features_: FeatureIndex | None = None
         self.arrays: dict[str, np.ndarray] = {}
@@ -49,11 +52,13 @@ class EntityExtractor:
         log: Callable[[str], None] | None = None,
         seed: int = 0,
         contexts: Sequence[str] | None = None,
+        l2: float | None = None,
     ) -> EntityExtractor:
         from textkit.entities.crf import CRFNet, Sentences, TaggerTask
         from textkit.training.config import chosen, run_config
         from textkit.training.loop import Trainer
 
+        l2 = L2 if l2 is None else l2
         tokens = [tokenize(t) for t in texts]
         tags = [bio_tags(s, e) for s, e in zip(tokens, entities, strict=True)]
         keep = [i for i, s in enumerate(tokens) if s]
@@ -82,7 +87,8 @@ class EntityExtractor:
             )
 
         train, val = sentences(train_rows), sentences(val_rows)
-        defaults = dict(TAGGER_DEFAULTS, seed=seed, eval_every=max(1, -(-len(train) // BATCH_SIZE)))
+        batch = min(max(len(train) // 100, BATCH_SIZES[0]), BATCH_SIZES[1])
+        defaults = dict(TAGGER_DEFAULTS, seed=seed, eval_every=max(1, -(-len(train) // batch)))
         if not n_val:
             defaults["patience"] = None
         picked = {
@@ -98,13 +104,15 @@ class EntityExtractor:
             self.save(folder)
 
         task = TaggerTask(
-            net, train, val, BATCH_SIZE, L2, cfg.seed, self._spans_of_ids, on_best, fingerprint=""
+            net, train, val, batch, l2, cfg.seed, self._spans_of_ids, on_best, fingerprint=""
         )
         self.info.update(
             training=cfg.to_dict(),
             sentences=len(feats),
             validation_sentences=n_val,
             n_features=len(self.features_),
+            batch_size=batch,
+            l2=l2,
         )
         trainer.fit(task)
         self._set_arrays(folder.load_arrays(WEIGHTS))  # keep-best, as on disk
@@ -124,7 +132,15 @@ class EntityExtractor:
     # ------------------------------------------------------------------ answering
     def extract(self, text: str, context: str | None = None) -> list[Entity]:
         """The entities of ``text`` (given its intent as ``context`` if the tagger learnt with
-        intents): value = the matched text (before synonyms), confidence = the lowest marginal
+        intents): the tagger's and the rules', overlaps resolved by ``rules.resolve``, values
+        mapped through the synonyms."""
+        from textkit.entities.rules import resolve
+
+        found = self._tagged(text, context) + self.rules.extract(text)
+        return [self.rules.canonical(e) for e in resolve(found)]
+
+    def _tagged(self, text: str, context: str | None) -> list[Entity]:
+        """The tagger's entities: value = the matched text, confidence = the lowest marginal
         probability of the tokens' tags."""
         from textkit.entities.decode import marginals, viterbi
 
@@ -150,6 +166,9 @@ class EntityExtractor:
 
     # ------------------------------------------------------------------ the folder
     def save(self, folder: ModelFolder) -> None:
+        folder.write_json(RULES, self.rules.to_dict())
+        if self.features_ is None:
+            return
         folder.save_arrays(self.arrays, WEIGHTS)
         folder.write_json(
             "tagger.json",
@@ -163,9 +182,16 @@ class EntityExtractor:
 
     @classmethod
     def load(cls, path: Path) -> EntityExtractor:
+        from textkit.entities.rules import Rules
+
         folder = ModelFolder(Path(path))
+        rules = folder.read_json(RULES) if folder.file(RULES).is_file() else {}
+        if not isinstance(rules, dict):
+            raise TextkitError(f"{folder.file(RULES)} is corrupt")
+        out = cls(Rules.from_dict(rules, str(folder.file(RULES))))
+        if not folder.file("tagger.json").is_file():
+            return out
         meta = folder.read_json("tagger.json")
-        out = cls()
         tags, names = meta.get("tags"), meta.get("features")
         if not (
             isinstance(tags, list)

@@ -39,19 +39,33 @@ class IntentClassifier(TextClassifier):
 
     def _fit_extra(self, folder: ModelFolder, data: LabelledTexts, train_config, log) -> None:
         """Annotated data also trains the entity tagger (conditioned on the intent), in its
-        own folder inside the model's, through the same loop."""
-        self.entities_ = None
-        if not data.annotated:
-            return
+        own folder inside the model's, through the same loop; regexes, lookup tables and
+        synonyms (Rasa's sections, and annotations whose value differs from their text) are
+        kept beside it."""
         from textkit.entities.extractor import EntityExtractor
+        from textkit.entities.rules import Rules, learnt_synonyms
         from textkit.training.config import TrainConfig, chosen
 
+        self.entities_ = None
+        given = data.extra.get("rules") or {}
+        synonyms = learnt_synonyms(data.texts, data.entities) if data.annotated else {}
+        rules = Rules(
+            given.get("regexes", []),
+            given.get("lookups", {}),
+            {**synonyms, **given.get("synonyms", {})},
+        )
+        if not (data.annotated or rules):
+            return
         sub = ModelFolder(folder.path / ENTITIES_FOLDER)
         sub.path.mkdir(exist_ok=True)
-        seed = chosen(train_config).get("seed", TrainConfig.seed)
-        self.entities_ = EntityExtractor().fit(
-            data.texts, data.entities, sub, train_config, log, seed, contexts=data.labels
-        )
+        extractor = EntityExtractor(rules)
+        if data.annotated:
+            seed = chosen(train_config).get("seed", TrainConfig.seed)
+            extractor.fit(
+                data.texts, data.entities, sub, train_config, log, seed, contexts=data.labels
+            )
+        extractor.save(sub)
+        self.entities_ = extractor
 
     def _entities_of(self, text: str, label: str | None) -> list:
         return self.entities_.extract(text, label) if self.entities_ is not None else []
@@ -78,7 +92,7 @@ class IntentClassifier(TextClassifier):
             load_intents(path, data=folder.read_json(INTENTS_FILE)) if path.is_file() else []
         )
         self.entities_ = None
-        if (folder.path / ENTITIES_FOLDER / "tagger.json").is_file():
+        if (folder.path / ENTITIES_FOLDER).is_dir():
             from textkit.entities.extractor import EntityExtractor
 
             self.entities_ = EntityExtractor.load(folder.path / ENTITIES_FOLDER)

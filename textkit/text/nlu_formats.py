@@ -77,6 +77,38 @@ def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple
         raise TextkitError(f"{path}: {len(problems)} problem(s): {'; '.join(problems[:20])}")
 
 
+def read_rasa_rules(path: Path, text: str) -> dict:
+    """The entity rules of a Rasa NLU YAML file: ``regex:`` and ``lookup:`` sections (an
+    entity name and its patterns or phrases) and ``synonym:`` (a value and the texts that mean
+    it), as ``Rules``'s fields."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError):
+        return {}  # read_rasa_yaml reports it
+    rules: dict = {"regexes": [], "lookups": {}, "synonyms": {}}
+    for item in data.get("nlu", []) if isinstance(data, dict) else []:
+        if not isinstance(item, dict):
+            continue
+        examples = item.get("examples")
+        lines = [e for _, e in _example_lines(examples)] if isinstance(examples, str) else []
+        lines = [line for line in lines if line]
+        for key in ("regex", "lookup", "synonym"):
+            name = item.get(key)
+            if name is None:
+                continue
+            if not isinstance(name, str) or not lines:
+                raise TextkitError(f"{path}: a '{key}:' section needs a name and examples")
+            if key == "regex":
+                rules["regexes"] += [(name, line) for line in lines]
+            elif key == "lookup":
+                rules["lookups"].setdefault(name, []).extend(lines)
+            else:
+                rules["synonyms"].update({line.lower(): name for line in lines})
+    return rules
+
+
 def read_rasa_markdown(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple]]:
     """(text, intent, line, entities) of every example under a ``## intent:name`` heading."""
     intent = None

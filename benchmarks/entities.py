@@ -1,0 +1,239 @@
+"""Entity extraction (slot filling) on SNIPS, textkit against a reference CRF in one run.
+
+    pip install sklearn-crfsuite          # the reference only; textkit doesn't use it
+    python benchmarks/entities.py ../shared/data [--protocol small full] [--json out.json]
+    python benchmarks/entities.py ../shared/data --choose     # the validation-only selection
+
+Protocols (test texts are for reporting only):
+- ``small``: the 2017 sonos/nlu-benchmark protocol: 70 queries per intent drawn from
+  ``train_small`` (3 draws, seeds 0-2), tested on the 700 test queries; the headline is the
+  mean per-slot F1 (F1 of each slot type over the test set, averaged over the slot types),
+  averaged over the draws.  2017 anchors: Snips 74.0, api.ai 63.6, LUIS 61.7, Wit 61.4,
+  Alexa 55.0.
+- ``full``: the whole training set (13,784), slot micro-F1 on the test set (exact spans).
+  Published: slot-gated RNN 88.8, JointBERT 97.0.
+
+textkit goes through the product path: ``IntentClassifier().fit`` on the annotated texts,
+``predict`` on the test texts (the tagger sees the *predicted* intent).  The reference is
+sklearn-crfsuite (L-BFGS, c1 = c2 = 0.1, all transitions) on the same token features
+(``textkit.entities.features``, without the intent), trained on the same texts.  Also:
+training time (whole IntentClassifier fit; the reference's CRF fit) and p50 latency of
+``predict`` with entities.
+
+``--choose``: the settings textkit ships, chosen without test data: each small-protocol draw
+is split 80/20, candidates trained on the 80 and scored (mean per-slot F1) on the 20.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ANCHORS_2017 = {"Snips": 74.0, "api.ai": 63.6, "LUIS": 61.7, "Wit": 61.4, "Alexa": 55.0}
+
+
+def load(root: Path) -> dict:
+    from textkit.text.readers import read_segments
+
+    data = json.loads((root / "intent" / "snips_slots.json").read_text(encoding="utf-8"))
+
+    def rows(records):
+        out = []
+        for r in records:
+            text, entities = read_segments(r["data"], "snips")
+            out.append((text, entities, r["intent"]))
+        return out
+
+    return {k: rows(data[k]) for k in ("train", "test", "train_small")}
+
+
+def draw(pool: list, per_intent: int, seed: int) -> list:
+    by_intent = defaultdict(list)
+    for row in pool:
+        by_intent[row[2]].append(row)
+    rng = random.Random(seed)
+    return [r for k in sorted(by_intent) for r in rng.sample(by_intent[k], per_intent)]
+
+
+def scores(predicted: list, gold: list) -> dict:
+    """Exact-span scores: micro precision/recall/F1 and the mean of per-slot F1."""
+    tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
+    for p, g in zip(predicted, gold, strict=True):
+        got = {(e.start, e.end, e.entity) for e in p}
+        want = {(e.start, e.end, e.entity) for e in g}
+        for x in got & want:
+            tp[x[2]] += 1
+        for x in got - want:
+            fp[x[2]] += 1
+        for x in want - got:
+            fn[x[2]] += 1
+    per_slot = {}
+    for slot in sorted(set(tp) | set(fn)):
+        p = tp[slot] / (tp[slot] + fp[slot]) if tp[slot] + fp[slot] else 0.0
+        r = tp[slot] / (tp[slot] + fn[slot]) if tp[slot] + fn[slot] else 0.0
+        per_slot[slot] = 2 * p * r / (p + r) if p + r else 0.0
+    t, f, n = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    return {
+        "micro_f1": 2 * t / (2 * t + f + n) if t else 0.0,
+        "mean_slot_f1": float(np.mean(list(per_slot.values()))) if per_slot else 0.0,
+        "per_slot": per_slot,
+    }
+
+
+def run_textkit(train: list, test: list, **fit_options) -> dict:
+    from textkit.intent import IntentClassifier
+
+    clf = IntentClassifier()
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        clf.fit([(annotated(t, e), i) for t, e, i in train], Path(tmp) / "m", {"progress": False})
+        fit_s = time.perf_counter() - start
+    texts = [t for t, _, _ in test]
+    preds, times = [], []
+    for text in texts:
+        start = time.perf_counter()
+        preds.append(clf.predict(text).entities)
+        times.append(time.perf_counter() - start)
+    out = scores(preds, [e for _, e, _ in test])
+    out.update(fit_s=fit_s, p50_ms=1000 * statistics.median(times))
+    out["intent_accuracy"] = float(
+        np.mean([clf.predict(t).label == i for t, _, i in test[:: max(1, len(test) // 200)]])
+    )
+    return out
+
+
+def annotated(text: str, entities) -> str:
+    from textkit.entities import annotate
+
+    return annotate(text, entities)
+
+
+def run_reference(train: list, test: list) -> dict:
+    import sklearn_crfsuite
+
+    from textkit.entities.annotations import Entity
+    from textkit.entities.extractor import _bio_spans
+    from textkit.entities.features import bio_tags, token_features, tokenize
+
+    def dicts(text):
+        return [{name: 1.0 for name in token} for token in token_features(text, tokenize(text))]
+
+    x = [dicts(t) for t, _, _ in train]
+    y = [bio_tags(tokenize(t), e) for t, e, _ in train]
+    crf = sklearn_crfsuite.CRF(
+        algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100, all_possible_transitions=True
+    )
+    start = time.perf_counter()
+    crf.fit(x, y)
+    fit_s = time.perf_counter() - start
+    preds, times = [], []
+    for text, _, _ in test:
+        start = time.perf_counter()
+        spans = tokenize(text)
+        tags = crf.predict_single(dicts(text)) if spans else []
+        preds.append([Entity(n, "", spans[a][0], spans[b - 1][1]) for a, b, n in _bio_spans(tags)])
+        times.append(time.perf_counter() - start)
+    out = scores(preds, [e for _, e, _ in test])
+    out.update(fit_s=fit_s, p50_ms=1000 * statistics.median(times))
+    return out
+
+
+def show(name: str, result: dict) -> None:
+    print(
+        f"  {name:<28} mean per-slot F1 {100 * result['mean_slot_f1']:5.1f}   "
+        f"micro-F1 {100 * result['micro_f1']:5.1f}   fit {result['fit_s']:6.1f} s   "
+        f"p50 {result['p50_ms']:.2f} ms"
+        + (
+            f"   intent acc {100 * result['intent_accuracy']:.1f}"
+            if "intent_accuracy" in result
+            else ""
+        )
+    )
+
+
+def small(data: dict, reference: bool) -> dict:
+    print("SNIPS, 70 queries per intent (2017 protocol), 3 draws; anchors:", ANCHORS_2017)
+    out = {"textkit": [], "reference": []}
+    for seed in range(3):
+        train = draw(data["train_small"], 70, seed)
+        print(f" draw {seed}: {len(train)} training queries, {len(data['test'])} test queries")
+        out["textkit"].append(run_textkit(train, data["test"]))
+        show("textkit (IntentClassifier)", out["textkit"][-1])
+        if reference:
+            out["reference"].append(run_reference(train, data["test"]))
+            show("sklearn-crfsuite", out["reference"][-1])
+    for name in ("textkit", "reference"):
+        if out[name]:
+            mean = np.mean([r["mean_slot_f1"] for r in out[name]])
+            micro = np.mean([r["micro_f1"] for r in out[name]])
+            print(
+                f" {name}: mean per-slot F1 {100 * mean:.1f} (micro {100 * micro:.1f}) over 3 draws"
+            )
+    return out
+
+
+def full(data: dict, reference: bool) -> dict:
+    print(f"SNIPS, full training set ({len(data['train'])}), slot micro-F1 on the test set")
+    out = {"textkit": run_textkit(data["train"], data["test"])}
+    show("textkit (IntentClassifier)", out["textkit"])
+    if reference:
+        out["reference"] = run_reference(data["train"], data["test"])
+        show("sklearn-crfsuite", out["reference"])
+    return out
+
+
+def choose(data: dict) -> None:
+    """Candidates scored on 20% held out of each small-protocol draw (never the test set)."""
+    from textkit.entities import extractor
+
+    candidates = {"l2=0": 0.0, "l2=1e-3": 1e-3, "l2=1e-2": 1e-2, "l2=1e-1": 1e-1}
+    results = defaultdict(list)
+    for seed in range(3):
+        rows = draw(data["train_small"], 70, seed)
+        random.Random(100 + seed).shuffle(rows)
+        cut = len(rows) * 4 // 5
+        train, held = rows[:cut], rows[cut:]
+        for name, l2 in candidates.items():
+            extractor.L2 = l2
+            r = run_textkit(train, held)
+            results[name].append(r["mean_slot_f1"])
+            print(
+                f" draw {seed} {name:<10} held-out mean per-slot F1 {100 * r['mean_slot_f1']:.1f}"
+            )
+    for name, values in results.items():
+        print(f"{name:<10} mean over draws {100 * np.mean(values):.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="../shared/data")
+    parser.add_argument(
+        "--protocol", nargs="+", choices=["small", "full"], default=["small", "full"]
+    )
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--choose", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    data = load(args.data)
+    if args.choose:
+        choose(data)
+        return
+    results = {}
+    for protocol in args.protocol:
+        results[protocol] = (small if protocol == "small" else full)(data, not args.no_reference)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
