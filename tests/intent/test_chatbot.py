@@ -55,7 +55,7 @@ def test_per_user_state_is_bounded_in_size_and_age(classifier, monkeypatch):
     bot = Chatbot(classifier, seed=0, max_users=3, context_ttl=60)
     for user in "abcde":
         bot.reply("I want to return a book", user)
-    assert len(bot._contexts) == 3 and bot.context("a") is None and bot.context("e") == "returns"
+    assert len(bot._users) == 3 and bot.context("a") is None and bot.context("e") == "returns"
     import time
 
     now = time.monotonic()

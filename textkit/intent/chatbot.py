@@ -2,8 +2,11 @@
 
 The classic intents.json convention: an intent may carry ``context_set`` (after answering it,
 the user is in that context) and ``context_filter`` (it is only answered while the user is in
-that context).  Context is set only by the intent actually answered.  Per-user state is bounded:
-at most ``max_users`` users, each forgotten after ``context_ttl`` seconds without a message.
+that context).  Context is set only by the intent actually answered.  Entities become the
+user's slots, which fill ``{name}`` placeholders in responses; an intent's ``required_slots``
+(slot -> question) are asked for before it answers (small form filling).  Per-user state is
+bounded: at most ``max_users`` users (each with at most ``MAX_SLOTS`` slots), each forgotten
+after ``context_ttl`` seconds without a message.
 
 >>> bot = Chatbot(IntentClassifier.load("models/bot"), seed=0)
 >>> bot.reply("hi there", user_id="alice").text
@@ -12,16 +15,22 @@ at most ``max_users`` users, each forgotten after ``context_ttl`` seconds withou
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textkit.errors import TextkitError
 from textkit.intent.model import IntentClassifier
 from textkit.text.readers import FALLBACK_TAGS, Intent
 
 DEFAULT_FALLBACK = "Sorry, I didn't understand that. Could you say it another way?"
+
+
+MAX_SLOTS = 50  # per user: the most recent values are kept
+MAX_SLOT_CHARS = 200  # a slot value (a whole answer to a question) is cut to this
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @dataclass
@@ -32,6 +41,9 @@ class Reply:
     fallback: bool
     context: str | None  # the user's context after this reply
     reason: str | None = None  # why the fallback answered
+    entities: list = field(default_factory=list)  # the message's entities
+    slots: dict = field(default_factory=dict)  # the user's slots after this reply
+    asking: str | None = None  # the slot this reply asks for (a required slot was missing)
 
     def to_dict(self) -> dict:
         return {
@@ -41,11 +53,37 @@ class Reply:
             "fallback": self.fallback,
             "context": self.context,
             "reason": self.reason,
+            "entities": [e.to_dict() for e in self.entities],
+            "slots": dict(self.slots),
+            "asking": self.asking,
         }
 
 
+@dataclass
+class _User:
+    """What a chatbot remembers of one user."""
+
+    context: str | None = None
+    slots: dict[str, str] = field(default_factory=dict)
+    pending: str | None = None  # an intent waiting for its required slots
+    asked: str | None = None  # the slot last asked for
+    seen: float = 0.0
+
+    def remember(self, name: str, value: str) -> None:
+        self.slots.pop(name, None)
+        self.slots[name] = value[:MAX_SLOT_CHARS]
+        while len(self.slots) > MAX_SLOTS:
+            self.slots.pop(next(iter(self.slots)))
+
+
 class Chatbot:
-    """Answers messages with the responses of the intent they express, or a fallback."""
+    """Answers messages with the responses of the intent they express, or a fallback.
+
+    Slots: every entity of a message is remembered for its user (``slots(user_id)``) and
+    fills ``{name}`` placeholders in responses.  An intent with ``required_slots`` asks for
+    each one missing (its question) before answering; the answer is read as that slot's
+    entity, or taken whole, unless it is clearly another intent (then the question is
+    dropped and that intent answered)."""
 
     def __init__(
         self,
@@ -73,45 +111,63 @@ class Chatbot:
         )
         self.rng = random.Random(seed)
         self.max_users, self.context_ttl = max_users, context_ttl
-        self._contexts: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._users: OrderedDict[str, _User] = OrderedDict()
         self._lock = threading.Lock()
 
-    # ------------------------------------------------------------------ per-user context
+    # ------------------------------------------------------------------ per-user state
     def context(self, user_id: str) -> str | None:
-        with self._lock:
-            entry = self._contexts.get(user_id)
-            if entry is None or time.monotonic() - entry[1] > self.context_ttl:
-                self._contexts.pop(user_id, None)
-                return None
-            return entry[0]
+        return self._user(user_id).context
 
-    def _set_context(self, user_id: str, value: str | None) -> None:
+    def slots(self, user_id: str) -> dict[str, str]:
+        """The slots remembered for ``user_id`` (a copy)."""
+        return dict(self._user(user_id).slots)
+
+    def _user(self, user_id: str) -> _User:
         with self._lock:
-            self._contexts.pop(user_id, None)
-            if value:
-                self._contexts[user_id] = (value, time.monotonic())
+            user = self._users.get(user_id)
+            if user is None or time.monotonic() - user.seen > self.context_ttl:
+                self._users.pop(user_id, None)
+                return _User()
+            return user
+
+    def _keep(self, user_id: str, user: _User) -> None:
+        with self._lock:
+            self._users.pop(user_id, None)
             now = time.monotonic()
-            while self._contexts and (
-                len(self._contexts) > self.max_users
-                or now - next(iter(self._contexts.values()))[1] > self.context_ttl
+            if user.context or user.slots or user.pending:
+                user.seen = now
+                self._users[user_id] = user
+            while self._users and (
+                len(self._users) > self.max_users
+                or now - next(iter(self._users.values())).seen > self.context_ttl
             ):
-                self._contexts.popitem(last=False)  # the least recently active user goes first
+                self._users.popitem(last=False)  # the least recently active user goes first
 
     # ------------------------------------------------------------------ replying
     def reply(self, text: str, user_id: str = "default") -> Reply:
         """The response to ``text`` from ``user_id``: the best intent allowed in the user's
-        context and above the classifier's threshold, or the fallback."""
-        context = self.context(user_id)
+        context and above the classifier's threshold, or the fallback; a question first when
+        that intent needs a slot the user hasn't given."""
+        user = self._user(user_id)
         pred = self.classifier.predict(text, k=len(self.classifier.labels_))
+        if user.pending in self.intents and not (pred.label and pred.label != user.pending):
+            return self._fill(user_id, user, text, pred)
+        user.pending = user.asked = None
+        entities = pred.entities
+        for e in entities:
+            user.remember(e.entity, e.value)
+        context = user.context
         if pred.reason in ("empty", "no known words"):
-            return self._fallback(user_id, context, pred.reason)
+            return self._fallback(user_id, user, pred.reason, entities=entities)
         allowed = [
             (tag, conf)
             for tag, conf in pred.ranking
             if tag in self.intents and self._allowed(self.intents[tag], context)
         ]
         if not allowed:
-            return self._fallback(user_id, context, "no intent allowed in this context")
+            return self._fallback(
+                user_id, user, "no intent allowed in this context", entities=entities
+            )
         tag, conf = allowed[0]
         # the classifier's threshold and margin apply to the best intent the context allows
         # (its own answer, e.g. for one of its training texts, stands)
@@ -125,22 +181,58 @@ class Chatbot:
         )
         intent = self.intents[tag]
         if reason or tag in FALLBACK_TAGS:
-            return self._fallback(user_id, context, reason or "the fallback intent", conf)
+            return self._fallback(user_id, user, reason or "the fallback intent", conf, entities)
+        return self._answer(user_id, user, intent, conf, entities)
+
+    def _fill(self, user_id: str, user: _User, text: str, pred) -> Reply:
+        """An answer to the question for ``user.asked``: the entities of the message read as
+        the pending intent's; the asked slot, if still missing, is the whole message."""
+        intent = self.intents[user.pending]
+        extractor = self.classifier.entities_
+        entities = extractor.extract(text, intent.tag) if extractor is not None else []
+        for e in entities:
+            user.remember(e.entity, e.value)
+        if user.asked and user.asked not in {e.entity for e in entities} and text.strip():
+            user.remember(user.asked, text.strip())
+        return self._answer(user_id, user, intent, pred.confidence, entities)
+
+    def _answer(self, user_id: str, user: _User, intent: Intent, conf: float, entities) -> Reply:
+        missing = [s for s in intent.required_slots or {} if s not in user.slots]
+        if missing:
+            user.pending, user.asked = intent.tag, missing[0]
+            self._keep(user_id, user)
+            question = intent.required_slots[missing[0]]
+            return Reply(question, intent.tag, conf, False, user.context, None, entities,
+                         dict(user.slots), missing[0])  # fmt: skip
+        user.pending = user.asked = None
         if not intent.responses:  # recognised, but the intents.json gives it nothing to say
-            return Reply(f"(intent '{tag}' recognised; it has no responses)", tag, conf, False, context,
-                         "no responses")  # fmt: skip
+            self._keep(user_id, user)
+            return Reply(f"(intent '{intent.tag}' recognised; it has no responses)", intent.tag,
+                         conf, False, user.context, "no responses", entities, dict(user.slots))  # fmt: skip
         if intent.context_set is not None:
-            self._set_context(user_id, intent.context_set)
-            context = intent.context_set or None
-        elif context is not None:
-            self._set_context(user_id, context)  # the user is active: keep their context fresh
-        return Reply(self.rng.choice(intent.responses), tag, conf, False, context)
+            user.context = intent.context_set or None
+        self._keep(user_id, user)
+        text = self._filled(self.rng.choice(intent.responses), user.slots)
+        return Reply(text, intent.tag, conf, False, user.context, None, entities, dict(user.slots))
+
+    @staticmethod
+    def _filled(response: str, slots: dict[str, str]) -> str:
+        """``{name}`` placeholders replaced by the slots' values (others left as written;
+        plain substitution: no format-string attribute access)."""
+        return _PLACEHOLDER.sub(lambda m: slots.get(m.group(1), m.group(0)), response)
 
     @staticmethod
     def _allowed(intent: Intent, context: str | None) -> bool:
         return not intent.context_filter or intent.context_filter == context
 
     def _fallback(
-        self, user_id: str, context: str | None, reason: str | None, confidence: float = 0.0
+        self,
+        user_id: str,
+        user: _User,
+        reason: str | None,
+        confidence: float = 0.0,
+        entities=(),
     ) -> Reply:
-        return Reply(self.rng.choice(self.fallback), None, confidence, True, context, reason)
+        self._keep(user_id, user)
+        return Reply(self.rng.choice(self.fallback), None, confidence, True, user.context,
+                     reason, list(entities), dict(user.slots))  # fmt: skip

@@ -208,6 +208,7 @@ class Intent:
     responses: list[str]
     context_set: str | None = None  # a chatbot remembers this for the user once answered
     context_filter: str | None = None  # only answered while the user's context is this
+    required_slots: dict[str, str] | None = None  # slot -> the question asking for it
 
     def to_dict(self) -> dict:
         d = {"tag": self.tag, "patterns": self.patterns, "responses": self.responses}
@@ -215,6 +216,8 @@ class Intent:
             d["context_set"] = self.context_set
         if self.context_filter is not None:
             d["context_filter"] = self.context_filter
+        if self.required_slots:
+            d["required_slots"] = self.required_slots
         return d
 
 
@@ -282,6 +285,20 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
                 problems.append(f"{at}.{key} (intent {tag!r}) must be a string")
                 value = None
             context[key] = value
+        slots = item.get("required_slots")
+        if slots is not None:
+            from textkit.entities.annotations import ENTITY_NAME
+
+            if not isinstance(slots, dict) or not all(
+                isinstance(k, str) and ENTITY_NAME.match(k) and isinstance(v, str) and v.strip()
+                for k, v in slots.items()
+            ):
+                problems.append(
+                    f"{at}.required_slots (intent {tag!r}) must map slot names to the "
+                    'questions asking for them: {"people": "For how many people?"}'
+                )
+                slots = None
+        context["required_slots"] = slots or None
         if tag in by_tag:  # a copy-paste extension of the intent: one intent
             notes.setdefault("tags that appear twice merged", []).append(
                 f"{tag!r} ({first_at[tag]} and {at})"
@@ -291,6 +308,7 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
             old.responses += [r for r in lists["responses"] if r not in old.responses]
             old.context_set = old.context_set or context["context_set"]
             old.context_filter = old.context_filter or context["context_filter"]
+            old.required_slots = old.required_slots or context["required_slots"]
             continue
         by_tag[tag], first_at[tag] = (
             Intent(tag, lists["patterns"], lists["responses"], **context),
