@@ -171,3 +171,45 @@ def test_the_page_asks_for_the_token(token_server, serve_folders, tmp_path):
             expect(page.locator(".msg.bot .meta")).to_contain_text("greeting")
         finally:
             browser.close()
+
+
+@pytest.fixture
+def entity_server(start_server, tmp_path):
+    import json
+    import warnings
+
+    from _support.entity_bot import BOT
+
+    from textkit.intent import IntentClassifier
+
+    (tmp_path / "intents.json").write_text(json.dumps(BOT, ensure_ascii=False), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        IntentClassifier().fit(tmp_path / "intents.json", tmp_path / "bot", {"progress": False})
+    return start_server([tmp_path / "bot"])
+
+
+def test_the_page_marks_the_entities_of_a_message(entity_server, tmp_path):
+    """Offsets count code points: an emoji before the entity must not shift the mark."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(entity_server.url + "/")
+            page.fill("#chat-input", "🙂 weather in Vienna")
+            page.click("#chat-send")
+            expect(page.locator(".msg.user mark.entity")).to_have_count(1)
+            mark = page.locator(".msg.user mark.entity")
+            assert mark.text_content() == "Viennacity"  # the words, then the entity's name
+            assert "city = Vienna" in mark.get_attribute("title")
+            assert page.locator(".msg.user").first.text_content() == "🙂 weather in Viennacity"
+            expect(page.locator(".msg.bot").first).to_contain_text(
+                "Here is the weather for Vienna."
+            )
+            page.screenshot(path=tmp_path / "entities.png")
+        finally:
+            browser.close()
