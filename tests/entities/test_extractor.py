@@ -149,3 +149,29 @@ def test_classify_prints_entities_and_the_api_returns_them_in_rasa_shape(
             "value": "Vienna",
             "extractor": "crf",
         }
+
+
+def test_evaluate_scores_entities_per_type_and_lists_the_confused_spans(entity_bot, run, tmp_path):
+    test = tmp_path / "test.json"
+    test.write_text(json.dumps({"intents": [
+        {"tag": "weather", "patterns": ["weather in [Vienna](city)", "rain in [Vienna](time)?"],
+         "responses": ["x"]},
+        {"tag": "book", "patterns": ["table for [9](people) at [10pm](time)"], "responses": ["y"]},
+    ]}))  # fmt: skip
+    r = run("evaluate", entity_bot, test, "-o", tmp_path / "ev")
+    assert r.exit_code == 0, r.output
+    assert "entities (exact spans)" in r.stdout
+    report = json.loads((tmp_path / "ev" / "report.json").read_text())["entities"]
+    # city: found twice, right once (the second Vienna is labelled time); time: 1 of 2 found
+    assert report["per_type"]["city"] == {
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": pytest.approx(2 / 3),
+        "support": 1,
+    }
+    assert report["per_type"]["time"]["recall"] == 0.5 and report["per_type"]["people"]["f1"] == 1.0
+    assert report["micro"]["f1"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
+    (row,) = json.loads((tmp_path / "ev" / "errors.json").read_text())
+    assert row["gold"] == row["predicted"] == "weather"  # the intent was right, the span not
+    assert row["entities_missed"] == [{"entity": "time", "text": "Vienna", "start": 8, "end": 14}]
+    assert row["entities_wrong"] == [{"entity": "city", "text": "Vienna", "start": 8, "end": 14}]

@@ -35,6 +35,7 @@ class EvaluationReport:
     errors: list[dict] = field(default_factory=list)
     gold: list[str] = field(default_factory=list, repr=False)
     predicted: list[str] = field(default_factory=list, repr=False)
+    entities: dict | None = None  # entity scores (textkit.entities.evaluation), annotated data
 
     def to_dict(self) -> dict:
         keys = (
@@ -48,10 +49,13 @@ class EvaluationReport:
             "ece",
             "per_label",
         )
-        return {
+        out = {
             **{k: getattr(self, k) for k in keys},
             "confused": [{"gold": g, "predicted": p, "count": c} for g, p, c in self.confused],
         }
+        if self.entities is not None:
+            out["entities"] = {k: v for k, v in self.entities.items() if k != "errors"}
+        return out
 
     def to_text(self, top: int = 10) -> str:
         pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
@@ -74,6 +78,10 @@ class EvaluationReport:
         if self.confused:
             lines += ["", "most confused (gold -> predicted: count)"]
             lines += [f"  {g} -> {p}: {c}" for g, p, c in self.confused[:top]]
+        if self.entities is not None:
+            from textkit.entities.evaluation import entities_text
+
+            lines.append(entities_text(self.entities))
         return "\n".join(lines)
 
 
@@ -113,17 +121,23 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
     ece = expected_calibration_error(conf[in_scope], (top == g)[in_scope])
     answered = float((pr != no).mean())
     pairs = Counter((a, b) for a, b in zip(gold, predicted, strict=True) if a != b)
-    errors = [
-        {
-            "text": t,
-            "gold": a,
-            "predicted": b,
-            "confidence": round(q.confidence, 4),
-            "reason": q.reason,
-        }
-        for t, a, b, q in zip(data.texts, gold, predicted, preds, strict=True)
-        if a != b
-    ]
+    entities = None
+    mistakes: dict[str, dict] = {}
+    if data.annotated:
+        from textkit.entities.evaluation import entity_scores
+
+        entities = entity_scores(data.texts, [q.entities for q in preds], data.entities)
+        mistakes = {e["text"]: e for e in entities["errors"]}
+    errors = []
+    for t, a, b, q in zip(data.texts, gold, predicted, preds, strict=True):
+        wrong = mistakes.get(t)
+        if a == b and wrong is None:
+            continue
+        row = {"text": t, "gold": a, "predicted": b, "confidence": round(q.confidence, 4),
+               "reason": q.reason}  # fmt: skip
+        if wrong is not None:
+            row.update(entities_missed=wrong["missed"], entities_wrong=wrong["wrong"])
+        errors.append(row)
     return EvaluationReport(
         n=len(gold),
         accuracy=float((g == pr).mean()) if len(g) else 0.0,
@@ -138,6 +152,7 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
         errors=errors,
         gold=gold,
         predicted=predicted,
+        entities=entities,
     )
 
 

@@ -170,7 +170,7 @@ def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curv
     from textkit.classify.data import labelled_texts
     from textkit.classify.evaluation import answer_curve, cross_validate, evaluate, write_report
 
-    data = labelled_texts(source)
+    data = labelled_texts(source, annotations=clf.READS_ANNOTATIONS)
     if folds:
         cls = type(clf)
         scores = cross_validate(
