@@ -76,21 +76,26 @@ def chat(model, verbose, seed, user):
 @click.argument("data", metavar="DATA", type=click.Path(path_type=Path))
 @input_options
 def check(data, **_):
-    """Read DATA as train-intent and train-author would (intents.json, Rasa-free CSV/TSV, JSON
-    records...) and report what they would: every problem that stops training (all of them, with
-    JSON paths), what is recovered with a warning (tags twice, blank patterns...), and a summary
-    of labels and texts.  Exit 1 if training would fail."""
+    """Read DATA as train-intent would (intents.json, Rasa YAML/Markdown, CSV/TSV, JSON
+    records...; inline entity annotations included) and report what it would: every problem
+    that stops training (all of them, with JSON paths or columns), what is recovered with a
+    warning (tags twice, blank patterns...), and a summary of labels, texts and entities.
+    Exit 1 if training would fail."""
     from collections import Counter
 
     from textkit.classify.data import labelled_texts
 
-    texts = labelled_texts(source_from(data))
+    texts = labelled_texts(source_from(data), annotations=True)
     counts = Counter(texts.labels)
     few = sorted(lb for lb, n in counts.items() if n < 2)
     click.echo(f"{data}: {len(texts):,} texts, {len(counts):,} labels "
                f"({min(counts.values())}-{max(counts.values())} texts each)")  # fmt: skip
     if len(counts) < 2:
         raise TextkitError(f"{data}: only one label: nothing to classify")
+    if texts.annotated:
+        kinds = Counter(e.entity for spans in texts.entities for e in spans)
+        shown = ", ".join(f"{name} {n}" for name, n in kinds.most_common(10))
+        click.echo(f"entities: {sum(kinds.values()):,} annotated ({shown})")
     if few:
         shown = ", ".join(repr(lb) for lb in few[:10]) + (" ..." if len(few) > 10 else "")
         click.echo(f"{len(few)} label(s) with one text (answered, but not validated): {shown}")
@@ -118,13 +123,17 @@ def convert(data, output, **_):
             "use a .json (intents.json) or .yml/.yaml (Rasa) name", param_hint="'-o'"
         )
     refuse_input_as_output(output, [data], "-o")
-    texts = labelled_texts(source_from(data))
+    from textkit.entities import annotate
+
+    texts = labelled_texts(source_from(data), annotations=True)
+    spans = texts.entities or [()] * len(texts)
     examples: dict[str, list[str]] = {}
-    for text, label in zip(texts.texts, texts.labels, strict=True):
-        examples.setdefault(label, []).append(text)
+    for text, label, entities in zip(texts.texts, texts.labels, spans, strict=True):
+        examples.setdefault(label, []).append(annotate(text, entities) if entities else text)
     responses = {it.tag: it.responses for it in texts.extra.get("intents", [])}
     for tag in responses:  # intents without patterns (a fallback) keep their responses
         examples.setdefault(tag, [])
-    body = intents_json(examples, responses) if suffix == ".json" else rasa_yaml(examples)
+    rules = texts.extra.get("rules")
+    body = intents_json(examples, responses) if suffix == ".json" else rasa_yaml(examples, rules)
     atomic_write_bytes(output, body.encode("utf-8"))
     click.echo(f"wrote {output}: {len(texts):,} examples of {len(examples):,} intents", err=True)

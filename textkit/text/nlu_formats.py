@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from textkit.entities.annotations import Entity, parse_or_note, token_spans
+from textkit.entities.annotations import Entity, check_spans, parse_or_note, token_spans
 from textkit.errors import TextkitError, TextkitWarning
 
 MD_SECTION = re.compile(r"^##\s*(\w+)\s*:\s*(.+?)\s*$")
@@ -202,6 +202,7 @@ def _token_entities(text: str, spans, where: str, problems: list[str], moved: li
             problems.append(f"{where}: entity {name!r} tokens {start}-{stop} are outside the text")
             continue
         out.append(Entity(name, text[begin:end], begin, end))
+    problems.extend(check_spans(text, out, where))
     return tuple(out)
 
 
@@ -222,12 +223,29 @@ def intents_json(examples: dict[str, list[str]], responses: dict[str, list[str]]
     return json.dumps({"intents": intents}, indent=2, ensure_ascii=False) + "\n"
 
 
-def rasa_yaml(examples: dict[str, list[str]]) -> str:
-    """Rasa 3 NLU YAML, each intent's examples as the literal block Rasa writes."""
+def rasa_yaml(examples: dict[str, list[str]], rules: dict | None = None) -> str:
+    """Rasa 3 NLU YAML, each intent's examples as the literal block Rasa writes; with
+    ``rules`` (``read_rasa_rules``'s shape) also its regex, lookup and synonym sections."""
     lines = ['version: "3.1"', "nlu:"]
+
+    def section(key: str, name: str, items) -> None:
+        lines.extend([f"- {key}: {json.dumps(name, ensure_ascii=False)}", "  examples: |"])
+        lines.extend(f"    - {' '.join(str(t).split())}" for t in items)
+
     for intent, texts in examples.items():
-        if not texts:  # Rasa's NLU data has no place for an intent without examples
-            continue
-        lines += [f"- intent: {json.dumps(intent, ensure_ascii=False)}", "  examples: |"]
-        lines += [f"    - {' '.join(t.split())}" for t in texts]
+        if texts:  # Rasa's NLU data has no place for an intent without examples
+            section("intent", intent, texts)
+    rules = rules or {}
+    by_name: dict[str, list[str]] = {}
+    for name, pattern in rules.get("regexes", []):
+        by_name.setdefault(name, []).append(pattern)
+    for name, patterns in by_name.items():
+        section("regex", name, patterns)
+    for name, phrases in rules.get("lookups", {}).items():
+        section("lookup", name, phrases)
+    values: dict[str, list[str]] = {}
+    for text, value in rules.get("synonyms", {}).items():
+        values.setdefault(value, []).append(text)
+    for value, texts in values.items():
+        section("synonym", value, texts)
     return "\n".join(lines) + "\n"
