@@ -114,6 +114,11 @@ TORCH_FREE = [
     "textkit.embeddings",
     "textkit.embeddings.model",
     "textkit.embeddings.vectors",
+    "textkit.entities",
+    "textkit.entities.extractor",
+    "textkit.entities.decode",
+    "textkit.entities.rules",
+    "textkit.entities.evaluation",
 ]
 
 
