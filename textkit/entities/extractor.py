@@ -148,13 +148,13 @@ class EntityExtractor:
         spans = tokenize(text)
         if not spans or self.features_ is None:
             return []
-        emissions = np.zeros((len(spans), len(self.tags_)), dtype=np.float64)
-        w = self.arrays["emit"]
         context = context if self.conditioned else None
-        for t, token in enumerate(token_features(text, spans, context)):
-            ids = [i for i in map(self.features_.index.get, token) if i is not None]
-            if ids:
-                emissions[t] = w[ids].sum(0)
+        ids, offsets = self.features_.rows(token_features(text, spans, context))
+        emissions = np.zeros((len(spans), len(self.tags_)), dtype=np.float64)
+        counts = np.diff(np.append(offsets, len(ids)))
+        if len(ids):  # each token's rows summed in one pass (tokens with none stay zero)
+            sums = np.add.reduceat(self.arrays["emit"][ids].astype(np.float64), offsets[counts > 0])
+            emissions[counts > 0] = sums
         a = self.arrays
         path = viterbi(emissions, a["start"], a["transition"], a["end"])
         probs = marginals(emissions, a["start"], a["transition"], a["end"])
