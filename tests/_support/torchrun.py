@@ -77,3 +77,12 @@ def wait_for_checkpoint(proc: subprocess.Popen, folder: Path, timeout: float = 1
     while not (folder / "metrics.jsonl").is_file():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
         time.sleep(0.5)
+
+
+def start_long_run(workdir: Path) -> subprocess.Popen:
+    """Two ranks training ``poems.txt`` into ``models/m`` with no step limit in sight, once
+    its first checkpoint is written (for tests that stop, signal or kill it)."""
+    proc = launch(2, "train-charrnn", "poems.txt", "--name", "m", "--max-steps", 100000,
+                  *TINY_RNN, cwd=workdir, wait=False)  # fmt: skip
+    wait_for_checkpoint(proc, workdir / "models" / "m")
+    return proc

@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from _support.torchrun import TINY_RNN, launch, torchrun_ranks, wait_for_checkpoint
+from _support.torchrun import TINY_RNN, launch, start_long_run, torchrun_ranks
 
 from textkit.charrnn import CharRNN
 
@@ -92,20 +92,8 @@ def test_two_processes_follow_the_one_process_run(workdir, tmp_path):
 
 
 def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
-    proc = launch(
-        2,
-        "train-charrnn",
-        "poems.txt",
-        "--name",
-        "m",
-        "--max-steps",
-        100000,
-        *TINY_RNN,
-        cwd=workdir,
-        wait=False,
-    )
+    proc = start_long_run(workdir)
     folder = workdir / "models" / "m"
-    wait_for_checkpoint(proc, folder)
     os.killpg(proc.pid, signal.SIGTERM)  # as a scheduler (or Ctrl-C on the group) would
     out = proc.communicate(timeout=120)[0]
     rows = _metrics(folder)
@@ -119,20 +107,8 @@ def test_sigterm_stops_every_rank_with_one_checkpoint(workdir):
 
 
 def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
-    proc = launch(
-        2,
-        "train-charrnn",
-        "poems.txt",
-        "--name",
-        "m",
-        "--max-steps",
-        100000,
-        *TINY_RNN,
-        cwd=workdir,
-        wait=False,
-    )
+    proc = start_long_run(workdir)
     folder = workdir / "models" / "m"
-    wait_for_checkpoint(proc, folder)
     os.kill(torchrun_ranks(proc.pid)[1], signal.SIGTERM)  # not rank 0: the one that writes
     out = proc.communicate(timeout=120)[0]
     rows = _metrics(folder)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 import torch
-from _support.torchrun import TINY_RNN, launch, torchrun_ranks, wait_for_checkpoint
+from _support.torchrun import start_long_run, torchrun_ranks
 
 
 @pytest.mark.parametrize(
@@ -46,23 +46,6 @@ def test_a_stray_world_size_alone_is_ignored(workdir, run, monkeypatch):
     assert r.exit_code == 0, r.output
 
 
-def _start(workdir):
-    proc = launch(
-        2,
-        "train-charrnn",
-        "poems.txt",
-        "--name",
-        "m",
-        "--max-steps",
-        100000,
-        *TINY_RNN,
-        cwd=workdir,
-        wait=False,
-    )
-    wait_for_checkpoint(proc, workdir / "models" / "m")
-    return proc
-
-
 def _saved_step(folder) -> int:
     step = torch.load(folder / "train_state.pt", weights_only=True)["step"]
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
@@ -79,7 +62,7 @@ def _gone(pid: int) -> bool:
 
 
 def test_a_killed_rank_leaves_one_line_naming_it_and_the_checkpoint(workdir):
-    proc = _start(workdir)
+    proc = start_long_run(workdir)
     victim = torchrun_ranks(proc.pid)[1]
     os.kill(victim, signal.SIGKILL)
     out = proc.communicate(timeout=120)[0]
@@ -91,7 +74,7 @@ def test_a_killed_rank_leaves_one_line_naming_it_and_the_checkpoint(workdir):
 
 
 def test_ranks_of_a_killed_launcher_stop_and_save(workdir):
-    proc = _start(workdir)
+    proc = start_long_run(workdir)
     ranks = torchrun_ranks(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)  # torchrun itself: nobody left to stop the ranks
     out = proc.communicate(timeout=120)[0]  # the pipe closes when the last rank exits
