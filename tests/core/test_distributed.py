@@ -122,11 +122,14 @@ def test_sigterm_to_one_rank_stops_them_all_at_the_same_step(workdir):
 
 @pytest.mark.parametrize("kind", ["intent", "author", "word2vec"])
 def test_other_trainers_run_under_torchrun(kind, workdir, repo):
-    if kind == "intent":
+    if kind == "intent":  # annotated: the entity tagger trains under torchrun too
+        from _support.entity_bot import BOT
+
+        (workdir / "bot.json").write_text(json.dumps(BOT, ensure_ascii=False), encoding="utf-8")
         launch(
             2,
             "train-intent",
-            repo / "corpora" / "intents.json",
+            workdir / "bot.json",
             "--classifier",
             "mlp",
             "--name",
@@ -169,6 +172,9 @@ def test_other_trainers_run_under_torchrun(kind, workdir, repo):
             "2",
             cwd=workdir,
         )
+    if kind == "intent":
+        tagged = _metrics(workdir / "models" / "m" / "entities")
+        assert tagged and all(math.isfinite(r["val_loss"]) for r in tagged)
     # (word2vec keeps its prepared corpus in models/.cache)
     assert sorted(p.name for p in (workdir / "models").iterdir()) in (["m"], [".cache", "m"])
     rows = _metrics(workdir / "models" / "m")

@@ -44,7 +44,13 @@ def _padded(emissions: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tenso
 def crf_nll(net: CRFNet, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor):
     """Per-sentence negative log-likelihood of the gold ``tags`` (flattened like the tokens).
     The partition function runs in scaled probability space (a matrix product per token, not a
-    log-sum-exp over every tag pair: several times faster, forward and backward)."""
+    log-sum-exp over every tag pair: several times faster, forward and backward), always in
+    float32: under mixed precision, half-precision products of probabilities would underflow."""
+    with torch.autocast(emissions.device.type, enabled=False):
+        return _nll(net, emissions.float(), tags, lengths)
+
+
+def _nll(net: CRFNet, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor):
     em, mask = _padded(emissions, lengths)
     gold, _ = _padded(tags[:, None].float(), lengths)
     y = gold[..., 0].long()
@@ -155,22 +161,34 @@ class TaggerTask(Task):
         self.units_per_step = self.batch_size
         self._spans_of, self._on_best, self.fingerprint = spans_of, on_best, fingerprint
 
+    dist = None
+
     def sparse_parameters(self) -> list[torch.nn.Parameter]:
-        return [self.model.emit.weight]
+        return [] if self.dist else [self.model.emit.weight]
+
+    def shard(self, dist) -> None:
+        """Each rank takes its share of every batch; the feature rows' gradient turns dense
+        (NCCL can't all-reduce sparse tensors), as the classifiers' does."""
+        self.dist = dist
+        self.model.emit.sparse = False
 
     def train_loss(self, step: int, device: torch.device) -> torch.Tensor:
         epoch, index = divmod(step, self.steps_per_epoch)
         gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         perm = torch.randperm(len(self.train), generator=gen)
         rows = perm[index * self.batch_size : (index + 1) * self.batch_size].tolist()
+        n_batch = len(rows)
+        rows = rows[self.dist.rows(len(rows))] if self.dist else rows
         ids, offsets, tags, lengths = self.train.batch(rows, device)
         emissions = self.train_model(ids, offsets)
         loss = crf_nll(self.model, emissions, tags, lengths).mean()
         if self.l2:
             used = torch.unique(ids)
-            share = len(rows) / len(self.train)  # the penalty, spread over an epoch's batches
-            rows_used = torch.nn.functional.embedding(used, self.model.emit.weight, sparse=True)
-            loss = loss + self.l2 * share * rows_used.pow(2).sum() / len(rows)
+            # the penalty spread over an epoch's batches (and over the ranks, which average)
+            share = n_batch / len(self.train) * (self.dist.world if self.dist else 1)
+            weight = self.model.emit.weight
+            rows_used = torch.nn.functional.embedding(used, weight, sparse=self.dist is None)
+            loss = loss + self.l2 * share * rows_used.pow(2).sum() / n_batch
         return loss
 
     def evaluate(self, device: torch.device) -> dict[str, float]:
