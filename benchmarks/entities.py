@@ -184,22 +184,29 @@ def choose(data: dict) -> None:
     """Candidates scored on 20% held out of each small-protocol draw (never the test set)."""
     from textkit.entities import extractor
 
-    candidates = {"l2=0": 0.0, "l2=1e-2": 1e-2, "l2=1e-1": 1e-1, "l2=0.3": 0.3, "l2=1": 1.0}
+    candidates = {
+        "l2=0": (0.0, True),
+        "l2=1e-2": (1e-2, True),
+        "l2=1e-1": (1e-1, True),
+        "l2=0.3": (0.3, True),
+        "l2=1": (1.0, True),
+        "l2=1, no intent": (1.0, False),
+    }
     results = defaultdict(list)
     for seed in range(3):
         rows = draw(data["train_small"], 70, seed)
         random.Random(100 + seed).shuffle(rows)
         cut = len(rows) * 4 // 5
         train, held = rows[:cut], rows[cut:]
-        for name, l2 in candidates.items():
-            extractor.L2 = l2
+        for name, (l2, conditioned) in candidates.items():
+            extractor.L2, extractor.CONDITION_ON_INTENT = l2, conditioned
             r = run_textkit(train, held)
             results[name].append(r["mean_slot_f1"])
             print(
-                f" draw {seed} {name:<10} held-out mean per-slot F1 {100 * r['mean_slot_f1']:.1f}"
+                f" draw {seed} {name:<16} held-out mean per-slot F1 {100 * r['mean_slot_f1']:.1f}"
             )
     for name, values in results.items():
-        print(f"{name:<10} mean over draws {100 * np.mean(values):.1f}")
+        print(f"{name:<16} mean over draws {100 * np.mean(values):.1f}")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ VAL_FRACTION = 0.1
 MIN_VAL_SENTENCES = 20  # fewer annotated sentences: no split; train on all, fixed epochs
 WEIGHTS = "tagger.safetensors"
 RULES = "rules.json"
+CONDITION_ON_INTENT = True  # every feature also conjoined with the text's intent
 
 
 class EntityExtractor:

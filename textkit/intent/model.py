@@ -42,6 +42,7 @@ class IntentClassifier(TextClassifier):
         own folder inside the model's, through the same loop; regexes, lookup tables and
         synonyms (Rasa's sections, and annotations whose value differs from their text) are
         kept beside it."""
+        from textkit.entities import extractor as extractor_module
         from textkit.entities.extractor import EntityExtractor
         from textkit.entities.rules import Rules, learnt_synonyms
         from textkit.training.config import TrainConfig, chosen
@@ -61,8 +62,9 @@ class IntentClassifier(TextClassifier):
         extractor = EntityExtractor(rules)
         if data.annotated:
             seed = chosen(train_config).get("seed", TrainConfig.seed)
+            contexts = data.labels if extractor_module.CONDITION_ON_INTENT else None
             extractor.fit(
-                data.texts, data.entities, sub, train_config, log, seed, contexts=data.labels
+                data.texts, data.entities, sub, train_config, log, seed, contexts=contexts
             )
         extractor.save(sub)
         self.entities_ = extractor

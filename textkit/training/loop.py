@@ -461,7 +461,10 @@ class _Run:
         try:
             stopped = self._steps(progress)
         except Exception as exc:
-            lost = self.dist.lost_peer(exc)
+            # the launcher SIGTERMs the survivors as soon as a rank dies: while this rank
+            # finds out which one (up to PEER_EXIT_S), that must not kill it before it says so
+            with _StopFlag():
+                lost = self.dist.lost_peer(exc)
             if lost is None:
                 raise
             raise TextkitError(f"{lost}; {self._last_checkpoint()}") from None
