@@ -185,6 +185,16 @@ def full(data: dict, reference: bool) -> dict:
     return out
 
 
+def held_out_splits(data: dict):
+    """(seed, train, held out) for each of the three 70-per-intent draws, split 80/20: where
+    defaults are chosen (no test query is used)."""
+    for seed in range(3):
+        rows = draw(data["train_small"], 70, seed)
+        random.Random(100 + seed).shuffle(rows)
+        cut = len(rows) * 4 // 5
+        yield seed, rows[:cut], rows[cut:]
+
+
 def choose(data: dict) -> None:
     """Candidates scored on 20% held out of each small-protocol draw (never the test set)."""
     from textkit.entities import extractor
@@ -198,11 +208,7 @@ def choose(data: dict) -> None:
         "l2=1, no intent": (1.0, False),
     }
     results = defaultdict(list)
-    for seed in range(3):
-        rows = draw(data["train_small"], 70, seed)
-        random.Random(100 + seed).shuffle(rows)
-        cut = len(rows) * 4 // 5
-        train, held = rows[:cut], rows[cut:]
+    for seed, train, held in held_out_splits(data):
         for name, (l2, conditioned) in candidates.items():
             extractor.L2, extractor.CONDITION_ON_INTENT = l2, conditioned
             r = run_textkit(train, held)
@@ -318,11 +324,7 @@ def bilstm_versus_crf(data: dict) -> None:
         return Entity(name, "", start, end)
 
     results = defaultdict(list)
-    for seed in range(3):
-        rows = draw(data["train_small"], 70, seed)
-        random.Random(100 + seed).shuffle(rows)
-        cut = len(rows) * 4 // 5
-        train, held = rows[:cut], rows[cut:]
+    for seed, train, held in held_out_splits(data):
         gold, texts = [e for _, e, _ in held], [t for t, _, _ in held]
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
