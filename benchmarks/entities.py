@@ -195,9 +195,20 @@ def held_out_splits(data: dict):
         yield seed, rows[:cut], rows[cut:]
 
 
-def choose(data: dict) -> None:
-    """Candidates scored on 20% held out of each small-protocol draw (never the test set)."""
-    from textkit.entities import extractor
+def choose(data: dict, wide: bool = False) -> None:
+    """Candidates scored on 20% held out of each small-protocol draw (never the test set);
+    ``wide``: the default against the wider feature window."""
+    from textkit.entities import extractor, features
+
+    if wide:
+        for seed, train, held in held_out_splits(data):
+            for name, value in (("default features", False), ("wide window", True)):
+                features.WIDE = value
+                r = run_textkit(train, held)
+                print(
+                    f" draw {seed} {name:<16} held-out mean per-slot F1 {100 * r['mean_slot_f1']:.1f}"
+                )
+        return
 
     candidates = {
         "l2=0": (0.0, True),
@@ -356,11 +367,12 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--choose", action="store_true")
     parser.add_argument("--bilstm", action="store_true")
+    parser.add_argument("--wide", action="store_true", help="with --choose: the feature window")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     data = load(args.data)
     if args.choose:
-        choose(data)
+        choose(data, args.wide)
         return
     if args.bilstm:
         bilstm_versus_crf(data)
