@@ -367,12 +367,11 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--choose", action="store_true")
     parser.add_argument("--bilstm", action="store_true")
-    parser.add_argument("--wide", action="store_true", help="with --choose: the feature window")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     data = load(args.data)
     if args.choose:
-        choose(data, args.wide)
+        choose(data)
         return
     if args.bilstm:
         bilstm_versus_crf(data)

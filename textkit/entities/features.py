@@ -14,7 +14,6 @@ import numpy as np
 TOKEN = re.compile(r"\w+|[^\w\s]")  # a run of word characters, or one other visible character
 OUTSIDE = "O"
 MAX_FEATURES = 300_000  # the most frequent feature strings kept (the tagger's rows)
-WIDE = False  # a wider window (+-3, neighbours' suffixes, outer bigrams): see benchmarks
 
 
 def tokenize(text: str) -> list[tuple[int, int]]:
@@ -68,15 +67,6 @@ def token_features(
             f.append(f"-1|0={words[i - 1].lower()}|{low}")
         if i < n - 1:
             f.append(f"0|+1={low}|{words[i + 1].lower()}")
-        if WIDE:
-            f += [f"p4={low[:4]}", f"s4={low[-4:]}"] if len(low) > 4 else []
-            f += [f"{d:+d}:w={words[i + d].lower()}" for d in (-3, 3) if 0 <= i + d < n]
-            f += [f"{d:+d}:s3={words[i + d].lower()[-3:]}" for d in (-1, 1) if 0 <= i + d < n]
-            if i > 1:
-                f.append(f"-2|-1={words[i - 2].lower()}|{words[i - 1].lower()}")
-            if i < n - 2:
-                f.append(f"+1|+2={words[i + 1].lower()}|{words[i + 2].lower()}")
-            f += [f"from-start={min(i, 3)}", f"from-end={min(n - 1 - i, 3)}"]
         if context is not None:
             f += [f"{context}&{x}" for x in f]
         out.append(f)
