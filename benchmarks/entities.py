@@ -195,20 +195,9 @@ def held_out_splits(data: dict):
         yield seed, rows[:cut], rows[cut:]
 
 
-def choose(data: dict, wide: bool = False) -> None:
-    """Candidates scored on 20% held out of each small-protocol draw (never the test set);
-    ``wide``: the default against the wider feature window."""
-    from textkit.entities import extractor, features
-
-    if wide:
-        for seed, train, held in held_out_splits(data):
-            for name, value in (("default features", False), ("wide window", True)):
-                features.WIDE = value
-                r = run_textkit(train, held)
-                print(
-                    f" draw {seed} {name:<16} held-out mean per-slot F1 {100 * r['mean_slot_f1']:.1f}"
-                )
-        return
+def choose(data: dict) -> None:
+    """Candidates scored on 20% held out of each small-protocol draw (never the test set)."""
+    from textkit.entities import extractor
 
     candidates = {
         "l2=0": (0.0, True),
