@@ -82,3 +82,10 @@ def test_required_slots_must_map_names_to_questions(tmp_path):
     ]}))  # fmt: skip
     with pytest.raises(TextkitError, match=r"2 problem\(s\).*required_slots"):
         IntentClassifier().fit(f)
+
+
+def test_chat_shows_entities_and_slots_with_v(entity_bot, run):
+    r = run("chat", entity_bot, "-v", input="weather in Vienna\nquit\n")
+    assert r.exit_code == 0, r.output
+    assert "Here is the weather for Vienna." in r.stdout
+    assert "entities city='Vienna', slots {'city': 'Vienna'}" in r.stderr

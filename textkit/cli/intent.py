@@ -69,7 +69,11 @@ def chat(model, verbose, seed, user):
                 else f"fallback ({reply.reason})"
             )
             context = f", context {reply.context}" if reply.context else ""
-            click.echo(f"  [{what}{context}]", err=True)
+            found = ", ".join(f"{e.entity}={e.value!r}" for e in reply.entities)
+            slots = f", slots {reply.slots}" if reply.slots else ""
+            click.echo(
+                f"  [{what}{context}{', entities ' + found if found else ''}{slots}]", err=True
+            )
 
 
 @main.command(short_help="Check a training file without training: every problem at once.")
