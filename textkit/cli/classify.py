@@ -154,7 +154,8 @@ def _evaluate_command(name: str, short_help: str, hidden: bool = False):
         """Evaluate MODEL (an intent or author classifier) on TESTSET (any format the trainers
         read): accuracy, macro-F1, per-label precision/recall/F1, out-of-scope
         precision/recall, calibration error (ECE), the most confused pairs, a confusion-matrix
-        PNG and errors.json; for author models also the don't-know trade-off."""
+        PNG and errors.json; for author models also the don't-know trade-off; for annotated
+        test data (intent models) entity precision/recall/F1 per type, exact spans."""
         evaluate_model(
             model,
             source_from(testset),
