@@ -10,7 +10,8 @@ import pytest
 
 from textkit.errors import TextkitError
 from textkit.intent import IntentClassifier
-from textkit.intent.chatbot import MAX_SLOT_CHARS, MAX_SLOTS, Chatbot
+from textkit.intent.chatbot import Chatbot
+from textkit.intent.store import MAX_SLOT_CHARS, MAX_SLOTS, UserState
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,7 @@ def test_a_clear_change_of_topic_drops_the_question(form_bot):
 
 def test_slots_are_bounded_and_placeholders_are_plain_substitution(entity_bot):
     bot = Chatbot(IntentClassifier.load(entity_bot), seed=0)
-    from textkit.intent.chatbot import _User
-
-    user = _User()
+    user = UserState()
     for i in range(MAX_SLOTS + 10):
         user.remember(f"s{i}", "x" * (MAX_SLOT_CHARS + 5))
     assert len(user.slots) == MAX_SLOTS and "s0" not in user.slots

@@ -55,11 +55,11 @@ def test_per_user_state_is_bounded_in_size_and_age(classifier, monkeypatch):
     bot = Chatbot(classifier, seed=0, max_users=3, context_ttl=60)
     for user in "abcde":
         bot.reply("I want to return a book", user)
-    assert len(bot._users) == 3 and bot.context("a") is None and bot.context("e") == "returns"
+    assert len(bot.store) == 3 and bot.context("a") is None and bot.context("e") == "returns"
     import time
 
-    now = time.monotonic()
-    monkeypatch.setattr(time, "monotonic", lambda: now + 61)
+    now = time.time()  # wall-clock: a store shared by processes compares their times
+    monkeypatch.setattr(time, "time", lambda: now + 61)
     assert bot.context("e") is None
 
 

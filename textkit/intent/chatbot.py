@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import random
 import re
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from textkit.errors import TextkitError
 from textkit.intent.model import IntentClassifier
+from textkit.intent.store import MemoryStore, UserState, open_store
 from textkit.text.readers import FALLBACK_TAGS, Intent
 
 DEFAULT_FALLBACK = "Sorry, I didn't understand that. Could you say it another way?"
 
 
-MAX_SLOTS = 50  # per user: the most recent values are kept
-MAX_SLOT_CHARS = 200  # a slot value (a whole answer to a question) is cut to this
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -59,23 +55,6 @@ class Reply:
         }
 
 
-@dataclass
-class _User:
-    """What a chatbot remembers of one user."""
-
-    context: str | None = None
-    slots: dict[str, str] = field(default_factory=dict)
-    pending: str | None = None  # an intent waiting for its required slots
-    asked: str | None = None  # the slot last asked for
-    seen: float = 0.0
-
-    def remember(self, name: str, value: str) -> None:
-        self.slots.pop(name, None)
-        self.slots[name] = value[:MAX_SLOT_CHARS]
-        while len(self.slots) > MAX_SLOTS:
-            self.slots.pop(next(iter(self.slots)))
-
-
 class Chatbot:
     """Answers messages with the responses of the intent they express, or a fallback.
 
@@ -93,6 +72,7 @@ class Chatbot:
         seed: int | None = None,
         max_users: int = 10_000,
         context_ttl: float = 3600.0,
+        store=None,
     ) -> None:
         intents = intents if intents is not None else classifier.intents
         if not intents:
@@ -110,45 +90,42 @@ class Chatbot:
             or [DEFAULT_FALLBACK]
         )
         self.rng = random.Random(seed)
-        self.max_users, self.context_ttl = max_users, context_ttl
-        self._users: OrderedDict[str, _User] = OrderedDict()
-        self._lock = threading.Lock()
+        if isinstance(store, str):
+            store = open_store(store, context_ttl, max_users)
+        self.store = store if store is not None else MemoryStore(context_ttl, max_users)
 
     # ------------------------------------------------------------------ per-user state
     def context(self, user_id: str) -> str | None:
-        return self._user(user_id).context
+        return self.store.load(user_id).context
 
     def slots(self, user_id: str) -> dict[str, str]:
         """The slots remembered for ``user_id`` (a copy)."""
-        return dict(self._user(user_id).slots)
+        return dict(self.store.load(user_id).slots)
 
-    def _user(self, user_id: str) -> _User:
-        with self._lock:
-            user = self._users.get(user_id)
-            if user is None or time.monotonic() - user.seen > self.context_ttl:
-                self._users.pop(user_id, None)
-                return _User()
-            return user
+    def turns(self, user_id: str) -> list[dict]:
+        """The user's last turns (text, intent, reply, time), oldest first."""
+        return list(self.store.load(user_id).turns)
 
-    def _keep(self, user_id: str, user: _User) -> None:
-        with self._lock:
-            self._users.pop(user_id, None)
-            now = time.monotonic()
-            if user.context or user.slots or user.pending:
-                user.seen = now
-                self._users[user_id] = user
-            while self._users and (
-                len(self._users) > self.max_users
-                or now - next(iter(self._users.values())).seen > self.context_ttl
-            ):
-                self._users.popitem(last=False)  # the least recently active user goes first
+    def _user(self, user_id: str) -> UserState:
+        return self.store.load(user_id)
+
+    def _keep(self, user_id: str, user: UserState) -> None:
+        self.store.save(user_id, user)
 
     # ------------------------------------------------------------------ replying
     def reply(self, text: str, user_id: str = "default") -> Reply:
+        """The response to ``text`` from ``user_id`` (see ``_reply``), kept in the user's
+        last turns."""
+        user = self._user(user_id)
+        reply = self._reply(text, user_id, user)
+        user.add_turn(text, reply.intent, reply.text)
+        self._keep(user_id, user)
+        return reply
+
+    def _reply(self, text: str, user_id: str, user: UserState) -> Reply:
         """The response to ``text`` from ``user_id``: the best intent allowed in the user's
         context and above the classifier's threshold, or the fallback; a question first when
         that intent needs a slot the user hasn't given."""
-        user = self._user(user_id)
         pred = self.classifier.predict(text, k=len(self.classifier.labels_))
         if user.pending in self.intents and not (pred.label and pred.label != user.pending):
             return self._fill(user_id, user, text, pred)
@@ -184,7 +161,7 @@ class Chatbot:
             return self._fallback(user_id, user, reason or "the fallback intent", conf, entities)
         return self._answer(user_id, user, intent, conf, entities)
 
-    def _fill(self, user_id: str, user: _User, text: str, pred) -> Reply:
+    def _fill(self, user_id: str, user: UserState, text: str, pred) -> Reply:
         """An answer to the question for ``user.asked``: the entities of the message read as
         the pending intent's; the asked slot, if still missing, is the whole message."""
         intent = self.intents[user.pending]
@@ -196,22 +173,19 @@ class Chatbot:
             user.remember(user.asked, text.strip())
         return self._answer(user_id, user, intent, pred.confidence, entities)
 
-    def _answer(self, user_id: str, user: _User, intent: Intent, conf: float, entities) -> Reply:
+    def _answer(self, user_id: str, user: UserState, intent: Intent, conf: float, entities) -> Reply:
         missing = [s for s in intent.required_slots or {} if s not in user.slots]
         if missing:
             user.pending, user.asked = intent.tag, missing[0]
-            self._keep(user_id, user)
             question = intent.required_slots[missing[0]]
             return Reply(question, intent.tag, conf, False, user.context, None, entities,
                          dict(user.slots), missing[0])  # fmt: skip
         user.pending = user.asked = None
         if not intent.responses:  # recognised, but the intents.json gives it nothing to say
-            self._keep(user_id, user)
             return Reply(f"(intent '{intent.tag}' recognised; it has no responses)", intent.tag,
                          conf, False, user.context, "no responses", entities, dict(user.slots))  # fmt: skip
         if intent.context_set is not None:
             user.context = intent.context_set or None
-        self._keep(user_id, user)
         text = self._filled(self.rng.choice(intent.responses), user.slots)
         return Reply(text, intent.tag, conf, False, user.context, None, entities, dict(user.slots))
 
@@ -228,11 +202,10 @@ class Chatbot:
     def _fallback(
         self,
         user_id: str,
-        user: _User,
+        user: UserState,
         reason: str | None,
         confidence: float = 0.0,
         entities=(),
     ) -> Reply:
-        self._keep(user_id, user)
         return Reply(self.rng.choice(self.fallback), None, confidence, True, user.context,
                      reason, list(entities), dict(user.slots))  # fmt: skip
