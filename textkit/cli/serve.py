@@ -76,6 +76,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     help="Log each request's method, path, status and time (never its text).",
 )
 @opt("--device", default="auto", metavar=DEVICES, help="Where the models run.")
+@opt(
+    "--store",
+    default="auto",
+    metavar="URL",
+    help="Where chatbots keep each user's context, slots and last turns: sqlite:///PATH.db "
+    "(survives restarts, shared by processes), memory (this process only), or auto: "
+    "sqlite in MODELS_DIR/.serving/conversations.db, memory if that can't be written.",
+)
 def serve(
     models,
     models_dir,
@@ -87,6 +95,7 @@ def serve(
     time_limit,
     log_requests,
     device,
+    store,
 ):
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
     http://HOST:PORT/ until Ctrl-C: a JSON API and a page to try them.  Without MODEL, the
@@ -108,8 +117,9 @@ def serve(
             "in, or keep the default --host 127.0.0.1"
         )
     folders = _folders(models, models_dir)
+    store_url = _store_url(store, models_dir)  # a bad store is an error before listening
     sock = _listen(host, port)
-    registry = Registry()
+    registry = Registry(store_url)
     settings = Settings(
         token=token or None,
         loopback_only=loopback,
@@ -118,6 +128,32 @@ def serve(
         log_requests=log_requests,
     )
     _run(create_app(registry, settings), sock, registry, folders, max_concurrency, device)
+
+
+def _store_url(store: str, models_dir: Path) -> str:
+    """The conversation store's URL, checked now, before listening: a given one by opening it;
+    ``auto`` (created on the first chat, so serving without chatting writes nothing) by
+    whether the models folder can be written, else memory with a warning."""
+    import os
+    import warnings
+
+    from textkit.errors import TextkitWarning
+    from textkit.intent.store import open_store
+
+    if store != "auto":
+        open_store(store).close()
+        return store
+    folder = models_dir.resolve()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        warnings.warn(
+            f"{models_dir} can't be written: conversations are kept in memory (--store)",
+            TextkitWarning,
+            stacklevel=2,
+        )
+        return "memory"
+    return f"sqlite:///{models_dir / '.serving' / 'conversations.db'}"
 
 
 def _listen(host: str, port: int) -> socket.socket:

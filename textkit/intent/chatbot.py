@@ -173,7 +173,9 @@ class Chatbot:
             user.remember(user.asked, text.strip())
         return self._answer(user_id, user, intent, pred.confidence, entities)
 
-    def _answer(self, user_id: str, user: UserState, intent: Intent, conf: float, entities) -> Reply:
+    def _answer(
+        self, user_id: str, user: UserState, intent: Intent, conf: float, entities
+    ) -> Reply:
         missing = [s for s in intent.required_slots or {} if s not in user.slots]
         if missing:
             user.pending, user.asked = intent.tag, missing[0]

@@ -136,8 +136,11 @@ class MemoryStore:
 class SQLiteStore:
     """Per-user state in a SQLite file (WAL), shared by every process that opens it."""
 
-    def __init__(self, path: str | Path, ttl: float = 3600.0, max_users: int = 100_000) -> None:
+    def __init__(
+        self, path: str | Path, ttl: float = 3600.0, max_users: int = 100_000, namespace: str = ""
+    ) -> None:
         self.path = Path(path)
+        self.namespace = namespace  # one file serves several bots: a model's users apart
         self.url = f"sqlite:///{self.path}"
         self.ttl, self.max_users = ttl, max_users
         self._local = threading.local()
@@ -166,13 +169,18 @@ class SQLiteStore:
             self._local.db = db
         return db
 
+    def _key(self, user_id: str) -> str:
+        return f"{self.namespace}\x1f{user_key(user_id)}" if self.namespace else user_key(user_id)
+
     def load(self, user_id: str) -> UserState:
-        key = user_key(user_id)
+        key = self._key(user_id)
         memory = self._fallback.load(user_id)
         if memory.worth_keeping():
             return memory
         try:
-            row = self._db().execute("SELECT state, seen FROM users WHERE key = ?", (key,)).fetchone()
+            row = (
+                self._db().execute("SELECT state, seen FROM users WHERE key = ?", (key,)).fetchone()
+            )
         except sqlite3.Error as exc:
             self._warn(exc)
             return UserState()
@@ -181,7 +189,7 @@ class SQLiteStore:
         return UserState.from_json(row[0]) or UserState()
 
     def save(self, user_id: str, state: UserState) -> None:
-        key = user_key(user_id)
+        key = self._key(user_id)
         now = time.time()
         try:
             db = self._db()
@@ -230,13 +238,13 @@ class SQLiteStore:
             self._local.db = None
 
 
-def open_store(url: str, ttl: float = 3600.0, max_users: int = 10_000):
+def open_store(url: str, ttl: float = 3600.0, max_users: int = 10_000, namespace: str = ""):
     """A store from its URL: ``memory`` or ``sqlite:///path/to.db`` (``redis://`` needs the
     redis extra, not built yet).  A URL that doesn't parse is one clear error."""
     if url == "memory":
         return MemoryStore(ttl, max_users)
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return SQLiteStore(url[len("sqlite:///") :], ttl, max(max_users, 1))
+        return SQLiteStore(url[len("sqlite:///") :], ttl, max(max_users, 1), namespace)
     raise TextkitError(
         f"unknown conversation store {url!r}: use memory or sqlite:///path/to/file.db"
     )

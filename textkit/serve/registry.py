@@ -28,6 +28,7 @@ class ServedModel:
     running: int = field(default=0, init=False)  # requests inside the model now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _chatbot: Any = field(default=None, repr=False)
+    store_url: str = "memory"  # where its chatbot keeps conversations (textkit.intent.store)
 
     def acquire(self) -> None:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
@@ -77,8 +78,21 @@ class ServedModel:
 
         with self._lock:
             if self._chatbot is None:
+                from textkit.intent.store import open_store
+
                 try:
-                    self._chatbot = Chatbot(self.model)
+                    store = open_store(self.store_url, namespace=self.id)
+                except TextkitError as exc:  # answering goes on; the conversations in memory
+                    import warnings
+
+                    from textkit.errors import TextkitWarning
+
+                    warnings.warn(
+                        f"{exc}; conversations are kept in memory", TextkitWarning, stacklevel=2
+                    )
+                    store = None
+                try:
+                    self._chatbot = Chatbot(self.model, store=store)
                 except TextkitError as exc:
                     raise ApiError(400, f"model '{self.id}' can't chat: {exc}", "model") from None
             return self._chatbot
@@ -87,7 +101,8 @@ class ServedModel:
 class Registry:
     """The served models by id (the folder's name; a repeated name gets -2, -3...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store_url: str = "memory") -> None:
+        self.store_url = store_url  # the chatbots' conversation store, one namespace per model
         self.models: dict[str, ServedModel] = {}
         self.ready = False
         self.failed: str | None = None
@@ -109,7 +124,9 @@ class Registry:
             while model_id in self.models:
                 model_id, n = f"{name}-{n}", n + 1
             limit = max_concurrency or family_of(config["kind"]).serve_concurrency
-            self.models[model_id] = ServedModel(model_id, config["kind"], model, config, limit)
+            self.models[model_id] = ServedModel(
+                model_id, config["kind"], model, config, limit, store_url=self.store_url
+            )
         self.ready = True
 
     def pick(self, model_id: str | None, kinds: tuple[str, ...], endpoint: str) -> ServedModel:

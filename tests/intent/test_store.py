@@ -1,0 +1,167 @@
+"""The conversation store: a user's context and slots survive a restart and are shared by
+processes through one SQLite file; a kill -9 mid-write leaves it consistent; a store that
+refuses writes leaves the bot answering; hostile user ids are bounded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from textkit.errors import TextkitError
+from textkit.intent import IntentClassifier
+from textkit.intent.chatbot import Chatbot
+from textkit.intent.store import MAX_KEY_CHARS, SQLiteStore, UserState, open_store
+
+
+@pytest.fixture(scope="module")
+def classifier(entity_bot_module):
+    return IntentClassifier.load(entity_bot_module)
+
+
+@pytest.fixture(scope="module")
+def entity_bot_module(tmp_path_factory):
+    import warnings
+
+    from _support.entity_bot import BOT
+
+    root = tmp_path_factory.mktemp("store-bot")
+    (root / "intents.json").write_text(json.dumps(BOT, ensure_ascii=False), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        IntentClassifier().fit(root / "intents.json", root / "bot", {"progress": False})
+    return root / "bot"
+
+
+def test_context_slots_and_turns_survive_a_restart(classifier, tmp_path):
+    url = f"sqlite:///{tmp_path / 'conversations.db'}"
+    first = Chatbot(classifier, seed=0, store=url)
+    first.reply("weather in Vienna", "ann")
+    first.store.close()
+    again = Chatbot(classifier, seed=0, store=url)  # a new process would do the same
+    assert again.slots("ann") == {"city": "Vienna"}
+    assert again.reply("what's the weather", "ann").text == "Here is the weather for Vienna."
+    assert [t["text"] for t in again.turns("ann")] == ["weather in Vienna", "what's the weather"]
+    assert again.slots("bob") == {}
+
+
+WORKER = """
+import sys
+from textkit.intent import IntentClassifier
+from textkit.intent.chatbot import Chatbot
+bot = Chatbot(IntentClassifier.load(sys.argv[1]), seed=0, store=sys.argv[2])
+print(bot.reply(sys.argv[3], sys.argv[4]).text)
+"""
+
+
+def test_two_processes_share_one_store(entity_bot_module, classifier, tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    here = Chatbot(classifier, seed=0, store=url)
+    here.reply("weather in Oslo", "carl")  # this process sets the slot...
+    done = subprocess.run(  # ...another answers with it
+        [sys.executable, "-c", WORKER, str(entity_bot_module), url, "what's the weather", "carl"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Here is the weather for Oslo."
+    assert len(here.turns("carl")) == 2  # and this one sees the other's turn
+
+
+WRITER = """
+import sys
+from textkit.intent.store import SQLiteStore, UserState
+store = SQLiteStore(sys.argv[1])
+i = 0
+print("ready", flush=True)
+while True:
+    user = f"user{i % 50}"
+    state = store.load(user)
+    state.remember("owner", user)
+    state.add_turn("x" * 400, "i", user * 20)
+    store.save(user, state)
+    i += 1
+"""
+
+
+def test_kill_9_while_writing_leaves_the_store_consistent(tmp_path):
+    path = tmp_path / "killed.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.5)  # hundreds of writes a second
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = db.execute("SELECT key, state FROM users").fetchall()
+    assert len(rows) == 50
+    for key, state in rows:  # every conversation is its own: never mixed with another
+        parsed = UserState.from_json(state)
+        assert parsed is not None and parsed.slots == {"owner": key}
+        assert {t["reply"] for t in parsed.turns} == {key * 20}
+
+
+def test_a_store_that_refuses_writes_leaves_the_bot_answering(classifier, tmp_path):
+    url = f"sqlite:///{tmp_path / 'ro.db'}"
+    bot = Chatbot(classifier, seed=0, store=url)
+    bot.store._db().execute("PRAGMA query_only = ON")  # SQLite itself refuses every write
+    with pytest.warns(UserWarning, match="can't be written"):
+        first = bot.reply("weather in Rome", "dan")
+    assert first.text == "Here is the weather for Rome."
+    assert bot.reply("what's the weather", "dan").text == "Here is the weather for Rome."
+
+
+def test_hostile_user_ids_are_bounded(classifier, tmp_path):
+    store = SQLiteStore(tmp_path / "ids.db")
+    bot = Chatbot(classifier, seed=0, store=store)
+    long_a, long_b = "a" * 10_000, "a" * 9_999 + "b"
+    bot.reply("weather in Rome", long_a)
+    bot.reply("weather in Lima", long_b)
+    bot.reply("weather in Kyiv", "\x00\x1b[31m\n")
+    assert bot.slots(long_a) == {"city": "Rome"} and bot.slots(long_b) == {"city": "Lima"}
+    assert bot.slots("\x00\x1b[31m\n") == {"city": "Kyiv"}
+    keys = [k for (k,) in store._db().execute("SELECT key FROM users")]
+    assert max(map(len, keys)) <= MAX_KEY_CHARS
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "redis//x", "mysql://h/db", ""])
+def test_a_store_url_that_does_not_parse_is_one_error(url):
+    with pytest.raises(TextkitError, match="unknown conversation store"):
+        open_store(url)
+
+
+def test_a_store_that_cannot_be_opened_is_one_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(TextkitError, match="can't open the conversation store"):
+        open_store(f"sqlite:///{tmp_path / 'file' / 'db.sqlite'}")
+
+
+def test_a_served_bot_keeps_conversations_across_a_restart(
+    entity_bot_module, tmp_path, start_server
+):
+    from textkit.serve import Registry
+
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    for attempt in range(2):  # the second server is a restart on the same store
+        registry = Registry(url)
+        registry.load([entity_bot_module], device="cpu")
+        server = start_server(registry)
+        message = "weather in Quito" if attempt == 0 else "what's the weather"
+        body = server.post("/v1/chat", json={"sender": "eve", "message": message}).json()
+        assert body["reply"] == "Here is the weather for Quito.", body
+        assert body["slots"] == {"city": "Quito"}
+        server.stop()
+    keys = [k for (k,) in sqlite3.connect(tmp_path / "served.db").execute("SELECT key FROM users")]
+    assert keys == ["bot\x1feve"]  # one namespace per served model
+
+
+def test_serve_refuses_a_bad_store_before_listening(entity_bot_module, run):
+    r = run("serve", entity_bot_module, "--store", "mysql://db", "--port", "0")
+    assert r.exit_code == 1 and "unknown conversation store 'mysql://db'" in r.stderr
