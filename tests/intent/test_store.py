@@ -165,3 +165,12 @@ def test_a_served_bot_keeps_conversations_across_a_restart(
 def test_serve_refuses_a_bad_store_before_listening(entity_bot_module, run):
     r = run("serve", entity_bot_module, "--store", "mysql://db", "--port", "0")
     assert r.exit_code == 1 and "unknown conversation store 'mysql://db'" in r.stderr
+
+
+def test_chat_continues_a_conversation_from_its_store(entity_bot_module, run, tmp_path):
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    assert run("chat", entity_bot_module, "--store", url, input="weather in Riga\n").exit_code == 0
+    r = run("chat", entity_bot_module, "--store", url, input="what's the weather\n")
+    assert r.exit_code == 0 and "Here is the weather for Riga." in r.stdout
+    r = run("chat", entity_bot_module, "--store", "sqlite://nope", input="hi\n")
+    assert r.exit_code == 1 and "unknown conversation store" in r.stderr

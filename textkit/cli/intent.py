@@ -43,11 +43,19 @@ QUIT = ("quit", "exit", "/quit", "/exit")
 @opt("-v", "--verbose", is_flag=True, help="Show the intent and confidence under each reply.")
 @opt("--seed", type=SEED, help="Seed the choice among responses.")
 @opt("--user", default="you", show_default=True, help="User id (each user has their own context).")
-def chat(model, verbose, seed, user):
+@opt(
+    "--store",
+    default="memory",
+    show_default=True,
+    metavar="URL",
+    help="Where the conversation is kept: memory, or sqlite:///PATH.db to continue it later "
+    "(the same store `textkit serve --store` uses).",
+)
+def chat(model, verbose, seed, user, store):
     """Chat with MODEL in the terminal; quit, exit, Ctrl-D or Ctrl-C leaves."""
     from textkit.intent.chatbot import Chatbot
 
-    bot = Chatbot(model, seed=seed)
+    bot = Chatbot(model, seed=seed, store=store)
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo("(quit, exit or Ctrl-D to leave)", err=True)
