@@ -14,7 +14,9 @@ chatbot, the shipped presidents, a small LSTM on the shipped poems).  Printed:
   200-character generation without streaming;
 - the server's resident memory before and after a flood of /v1/intent requests of long random
   "words" (24 of 400 letters each, under the 10,000-character cap), beside the same number of
-  ordinary requests: what a hostile client can make a served model keep.
+  ordinary requests: what a hostile client can make a served model keep;
+- the conversation store: /v1/chat requests/s and p50 at 8 clients (100 senders) with
+  `--store memory` and `--store sqlite:///...`, each in a fresh server, and their ratio.
 
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, Content-Length bodies) so
 that the client costs little of the 2 cores it shares with the server.
@@ -54,7 +56,7 @@ def train_models(root: Path) -> list[Path]:
     return [root / "bot", root / "presidents", root / "poems"]
 
 
-def start_server(models: list[Path]) -> tuple[subprocess.Popen, int, float]:
+def start_server(models: list[Path], *extra: str) -> tuple[subprocess.Popen, int, float]:
     """A server process; its port and the seconds until /health said 200."""
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -69,6 +71,7 @@ def start_server(models: list[Path]) -> tuple[subprocess.Popen, int, float]:
             "--no-log-requests",
             "--device",
             "cpu",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -110,8 +113,11 @@ async def exchange(reader, writer, port: int, method: str, path: str, body: dict
     return int(status_line.split()[1]), data
 
 
-async def load(port: int, clients: int, requests: int, texts: list[str]) -> tuple[float, list]:
-    """``clients`` connections sending /v1/intent back to back until ``requests`` are done."""
+async def load(
+    port: int, clients: int, requests: int, texts: list[str], chat: bool = False
+) -> tuple[float, list]:
+    """``clients`` connections sending /v1/intent (or, with ``chat``, /v1/chat from 100
+    senders) back to back until ``requests`` are done."""
     latencies: list[float] = []
     remaining = [requests]
 
@@ -121,9 +127,10 @@ async def load(port: int, clients: int, requests: int, texts: list[str]) -> tupl
         while remaining[0] > 0:
             remaining[0] -= 1
             start = time.perf_counter()
-            status, _ = await exchange(
-                reader, writer, port, "POST", "/v1/intent", {"text": texts[n % len(texts)]}
-            )
+            text = texts[n % len(texts)]
+            path, body = ("/v1/chat", {"sender": f"user{n % 100}", "message": text}) if chat else (
+                "/v1/intent", {"text": text})  # fmt: skip
+            status, _ = await exchange(reader, writer, port, "POST", path, body)
             latencies.append(time.perf_counter() - start)
             assert status == 200, status
             n += clients
@@ -247,6 +254,22 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait()
+        stores = {}
+        for name in ("memory", f"sqlite:///{Path(tmp) / 'conversations.db'}"):
+            proc, port, _ = start_server(models[:1], "--store", name)
+            try:
+                asyncio.run(load(port, 8, 200, texts, chat=True))  # warm up
+                seconds, lat = asyncio.run(load(port, 8, args.requests, texts, chat=True))
+                stores[name.split(":")[0]] = (len(lat) / seconds, pct(lat, 0.5) * 1000)
+            finally:
+                proc.terminate()
+                proc.wait()
+        (m_rps, m_p50), (s_rps, s_p50) = stores["memory"], stores["sqlite"]
+        print(
+            f"/v1/chat, 8 clients: memory {m_rps:.0f} req/s (p50 {m_p50:.2f} ms), sqlite "
+            f"{s_rps:.0f} req/s (p50 {s_p50:.2f} ms): sqlite costs {1 - s_rps / m_rps:.0%} "
+            "of the throughput"
+        )
     print(f"({os.cpu_count()} CPUs; server and load generator share them)")
 
 
