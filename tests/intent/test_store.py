@@ -174,3 +174,53 @@ def test_chat_continues_a_conversation_from_its_store(entity_bot_module, run, tm
     assert r.exit_code == 0 and "Here is the weather for Riga." in r.stdout
     r = run("chat", entity_bot_module, "--store", "sqlite://nope", input="hi\n")
     assert r.exit_code == 1 and "unknown conversation store" in r.stderr
+
+
+def test_the_inbox_keeps_what_the_bot_could_not_answer(classifier, tmp_path, monkeypatch):
+    from textkit.intent import store as store_module
+
+    store = SQLiteStore(tmp_path / "inbox.db", namespace="bot")
+    bot = Chatbot(classifier, seed=0, store=store)
+    bot.reply("weather in Vienna", "ann")  # answered: not kept
+    bot.reply("do you sell gift cards", "ann")
+    bot.reply("do you sell gift vouchers", "bob")
+    bot.reply("", "bob")  # empty: nothing to learn from
+    entries = store.inbox()
+    assert [e["text"] for e in entries] == ["do you sell gift cards", "do you sell gift vouchers"]
+    assert all("ann" not in json.dumps(e) and "bob" not in json.dumps(e) for e in entries)
+    assert entries[0]["ranking"] and entries[0]["reason"]
+    quiet = Chatbot(classifier, seed=0, store=SQLiteStore(tmp_path / "q.db"), inbox=False)
+    quiet.reply("do you sell gift cards", "ann")
+    assert quiet.store.inbox() == []
+    monkeypatch.setattr(store_module, "MAX_INBOX", 3)  # the bound: the oldest dropped, counted
+    for word in ("zzqa", "zzqb", "zzqc", "zzqd"):
+        bot.reply(word, "carl")
+    assert [e["text"] for e in store.inbox()] == ["zzqb", "zzqc", "zzqd"]
+    assert store.dropped == 3
+
+
+def test_textkit_inbox_lists_the_unanswered_grouped(entity_bot_module, run, tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(entity_bot_module, models / "bot")
+    from textkit.intent.store import open_store
+
+    url = f"sqlite:///{models / '.serving' / 'conversations.db'}"
+    bot = Chatbot(
+        IntentClassifier.load(models / "bot"), seed=0, store=open_store(url, namespace="bot")
+    )
+    for text in (
+        "do you sell gift cards",
+        "do you sell gift card",
+        "zzqx",
+        "you sell gift cards",
+    ):
+        bot.reply(text, "ann")
+    r = run("inbox", "bot", "--models-dir", models)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "4 unanswered message(s)"
+    assert lines[2].startswith("3x  do you sell gift cards   [")  # the near-duplicates first
+    assert "1x  zzqx" in r.stdout
+    assert run("inbox", "bot", "--models-dir", models, "--json").stdout.count("\n") == 4

@@ -673,7 +673,9 @@ class TextClassifier(Estimator):
         if model.temperature_ <= 0 or not 0 <= model.threshold_ <= 1:
             raise ValueError("'temperature' must be > 0 and 'threshold' in [0, 1]")
         model.info = {
-            k: v for k, v in config.items() if k in ("validation", "best_metrics", "training")
+            k: v
+            for k, v in config.items()
+            if k in ("validation", "best_metrics", "training", "saved_at")
         }
         return model
 

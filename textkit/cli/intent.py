@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -149,3 +150,49 @@ def convert(data, output, **_):
     body = intents_json(examples, responses) if suffix == ".json" else rasa_yaml(examples, rules)
     atomic_write_bytes(output, body.encode("utf-8"))
     click.echo(f"wrote {output}: {len(texts):,} examples of {len(examples):,} intents", err=True)
+
+
+@main.command(short_help="What a served chatbot couldn't answer, grouped.")
+@loads_model("intent")
+@opt(
+    "--store",
+    default="auto",
+    metavar="URL",
+    help="The conversation store the bot was served with (`textkit serve --store`); auto: "
+    "MODELS_DIR/.serving/conversations.db.",
+)
+@opt("--json", "as_json", is_flag=True, help="One JSON object per message (JSON Lines).")
+def inbox(model, store, as_json, models_dir=None, **_):
+    """List MODEL's fallback inbox: the messages its chatbot answered with the fallback (out
+    of scope or not confident enough), grouped by similarity, largest groups first, each with
+    the intents it was closest to.  Label them in the training data and retrain."""
+    from textkit.intent.inbox import group
+    from textkit.intent.store import SQLiteStore, open_store
+
+    folder = model.folder.path
+    url = store
+    if store == "auto":
+        url = f"sqlite:///{folder.parent / '.serving' / 'conversations.db'}"
+        if not (folder.parent / ".serving" / "conversations.db").is_file():
+            raise TextkitError(
+                f"no conversation store for {folder.name}: it was never served with one"
+            )
+    opened = open_store(url, namespace=folder.name)
+    entries = opened.inbox() if isinstance(opened, SQLiteStore) else []
+    if as_json:
+        for entry in entries:
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        return
+    dropped = opened.dropped if isinstance(opened, SQLiteStore) else 0
+    click.echo(
+        f"{len(entries):,} unanswered message(s)"
+        + (f" ({dropped:,} older ones dropped)" if dropped else "")
+    )
+    for members in group([e["text"] for e in entries], model):
+        first = entries[members[0]]
+        near = ", ".join(f"{lb} {c:.2f}" for lb, c in first.get("ranking", [])[:3])
+        click.echo(f"\n{len(members)}x  {first['text']}   [{near}]")
+        for i in members[1:6]:
+            click.echo(f"     {entries[i]['text']}")
+        if len(members) > 6:
+            click.echo(f"     ... and {len(members) - 6} more")

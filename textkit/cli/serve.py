@@ -84,6 +84,12 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     "(survives restarts, shared by processes), memory (this process only), or auto: "
     "sqlite in MODELS_DIR/.serving/conversations.db, memory if that can't be written.",
 )
+@opt(
+    "--inbox/--no-inbox",
+    default=True,
+    help="Keep the messages chatbots couldn't answer (text, time, closest intents; never the "
+    "sender) in the store for `textkit inbox`, at most 10,000 per bot.",
+)
 def serve(
     models,
     models_dir,
@@ -96,6 +102,7 @@ def serve(
     log_requests,
     device,
     store,
+    inbox,
 ):
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
     http://HOST:PORT/ until Ctrl-C: a JSON API and a page to try them.  Without MODEL, the
@@ -119,7 +126,7 @@ def serve(
     folders = _folders(models, models_dir)
     store_url = _store_url(store, models_dir)  # a bad store is an error before listening
     sock = _listen(host, port)
-    registry = Registry(store_url)
+    registry = Registry(store_url, inbox)
     settings = Settings(
         token=token or None,
         loopback_only=loopback,

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from dataclasses import dataclass, field
 
 from textkit.errors import TextkitError
 from textkit.intent.model import IntentClassifier
-from textkit.intent.store import MemoryStore, UserState, open_store
+from textkit.intent.store import MAX_INBOX_CHARS, MemoryStore, UserState, open_store
 from textkit.text.readers import FALLBACK_TAGS, Intent
 
 DEFAULT_FALLBACK = "Sorry, I didn't understand that. Could you say it another way?"
@@ -73,6 +74,7 @@ class Chatbot:
         max_users: int = 10_000,
         context_ttl: float = 3600.0,
         store=None,
+        inbox: bool = True,
     ) -> None:
         intents = intents if intents is not None else classifier.intents
         if not intents:
@@ -93,6 +95,7 @@ class Chatbot:
         if isinstance(store, str):
             store = open_store(store, context_ttl, max_users)
         self.store = store if store is not None else MemoryStore(context_ttl, max_users)
+        self.inbox = inbox  # keep what the bot couldn't answer, for its owner (textkit inbox)
 
     # ------------------------------------------------------------------ per-user state
     def context(self, user_id: str) -> str | None:
@@ -120,7 +123,20 @@ class Chatbot:
         reply = self._reply(text, user_id, user)
         user.add_turn(text, reply.intent, reply.text)
         self._keep(user_id, user)
+        if self.inbox and reply.fallback and reply.reason != "empty":
+            self.store.record(self._inbox_entry(text, reply))
         return reply
+
+    def _inbox_entry(self, text: str, reply: Reply) -> dict:
+        """What the owner needs to label an unanswered message: never the user id."""
+        pred = self.classifier.predict(text, k=3)
+        return {
+            "text": text[:MAX_INBOX_CHARS],
+            "at": round(time.time(), 3),
+            "reason": reply.reason,
+            "ranking": [[label, round(c, 4)] for label, c in pred.ranking],
+            "version": self.classifier.info.get("saved_at"),
+        }
 
     def _reply(self, text: str, user_id: str, user: UserState) -> Reply:
         """The response to ``text`` from ``user_id``: the best intent allowed in the user's

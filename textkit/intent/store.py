@@ -30,6 +30,8 @@ MAX_TURNS = 20  # the last turns kept per user
 MAX_TURN_CHARS = 500  # a turn's text and reply are cut to this
 MAX_KEY_CHARS = 200  # longer user ids are stored by their hash
 BUSY_MS = 5_000  # how long a SQLite writer waits for another before giving up
+MAX_INBOX = 10_000  # unanswered messages kept per bot; the oldest go first (and are counted)
+MAX_INBOX_CHARS = 1_000  # an unanswered message is cut to this
 SCHEMA = 1
 
 
@@ -102,6 +104,8 @@ class MemoryStore:
         self.ttl, self.max_users = ttl, max_users
         self._users: OrderedDict[str, UserState] = OrderedDict()
         self._lock = threading.Lock()
+        self._inbox: list[dict] = []
+        self.dropped = 0  # inbox entries dropped to stay within MAX_INBOX
 
     def load(self, user_id: str) -> UserState:
         key = user_key(user_id)
@@ -129,6 +133,18 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._users)
 
+    def record(self, entry: dict) -> None:
+        """Keep an unanswered message (see ``inbox_entry``), within MAX_INBOX."""
+        with self._lock:
+            self._inbox.append(entry)
+            if len(self._inbox) > MAX_INBOX:
+                self.dropped += len(self._inbox) - MAX_INBOX
+                del self._inbox[:-MAX_INBOX]
+
+    def inbox(self) -> list[dict]:
+        with self._lock:
+            return list(self._inbox)
+
     def close(self) -> None:
         pass
 
@@ -155,6 +171,13 @@ class SQLiteStore:
                     " seen REAL NOT NULL)"
                 )
                 db.execute("CREATE INDEX IF NOT EXISTS users_seen ON users (seen)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, namespace TEXT "
+                    "NOT NULL, entry TEXT NOT NULL)"
+                )
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS dropped (namespace TEXT PRIMARY KEY, n INTEGER)"
+                )
                 db.execute(f"PRAGMA user_version = {SCHEMA}")
         except (sqlite3.Error, OSError) as exc:
             raise TextkitError(f"can't open the conversation store {self.path}: {exc}") from None
@@ -230,6 +253,67 @@ class SQLiteStore:
 
     def __len__(self) -> int:
         return self._db().execute("SELECT count(*) FROM users").fetchone()[0]
+
+    def record(self, entry: dict) -> None:
+        """Keep an unanswered message, within MAX_INBOX per namespace (the oldest dropped and
+        counted)."""
+        try:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT INTO inbox (namespace, entry) VALUES (?, ?)",
+                    (self.namespace, json.dumps(entry, ensure_ascii=False)),
+                )
+                over = (
+                    db.execute(
+                        "SELECT count(*) FROM inbox WHERE namespace = ?", (self.namespace,)
+                    ).fetchone()[0]
+                    - MAX_INBOX
+                )
+                if over > 0:
+                    db.execute(
+                        "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE namespace = ? "
+                        "ORDER BY id LIMIT ?)",
+                        (self.namespace, over),
+                    )
+                    db.execute(
+                        "INSERT INTO dropped (namespace, n) VALUES (?, ?) ON CONFLICT(namespace) "
+                        "DO UPDATE SET n = n + excluded.n",
+                        (self.namespace, over),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            self._warn(exc)
+            self._fallback.record(entry)
+
+    def inbox(self) -> list[dict]:
+        rows = (
+            self._db()
+            .execute("SELECT entry FROM inbox WHERE namespace = ? ORDER BY id", (self.namespace,))
+            .fetchall()
+        )
+        out = []
+        for (text,) in rows:
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("text"), str):
+                out.append(entry)
+        return out + self._fallback.inbox()
+
+    @property
+    def dropped(self) -> int:
+        row = (
+            self._db()
+            .execute("SELECT n FROM dropped WHERE namespace = ?", (self.namespace,))
+            .fetchone()
+        )
+        return (row[0] if row else 0) + self._fallback.dropped
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

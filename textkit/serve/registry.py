@@ -29,6 +29,7 @@ class ServedModel:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _chatbot: Any = field(default=None, repr=False)
     store_url: str = "memory"  # where its chatbot keeps conversations (textkit.intent.store)
+    inbox: bool = True  # its chatbot keeps what it couldn't answer (textkit inbox)
 
     def acquire(self) -> None:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
@@ -92,7 +93,7 @@ class ServedModel:
                     )
                     store = None
                 try:
-                    self._chatbot = Chatbot(self.model, store=store)
+                    self._chatbot = Chatbot(self.model, store=store, inbox=self.inbox)
                 except TextkitError as exc:
                     raise ApiError(400, f"model '{self.id}' can't chat: {exc}", "model") from None
             return self._chatbot
@@ -101,8 +102,9 @@ class ServedModel:
 class Registry:
     """The served models by id (the folder's name; a repeated name gets -2, -3...)."""
 
-    def __init__(self, store_url: str = "memory") -> None:
+    def __init__(self, store_url: str = "memory", inbox: bool = True) -> None:
         self.store_url = store_url  # the chatbots' conversation store, one namespace per model
+        self.inbox = inbox
         self.models: dict[str, ServedModel] = {}
         self.ready = False
         self.failed: str | None = None
@@ -125,7 +127,13 @@ class Registry:
                 model_id, n = f"{name}-{n}", n + 1
             limit = max_concurrency or family_of(config["kind"]).serve_concurrency
             self.models[model_id] = ServedModel(
-                model_id, config["kind"], model, config, limit, store_url=self.store_url
+                model_id,
+                config["kind"],
+                model,
+                config,
+                limit,
+                store_url=self.store_url,
+                inbox=self.inbox,
             )
         self.ready = True
 
