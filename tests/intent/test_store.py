@@ -224,3 +224,20 @@ def test_textkit_inbox_lists_the_unanswered_grouped(entity_bot_module, run, tmp_
     assert lines[2].startswith("3x  do you sell gift cards   [")  # the near-duplicates first
     assert "1x  zzqx" in r.stdout
     assert run("inbox", "bot", "--models-dir", models, "--json").stdout.count("\n") == 4
+
+
+def test_the_inbox_forgets_after_its_retention(classifier, tmp_path, monkeypatch):
+    store = SQLiteStore(tmp_path / "retention.db", namespace="bot", inbox_days=1)
+    bot = Chatbot(classifier, seed=0, store=store)
+    bot.reply("zzqa", "ann")
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 2 * 86_400)  # two days later
+    assert store.inbox() == []
+    bot.reply("zzqb", "ann")
+    assert [e["text"] for e in store.inbox()] == ["zzqb"]
+    assert (
+        sqlite3.connect(tmp_path / "retention.db")
+        .execute("SELECT count(*) FROM inbox")
+        .fetchone()[0]
+        == 1
+    )

@@ -90,6 +90,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     help="Keep the messages chatbots couldn't answer (text, time, closest intents; never the "
     "sender) in the store for `textkit inbox`, at most 10,000 per bot.",
 )
+@opt(
+    "--inbox-days",
+    type=Number(0.01, 3650),
+    default=30.0,
+    show_default=True,
+    metavar="DAYS",
+    help="How long the inbox keeps an unanswered message.",
+)
 def serve(
     models,
     models_dir,
@@ -103,6 +111,7 @@ def serve(
     device,
     store,
     inbox,
+    inbox_days,
 ):
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
     http://HOST:PORT/ until Ctrl-C: a JSON API and a page to try them.  Without MODEL, the
@@ -126,7 +135,7 @@ def serve(
     folders = _folders(models, models_dir)
     store_url = _store_url(store, models_dir)  # a bad store is an error before listening
     sock = _listen(host, port)
-    registry = Registry(store_url, inbox)
+    registry = Registry(store_url, inbox, inbox_days)
     settings = Settings(
         token=token or None,
         loopback_only=loopback,

@@ -32,6 +32,7 @@ MAX_KEY_CHARS = 200  # longer user ids are stored by their hash
 BUSY_MS = 5_000  # how long a SQLite writer waits for another before giving up
 MAX_INBOX = 10_000  # unanswered messages kept per bot; the oldest go first (and are counted)
 MAX_INBOX_CHARS = 1_000  # an unanswered message is cut to this
+INBOX_DAYS = 30.0  # how long an unanswered message is kept (these are users' words)
 SCHEMA = 1
 
 
@@ -153,9 +154,15 @@ class SQLiteStore:
     """Per-user state in a SQLite file (WAL), shared by every process that opens it."""
 
     def __init__(
-        self, path: str | Path, ttl: float = 3600.0, max_users: int = 100_000, namespace: str = ""
+        self,
+        path: str | Path,
+        ttl: float = 3600.0,
+        max_users: int = 100_000,
+        namespace: str = "",
+        inbox_days: float = INBOX_DAYS,
     ) -> None:
         self.path = Path(path)
+        self.inbox_days = inbox_days
         self.namespace = namespace  # one file serves several bots: a model's users apart
         self.url = f"sqlite:///{self.path}"
         self.ttl, self.max_users = ttl, max_users
@@ -173,7 +180,7 @@ class SQLiteStore:
                 db.execute("CREATE INDEX IF NOT EXISTS users_seen ON users (seen)")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, namespace TEXT "
-                    "NOT NULL, entry TEXT NOT NULL)"
+                    "NOT NULL, at REAL NOT NULL, entry TEXT NOT NULL)"
                 )
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS dropped (namespace TEXT PRIMARY KEY, n INTEGER)"
@@ -261,9 +268,14 @@ class SQLiteStore:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
+                now = time.time()
                 db.execute(
-                    "INSERT INTO inbox (namespace, entry) VALUES (?, ?)",
-                    (self.namespace, json.dumps(entry, ensure_ascii=False)),
+                    "DELETE FROM inbox WHERE namespace = ? AND at < ?",
+                    (self.namespace, now - self.inbox_days * 86_400),
+                )
+                db.execute(
+                    "INSERT INTO inbox (namespace, at, entry) VALUES (?, ?, ?)",
+                    (self.namespace, now, json.dumps(entry, ensure_ascii=False)),
                 )
                 over = (
                     db.execute(
@@ -291,9 +303,13 @@ class SQLiteStore:
             self._fallback.record(entry)
 
     def inbox(self) -> list[dict]:
+        since = time.time() - self.inbox_days * 86_400
         rows = (
             self._db()
-            .execute("SELECT entry FROM inbox WHERE namespace = ? ORDER BY id", (self.namespace,))
+            .execute(
+                "SELECT entry FROM inbox WHERE namespace = ? AND at >= ? ORDER BY id",
+                (self.namespace, since),
+            )
             .fetchall()
         )
         out = []
@@ -322,13 +338,19 @@ class SQLiteStore:
             self._local.db = None
 
 
-def open_store(url: str, ttl: float = 3600.0, max_users: int = 10_000, namespace: str = ""):
+def open_store(
+    url: str,
+    ttl: float = 3600.0,
+    max_users: int = 10_000,
+    namespace: str = "",
+    inbox_days: float = INBOX_DAYS,
+):
     """A store from its URL: ``memory`` or ``sqlite:///path/to.db`` (``redis://`` needs the
     redis extra, not built yet).  A URL that doesn't parse is one clear error."""
     if url == "memory":
         return MemoryStore(ttl, max_users)
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return SQLiteStore(url[len("sqlite:///") :], ttl, max(max_users, 1), namespace)
+        return SQLiteStore(url[len("sqlite:///") :], ttl, max(max_users, 1), namespace, inbox_days)
     raise TextkitError(
         f"unknown conversation store {url!r}: use memory or sqlite:///path/to/file.db"
     )

@@ -30,6 +30,7 @@ class ServedModel:
     _chatbot: Any = field(default=None, repr=False)
     store_url: str = "memory"  # where its chatbot keeps conversations (textkit.intent.store)
     inbox: bool = True  # its chatbot keeps what it couldn't answer (textkit inbox)
+    inbox_days: float = 30.0  # ...for this long
 
     def acquire(self) -> None:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
@@ -82,7 +83,9 @@ class ServedModel:
                 from textkit.intent.store import open_store
 
                 try:
-                    store = open_store(self.store_url, namespace=self.id)
+                    store = open_store(
+                        self.store_url, namespace=self.id, inbox_days=self.inbox_days
+                    )
                 except TextkitError as exc:  # answering goes on; the conversations in memory
                     import warnings
 
@@ -102,9 +105,11 @@ class ServedModel:
 class Registry:
     """The served models by id (the folder's name; a repeated name gets -2, -3...)."""
 
-    def __init__(self, store_url: str = "memory", inbox: bool = True) -> None:
+    def __init__(
+        self, store_url: str = "memory", inbox: bool = True, inbox_days: float = 30.0
+    ) -> None:
         self.store_url = store_url  # the chatbots' conversation store, one namespace per model
-        self.inbox = inbox
+        self.inbox, self.inbox_days = inbox, inbox_days
         self.models: dict[str, ServedModel] = {}
         self.ready = False
         self.failed: str | None = None
@@ -134,6 +139,7 @@ class Registry:
                 limit,
                 store_url=self.store_url,
                 inbox=self.inbox,
+                inbox_days=self.inbox_days,
             )
         self.ready = True
 
