@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -241,3 +242,40 @@ def test_the_inbox_forgets_after_its_retention(classifier, tmp_path, monkeypatch
         .fetchone()[0]
         == 1
     )
+
+
+def test_serve_workers_share_the_port_and_the_conversations(entity_bot_module, tmp_path):
+    import httpx
+
+    db = tmp_path / "workers.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "textkit", "serve", str(entity_bot_module), "--workers", "2",
+         "--store", f"sqlite:///{db}", "--port", "0", "--no-log-requests"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        port = int(proc.stderr.readline().split("127.0.0.1:")[1].split("/")[0])
+        url, pids, deadline = f"http://127.0.0.1:{port}", set(), time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:  # each request a new connection
+            try:
+                health = httpx.get(url + "/health", timeout=5)
+            except httpx.TransportError:
+                continue
+            if health.status_code == 200:
+                pids.add(health.json()["pid"])
+        assert len(pids) == 2, pids  # two processes answer on one port
+        chat = {"sender": "ann", "message": "weather in Quito"}
+        assert httpx.post(url + "/v1/chat", json=chat, timeout=30).json()["slots"] == {
+            "city": "Quito"
+        }
+        for _ in range(6):  # whichever worker answers, the conversation goes on
+            chat["message"] = "what's the weather"
+            body = httpx.post(url + "/v1/chat", json=chat, timeout=30).json()
+            assert body["reply"] == "Here is the weather for Quito.", body
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the main process only: it stops its workers
+        proc.wait(timeout=30)
+    time.sleep(0.5)
+    for pid in pids - {proc.pid}:  # the worker is gone too (or a zombie nobody reaps)
+        stat = Path(f"/proc/{pid}/stat")
+        assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"

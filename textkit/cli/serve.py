@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import socket
 import sys
@@ -98,6 +99,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     metavar="DAYS",
     help="How long the inbox keeps an unanswered message.",
 )
+@opt(
+    "--workers",
+    type=Number(1, 64, integer=True),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (and the --store): for many chat or classify "
+    "clients; each loads the models (memory x N). Generation is CPU-bound per process.",
+)
 def serve(
     models,
     models_dir,
@@ -112,6 +121,7 @@ def serve(
     store,
     inbox,
     inbox_days,
+    workers,
 ):
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
     http://HOST:PORT/ until Ctrl-C: a JSON API and a page to try them.  Without MODEL, the
@@ -143,7 +153,30 @@ def serve(
         time_limit=time_limit,
         log_requests=log_requests,
     )
-    _run(create_app(registry, settings), sock, registry, folders, max_concurrency, device)
+    if workers > 1 and store_url == "memory":
+        import warnings
+
+        from textkit.errors import TextkitWarning
+
+        warnings.warn(
+            "--workers with a memory store: each process keeps its own conversations (a user's "
+            "next message may reach another); use --store sqlite:///PATH.db to share them",
+            TextkitWarning,
+            stacklevel=2,
+        )
+    children = _fork_workers(workers - 1)
+    app = create_app(registry, settings)
+    if children is None:  # a worker: serve, then leave without running the parent's exit code
+        try:
+            _run(
+                app, sock, registry, folders, max_concurrency, device, quiet=True, watch_parent=True
+            )
+        finally:
+            os._exit(0)
+    try:
+        _run(app, sock, registry, folders, max_concurrency, device)
+    finally:
+        _stop_workers(children)
 
 
 def _store_url(store: str, models_dir: Path) -> str:
@@ -183,6 +216,32 @@ def _listen(host: str, port: int) -> socket.socket:
         raise TextkitError(f"can't listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+def _fork_workers(n: int) -> list[int] | None:
+    """``n`` more server processes on the same listening socket (the kernel hands each new
+    connection to one of them); the pids in the parent, None in a worker.  Done before any
+    thread starts."""
+    if n <= 0:
+        return []
+    if not hasattr(os, "fork"):
+        raise TextkitError("--workers needs a system with fork (Linux, macOS)")
+    pids = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            return None
+        pids.append(pid)
+    return pids
+
+
+def _stop_workers(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 def _run(
     app,
     sock: socket.socket,
@@ -190,9 +249,12 @@ def _run(
     folders: list[Path],
     max_concurrency: int | None,
     device: str,
+    quiet: bool = False,
+    watch_parent: bool = False,
 ) -> None:
     """uvicorn on ``sock`` while the models load in a thread (``/health`` says 503 until
-    they are in); a model that fails to load stops the server with its error."""
+    they are in); a model that fails to load stops the server with its error.  A worker
+    (``quiet``) prints nothing and (``watch_parent``) stops when the main process is gone."""
     import uvicorn
 
     handler = logging.StreamHandler(sys.stderr)
@@ -222,8 +284,19 @@ def _run(
     )
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
-    click.echo(f"textkit: listening at {url}; loading {len(folders)} model(s)...", err=True)
+    say = (lambda *a, **k: None) if quiet else click.echo
+    say(f"textkit: listening at {url}; loading {len(folders)} model(s)...", err=True)
     started = time.perf_counter()
+    if watch_parent:
+        parent = os.getppid()
+
+        def watch() -> None:
+            while not server.should_exit:
+                if os.getppid() != parent:
+                    server.should_exit = True
+                time.sleep(0.5)
+
+        threading.Thread(target=watch, name="textkit-parent", daemon=True).start()
 
     def load() -> None:
         try:
@@ -233,7 +306,7 @@ def _run(
             server.should_exit = True
             return
         ids = ", ".join(registry.models)
-        click.echo(
+        say(
             f"Serving {ids} at {url} (ready in {time.perf_counter() - started:.1f} s; Ctrl-C stops)"
         )
 
@@ -241,7 +314,7 @@ def _run(
     server.run(sockets=[sock])
     if registry.failed:
         raise TextkitError(f"the models failed to load: {registry.failed}")
-    click.echo("textkit: stopped", err=True)
+    say("textkit: stopped", err=True)
 
 
 def _folders(models: tuple[Path, ...], models_dir: Path) -> list[Path]:

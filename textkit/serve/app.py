@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from base64 import b64encode
 from collections.abc import AsyncIterator, Callable
@@ -161,7 +162,9 @@ class Api:
         if not registry.ready:
             return error_response(503, "the models are still loading")
         busy = {m.id: m.running for m in registry.models.values()}
-        return JSONResponse({"status": "ok", "models": len(registry.models), "running": busy})
+        return JSONResponse(
+            {"status": "ok", "models": len(registry.models), "running": busy, "pid": os.getpid()}
+        )
 
     async def model(self, request: Request) -> Response:
         """OpenAI's GET /v1/models/{id}."""
