@@ -16,7 +16,8 @@ chatbot, the shipped presidents, a small LSTM on the shipped poems).  Printed:
   "words" (24 of 400 letters each, under the 10,000-character cap), beside the same number of
   ordinary requests: what a hostile client can make a served model keep;
 - the conversation store: /v1/chat requests/s and p50 at 8 clients (100 senders) with
-  `--store memory` and `--store sqlite:///...`, each in a fresh server, and their ratio.
+  `--store memory`, `--store sqlite:///...` and sqlite with `--workers 2`, each in a fresh
+  server, against memory.
 
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, Content-Length bodies) so
 that the client costs little of the 2 cores it shares with the server.
@@ -255,21 +256,23 @@ def main() -> None:
             proc.terminate()
             proc.wait()
         stores = {}
-        for name in ("memory", f"sqlite:///{Path(tmp) / 'conversations.db'}"):
-            proc, port, _ = start_server(models[:1], "--store", name)
+        sqlite = f"sqlite:///{Path(tmp) / 'conversations.db'}"
+        for name, extra in (("memory", ["--store", "memory"]), ("sqlite", ["--store", sqlite]),
+                            ("sqlite, 2 workers", ["--store", sqlite, "--workers", "2"])):  # fmt: skip
+            proc, port, _ = start_server(models[:1], *extra)
             try:
                 asyncio.run(load(port, 8, 200, texts, chat=True))  # warm up
                 seconds, lat = asyncio.run(load(port, 8, args.requests, texts, chat=True))
-                stores[name.split(":")[0]] = (len(lat) / seconds, pct(lat, 0.5) * 1000)
+                stores[name] = (len(lat) / seconds, pct(lat, 0.5) * 1000)
             finally:
                 proc.terminate()
                 proc.wait()
-        (m_rps, m_p50), (s_rps, s_p50) = stores["memory"], stores["sqlite"]
-        print(
-            f"/v1/chat, 8 clients: memory {m_rps:.0f} req/s (p50 {m_p50:.2f} ms), sqlite "
-            f"{s_rps:.0f} req/s (p50 {s_p50:.2f} ms): sqlite costs {1 - s_rps / m_rps:.0%} "
-            "of the throughput"
-        )
+        m_rps = stores["memory"][0]
+        for name, (rps, p50) in stores.items():
+            cost = (
+                f"; costs {1 - rps / m_rps:.0%} of memory's throughput" if name != "memory" else ""
+            )
+            print(f"/v1/chat, 8 clients, {name}: {rps:.0f} req/s (p50 {p50:.2f} ms{cost})")
     print(f"({os.cpu_count()} CPUs; server and load generator share them)")
 
 
