@@ -76,11 +76,6 @@ def labelled_texts(
                 for k in range(len(it.patterns))
             ]
         else:
-            if fmt == "rasa-yaml":
-                from textkit.text.io import read_text_file
-                from textkit.text.nlu_formats import read_rasa_rules
-
-                extra["rules"] = read_rasa_rules(path, read_text_file(path, src.encoding))
             if src.label_column is None and fmt in ("csv", "tsv", "jsonl", "json"):
                 guessed = _guess_label_column(path, fmt, src.encoding, src.json_key, raw)
                 src = replace(src, label_column=guessed)
@@ -89,8 +84,13 @@ def labelled_texts(
                     f"--text-column and --label-column are both {src.label_column!r}: the label "
                     "must be another column"
                 )
+            documents = src.documents()
+            if fmt == "rasa-yaml":  # its examples and its entity rules, from one parse
+                from textkit.text.readers import read_rasa_file
+
+                documents, extra["rules"] = read_rasa_file(path, src.encoding)
             pairs, where = [], []
-            for d in src.documents():
+            for d in documents:
                 if d.label is None or not str(d.label).strip():
                     raise TextkitError(
                         f"{d.source}, line {d.line}: this row has no label; every "

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from textkit.entities.annotations import ENTITY_NAME, Entity
 from textkit.errors import TextkitError
+from textkit.text.pipeline import PATTERN_SECONDS, compile_pattern
 
 MAX_LOOKUP_ENTRIES = 100_000  # over all tables: a million-entry table is refused, not loaded
 MAX_PHRASE_TOKENS = 8  # a lookup phrase of more tokens is refused
 MAX_REGEXES = 200
-REGEX_SECONDS = 0.1  # per pattern per text (+1 s per MB of text)
 PRIORITY = {"regex": 0, "lookup": 1, "crf": 2}  # at the same span, the lower wins
 _WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -35,7 +35,9 @@ class Rules:
 
     def __post_init__(self) -> None:
         self.check()
-        self._compiled = [(name, _compile(p)) for name, p in self.regexes]
+        self._compiled = [
+            (name, compile_pattern(p, "entity regex", groups=True)) for name, p in self.regexes
+        ]
         self._phrases: dict[tuple[str, ...], str] = {}
         for name, phrases in self.lookups.items():
             for phrase in phrases:
@@ -71,7 +73,7 @@ class Rules:
         out = []
         for name, compiled in self._compiled:
             try:
-                matches = list(compiled.finditer(text, timeout=REGEX_SECONDS + len(text) / 1e6))
+                matches = list(compiled.finditer(text, timeout=PATTERN_SECONDS + len(text) / 1e6))
             except TimeoutError:
                 raise TextkitError(
                     f"the entity regex {compiled.pattern!r} took too long on a text of "
@@ -148,13 +150,3 @@ def learnt_synonyms(texts: list[str], entities: list[tuple]) -> dict[str, str]:
             if e.value != words:
                 out[words.lower()] = e.value
     return out
-
-
-def _compile(pattern: str):
-    import regex
-
-    try:
-        compiled = regex.compile(pattern)
-    except (regex.error, TypeError, ValueError, OverflowError, RecursionError) as exc:
-        raise TextkitError(f"bad entity regex {pattern!r}: {exc}") from None
-    return compiled

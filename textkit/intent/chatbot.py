@@ -120,29 +120,28 @@ class Chatbot:
         """The response to ``text`` from ``user_id`` (see ``_reply``), kept in the user's
         last turns."""
         user = self._user(user_id)
-        reply = self._reply(text, user_id, user)
+        pred = self.classifier.predict(text, k=len(self.classifier.labels_))
+        reply = self._reply(text, user_id, user, pred)
         user.add_turn(text, reply.intent, reply.text)
         self._keep(user_id, user)
         if self.inbox and reply.fallback and reply.reason != "empty":
-            self.store.record(self._inbox_entry(text, reply))
+            self.store.record(self._inbox_entry(text, reply, pred))
         return reply
 
-    def _inbox_entry(self, text: str, reply: Reply) -> dict:
+    def _inbox_entry(self, text: str, reply: Reply, pred) -> dict:
         """What the owner needs to label an unanswered message: never the user id."""
-        pred = self.classifier.predict(text, k=3)
         return {
             "text": text[:MAX_INBOX_CHARS],
             "at": round(time.time(), 3),
             "reason": reply.reason,
-            "ranking": [[label, round(c, 4)] for label, c in pred.ranking],
+            "ranking": [[label, round(c, 4)] for label, c in pred.ranking[:3]],
             "version": self.classifier.info.get("saved_at"),
         }
 
-    def _reply(self, text: str, user_id: str, user: UserState) -> Reply:
-        """The response to ``text`` from ``user_id``: the best intent allowed in the user's
-        context and above the classifier's threshold, or the fallback; a question first when
-        that intent needs a slot the user hasn't given."""
-        pred = self.classifier.predict(text, k=len(self.classifier.labels_))
+    def _reply(self, text: str, user_id: str, user: UserState, pred) -> Reply:
+        """The response to ``text`` (the classifier's ``pred``) from ``user_id``: the best
+        intent allowed in the user's context and above the classifier's threshold, or the
+        fallback; a question first when that intent needs a slot the user hasn't given."""
         if user.pending in self.intents and not (pred.label and pred.label != user.pending):
             return self._fill(user_id, user, text, pred)
         user.pending = user.asked = None

@@ -30,10 +30,8 @@ def _example_lines(block: str) -> Iterator[tuple[int, str]]:
             yield offset, ""
 
 
-def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple]]:
-    """(text, intent, line, entities) of every intent example of a Rasa NLU YAML file, the
-    inline annotations read into entity spans; every problem of the file is listed at once.
-    Synonyms, regexes and lookup tables: ``rasa_extras``."""
+def load_rasa_yaml(path: Path, text: str) -> dict:
+    """A Rasa NLU YAML file's content, parsed once for its examples and its entity rules."""
     import yaml
 
     try:
@@ -48,6 +46,13 @@ def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("nlu"), list):
         raise TextkitError(f"{path}: expected Rasa NLU data (a top-level 'nlu:' list)")
+    return data
+
+
+def read_rasa_yaml(path: Path, data: dict) -> Iterator[tuple[str, str, int, tuple]]:
+    """(text, intent, line, entities) of every intent example of parsed Rasa NLU YAML
+    (``load_rasa_yaml``), the inline annotations read into entity spans; every problem of the
+    file is listed at once.  Synonyms, regexes and lookup tables: ``read_rasa_rules``."""
     problems = []
     for i, item in enumerate(data["nlu"]):
         if not isinstance(item, dict):
@@ -77,18 +82,12 @@ def read_rasa_yaml(path: Path, text: str) -> Iterator[tuple[str, str, int, tuple
         raise TextkitError(f"{path}: {len(problems)} problem(s): {'; '.join(problems[:20])}")
 
 
-def read_rasa_rules(path: Path, text: str) -> dict:
-    """The entity rules of a Rasa NLU YAML file: ``regex:`` and ``lookup:`` sections (an
-    entity name and its patterns or phrases) and ``synonym:`` (a value and the texts that mean
-    it), as ``Rules``'s fields."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError):
-        return {}  # read_rasa_yaml reports it
+def read_rasa_rules(path: Path, data: dict) -> dict:
+    """The entity rules of parsed Rasa NLU YAML (``load_rasa_yaml``): ``regex:`` and
+    ``lookup:`` sections (an entity name and its patterns or phrases) and ``synonym:`` (a value
+    and the texts that mean it), as ``Rules``'s fields."""
     rules: dict = {"regexes": [], "lookups": {}, "synonyms": {}}
-    for item in data.get("nlu", []) if isinstance(data, dict) else []:
+    for item in data["nlu"]:
         if not isinstance(item, dict):
             continue
         examples = item.get("examples")

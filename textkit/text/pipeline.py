@@ -41,16 +41,17 @@ MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u3099\u309a"  # Thai vowels/tones, kan
 PATTERN_SECONDS = 0.25  # the most one text may cost the tokenizer pattern (+1 s per MB of text)
 
 
-def _compile_pattern(pattern: str):
-    """A tokenizer pattern, compiled by the ``regex`` module (matching can be given a time
-    limit) and vetted: a pattern comes from a model folder's pipeline.json, which is data."""
+def compile_pattern(pattern: str, what: str = "tokenizer pattern", groups: bool = False):
+    """A pattern that is data (a model folder's pipeline.json, an entity regex of the training
+    data), compiled by the ``regex`` module, whose matching can be given a time limit
+    (``PATTERN_SECONDS``), and vetted: a bad one is one error naming ``what`` it is."""
     import regex
 
     try:
         compiled = regex.compile(pattern)
     except (regex.error, TypeError, ValueError, OverflowError, RecursionError) as exc:
-        raise TextkitError(f"bad tokenizer pattern {pattern!r}: {exc}") from None
-    if compiled.groups:
+        raise TextkitError(f"bad {what} {pattern!r}: {exc}") from None
+    if compiled.groups and not groups:
         raise TextkitError(
             f"bad tokenizer pattern {pattern!r}: it has a capturing group (findall would return "
             "tuples); write groups as (?:...)"
@@ -213,7 +214,7 @@ class Pipeline:
             raise TextkitError(
                 f"stopwords must be 'english' or a list of strings, got {self.stopwords!r}"
             )
-        _compile_pattern(self.pattern)
+        compile_pattern(self.pattern)
 
     # ------------------------------------------------------------------ the steps
     @cached_property
@@ -221,7 +222,7 @@ class Pipeline:
         if self.tokenizer == "regexp" and self.pattern == DEFAULT_PATTERN:
             return _DEFAULT_FINDALL  # vetted: the fast re module, no time limit needed
         if self.tokenizer == "regexp":
-            return _bounded_findall(_compile_pattern(self.pattern))
+            return _bounded_findall(compile_pattern(self.pattern))
         if self.tokenizer == "whitespace":
             return str.split
         if self.tokenizer == "tweet":

@@ -21,8 +21,10 @@ from textkit.text.io import expand_inputs
 from textkit.text.io import open_text_lines as _lines
 from textkit.text.nlu_formats import (
     is_nlu_evaluation,
+    load_rasa_yaml,
     read_nlu_evaluation,
     read_rasa_markdown,
+    read_rasa_rules,
     read_rasa_yaml,
     sniff_markdown,
 )
@@ -488,10 +490,24 @@ class Source:
 
 def _read_nlu(path: Path, fmt: str, encoding: str) -> Iterator[Document]:
     """Rasa NLU data, YAML or Markdown, as documents labelled with their intent."""
+    if fmt == "rasa-yaml":
+        yield from read_rasa_file(path, encoding)[0]
+        return
     text = "\n".join(line for _, line in _lines(path, encoding))
-    reader = read_rasa_yaml if fmt == "rasa-yaml" else read_rasa_markdown
-    for example, intent, number, entities in reader(path, text):
+    for example, intent, number, entities in read_rasa_markdown(path, text):
         yield Document(example, intent, str(path), number, entities)
+
+
+def read_rasa_file(path: Path, encoding: str = "utf-8") -> tuple[list[Document], dict]:
+    """A Rasa NLU YAML file, read and parsed once: its examples as documents labelled with
+    their intent, and its entity rules (``read_rasa_rules``)."""
+    text = "\n".join(line for _, line in _lines(path, encoding))
+    data = load_rasa_yaml(path, text)
+    docs = [
+        Document(example, intent, str(path), number, entities)
+        for example, intent, number, entities in read_rasa_yaml(path, data)
+    ]
+    return docs, read_rasa_rules(path, data)
 
 
 def read_documents(
