@@ -279,3 +279,58 @@ def test_serve_workers_share_the_port_and_the_conversations(entity_bot_module, t
     for pid in pids - {proc.pid}:  # the worker is gone too (or a zombie nobody reaps)
         stat = Path(f"/proc/{pid}/stat")
         assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_inbox_round_trip_unanswered_labelled_retrained_answered(
+    entity_bot_module, run, tmp_path, monkeypatch
+):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(entity_bot_module, models / "bot")
+    store = open_store(f"sqlite:///{models / '.serving' / 'conversations.db'}", namespace="bot")
+    bot = Chatbot(IntentClassifier.load(models / "bot"), seed=0, store=store)
+    for text in ("do you sell gift cards", "do you sell gift card", "zzqx"):
+        assert bot.reply(text, "ann").fallback
+    monkeypatch.chdir(tmp_path)
+    # the larger group first: a new intent with a response; then zzqx: out of scope
+    answers = "gift_cards\ny\nYes, we sell gift cards.\no\n"
+    r = run("inbox", "bot", "--models-dir", models, "--label", input=answers)
+    assert r.exit_code == 0, r.output
+    intents = {
+        it["tag"]: it for it in json.loads((tmp_path / "bot-labelled.json").read_text())["intents"]
+    }
+    assert intents["gift_cards"] == {
+        "tag": "gift_cards",
+        "patterns": ["do you sell gift cards", "do you sell gift card"],
+        "responses": ["Yes, we sell gift cards."],
+    }
+    assert intents["oos"]["patterns"] == ["zzqx"]
+    assert intents["weather"]["patterns"][0] == "weather in [Paris](city)"  # annotations kept
+    assert store.inbox() == []  # labelled: they left the inbox
+    r = run("train-intent", tmp_path / "bot-labelled.json", "--name", "bot", "--models-dir", models)
+    assert r.exit_code == 0, r.output
+    reply = Chatbot(IntentClassifier.load(models / "bot-2"), seed=0).reply("do you sell gift cards")
+    assert (reply.intent, reply.text) == ("gift_cards", "Yes, we sell gift cards.")
+
+
+def test_inbox_label_skips_stops_and_refuses_before_asking(entity_bot_module, run, tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(entity_bot_module, models / "bot")
+    store = open_store(f"sqlite:///{models / '.serving' / 'conversations.db'}", namespace="bot")
+    bot = Chatbot(IntentClassifier.load(models / "bot"), seed=0, store=store)
+    for text in ("zzqa", "do you sell gift cards"):
+        bot.reply(text, "ann")
+    out = tmp_path / "copy.json"
+    r = run("inbox", "bot", "--models-dir", models, "--label", "-o", out, input="s\nq\n")
+    assert r.exit_code == 0 and "nothing labelled" in r.stderr and not out.exists()
+    assert len(store.inbox()) == 2  # skipped ones stay
+    r = run("inbox", "bot", "--models-dir", models, "--label", "-o", out, input="o\n")  # Ctrl-D
+    assert r.exit_code == 0 and "stopped" in r.stderr and out.exists()
+    assert [e["text"] for e in store.inbox()] == ["do you sell gift cards"]
+    r = run("inbox", "bot", "--models-dir", models, "--label", "-o", out, input="o\n")
+    assert r.exit_code == 1 and "exists" in r.stderr and "intent [s]" not in r.stdout
+    r = run("inbox", "bot", "--models-dir", models, "--label", "--json")
+    assert r.exit_code == 2

@@ -19,6 +19,7 @@ from textkit.cli.base import main
 from textkit.cli.choose import MODELS_DIR
 from textkit.cli.params import Number, opt
 from textkit.errors import TextkitError
+from textkit.intent.store import INBOX_DAYS, MAX_INBOX
 from textkit.kinds import FAMILIES, kinds_of
 from textkit.settings import DEVICES
 
@@ -82,19 +83,20 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     default="auto",
     metavar="URL",
     help="Where chatbots keep each user's context, slots and last turns: sqlite:///PATH.db "
-    "(survives restarts, shared by processes), memory (this process only), or auto: "
+    "(survives restarts, shared by processes), redis://HOST:PORT/DB (shared across machines; "
+    "the redis extra), memory (this process only), or auto: "
     "sqlite in MODELS_DIR/.serving/conversations.db, memory if that can't be written.",
 )
 @opt(
     "--inbox/--no-inbox",
     default=True,
     help="Keep the messages chatbots couldn't answer (text, time, closest intents; never the "
-    "sender) in the store for `textkit inbox`, at most 10,000 per bot.",
+    f"sender) in the store for `textkit inbox`, at most {MAX_INBOX:,} per bot.",
 )
 @opt(
     "--inbox-days",
     type=Number(0.01, 3650),
-    default=30.0,
+    default=INBOX_DAYS,
     show_default=True,
     metavar="DAYS",
     help="How long the inbox keeps an unanswered message.",

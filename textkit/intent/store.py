@@ -6,8 +6,12 @@ last turns, with expiry.  One small interface (``load``, ``save``), two stores:
   workers) share it safely (SQLite's own locking: one writer at a time, readers never blocked;
   a writer waits up to ``BUSY_MS`` for another).  A write that fails (read-only or full disk)
   is warned about once and the conversation goes on in memory: answering never stops.
+- ``RedisStore``: a Redis server (the ``redis`` extra): shared by workers on several machines;
+  Redis expires users itself.  A server that stops answering is handled like a full disk.
 
-``open_store("memory" | "sqlite:///path.db")`` makes one from a URL.
+Each also keeps the fallback inbox: what the bot couldn't answer, at most ``MAX_INBOX`` per
+bot (the oldest dropped and counted), ``inbox_days`` long; ``forget`` removes labelled ones.
+``open_store("memory" | "sqlite:///path.db" | "redis://host:port/db")`` makes one from a URL.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import time
 import warnings
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from itertools import count
 from pathlib import Path
 
 from textkit.errors import TextkitError, TextkitWarning
@@ -101,11 +106,14 @@ class MemoryStore:
 
     url = "memory"
 
-    def __init__(self, ttl: float = 3600.0, max_users: int = 10_000) -> None:
-        self.ttl, self.max_users = ttl, max_users
+    def __init__(
+        self, ttl: float = 3600.0, max_users: int = 10_000, inbox_days: float = INBOX_DAYS
+    ) -> None:
+        self.ttl, self.max_users, self.inbox_days = ttl, max_users, inbox_days
         self._users: OrderedDict[str, UserState] = OrderedDict()
         self._lock = threading.Lock()
         self._inbox: list[dict] = []
+        self._ids = count(1)
         self.dropped = 0  # inbox entries dropped to stay within MAX_INBOX
 
     def load(self, user_id: str) -> UserState:
@@ -135,23 +143,119 @@ class MemoryStore:
         return len(self._users)
 
     def record(self, entry: dict) -> None:
-        """Keep an unanswered message (see ``inbox_entry``), within MAX_INBOX."""
+        """Keep an unanswered message (``Chatbot._inbox_entry``), within MAX_INBOX."""
         with self._lock:
-            self._inbox.append(entry)
+            self._inbox.append({**entry, "id": f"m{next(self._ids)}"})
             if len(self._inbox) > MAX_INBOX:
                 self.dropped += len(self._inbox) - MAX_INBOX
                 del self._inbox[:-MAX_INBOX]
 
     def inbox(self) -> list[dict]:
+        """The unanswered messages of the last ``inbox_days``, oldest first, each with the
+        ``id`` that ``forget`` takes."""
+        since = time.time() - self.inbox_days * 86_400
         with self._lock:
+            self._inbox = [e for e in self._inbox if e.get("at", since) >= since]
             return list(self._inbox)
+
+    def forget(self, ids) -> int:
+        """Remove these inbox entries (labelled ones); how many were found."""
+        ids = set(ids)
+        with self._lock:
+            kept = [e for e in self._inbox if e["id"] not in ids]
+            gone, self._inbox = len(self._inbox) - len(kept), kept
+        return gone
 
     def close(self) -> None:
         pass
 
 
-class SQLiteStore:
+class _SharedStore:
+    """What the stores outside this process have in common: state as JSON under a key
+    (namespaced: one store serves several bots), and a backend that fails (full disk, server
+    gone) warned about once while the conversation goes on in this process's memory."""
+
+    ERRORS: tuple[type[BaseException], ...] = ()
+    describe = ""  # names the store in messages
+
+    def __init__(self, ttl: float, max_users: int, namespace: str, inbox_days: float) -> None:
+        self.ttl, self.max_users = ttl, max_users
+        self.namespace, self.inbox_days = namespace, inbox_days
+        self._fallback = MemoryStore(ttl, max_users, inbox_days)  # when the backend refuses
+        self._warned = False
+
+    def _key(self, user_id: str) -> str:
+        return f"{self.namespace}\x1f{user_key(user_id)}" if self.namespace else user_key(user_id)
+
+    def _warn(self, exc: BaseException) -> None:
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"the conversation store {self.describe} can't be written or read ({exc}); conversations "
+                "go on in this process's memory",
+                TextkitWarning,
+                stacklevel=4,
+            )
+
+    def load(self, user_id: str) -> UserState:
+        memory = self._fallback.load(user_id)
+        if memory.worth_keeping():
+            return memory
+        try:
+            text = self._read(self._key(user_id))
+        except self.ERRORS as exc:
+            self._warn(exc)
+            return UserState()
+        return (UserState.from_json(text) if text is not None else None) or UserState()
+
+    def save(self, user_id: str, state: UserState) -> None:
+        now = time.time()
+        keep = state.worth_keeping()
+        if keep:
+            state.seen = now
+        try:
+            self._write(self._key(user_id), state.to_json() if keep else None, now)
+        except self.ERRORS as exc:
+            self._warn(exc)
+            self._fallback.save(user_id, state)
+
+    def record(self, entry: dict) -> None:
+        """Keep an unanswered message, within MAX_INBOX per namespace (the oldest dropped and
+        counted)."""
+        try:
+            self._push(json.dumps(entry, ensure_ascii=False), time.time())
+        except self.ERRORS as exc:
+            self._warn(exc)
+            self._fallback.record(entry)
+
+    def inbox(self) -> list[dict]:
+        """The unanswered messages of the last ``inbox_days``, oldest first, each with the
+        ``id`` that ``forget`` takes (rows that are not entries are skipped)."""
+        out = []
+        for ident, text in self._entries(time.time() - self.inbox_days * 86_400):
+            try:
+                entry = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("text"), str):
+                out.append({**entry, "id": ident})
+        return out + self._fallback.inbox()
+
+    def forget(self, ids) -> int:
+        """Remove these inbox entries (labelled ones); how many were found."""
+        ids = list(ids)
+        mine = [i for i in ids if not (isinstance(i, str) and i.startswith("m"))]
+        return self._remove(mine) + self._fallback.forget(set(ids) - set(mine))
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped() + self._fallback.dropped
+
+
+class SQLiteStore(_SharedStore):
     """Per-user state in a SQLite file (WAL), shared by every process that opens it."""
+
+    ERRORS = (sqlite3.Error,)
 
     def __init__(
         self,
@@ -161,14 +265,10 @@ class SQLiteStore:
         namespace: str = "",
         inbox_days: float = INBOX_DAYS,
     ) -> None:
+        super().__init__(ttl, max_users, namespace, inbox_days)
         self.path = Path(path)
-        self.inbox_days = inbox_days
-        self.namespace = namespace  # one file serves several bots: a model's users apart
-        self.url = f"sqlite:///{self.path}"
-        self.ttl, self.max_users = ttl, max_users
+        self.url = self.describe = f"sqlite:///{self.path}"
         self._local = threading.local()
-        self._fallback = MemoryStore(ttl, max_users)  # where writes go when the disk refuses
-        self._warned = False
         self._writes = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,45 +299,23 @@ class SQLiteStore:
             self._local.db = db
         return db
 
-    def _key(self, user_id: str) -> str:
-        return f"{self.namespace}\x1f{user_key(user_id)}" if self.namespace else user_key(user_id)
+    def _read(self, key: str) -> str | None:
+        row = self._db().execute("SELECT state, seen FROM users WHERE key = ?", (key,)).fetchone()
+        return None if row is None or time.time() - row[1] > self.ttl else row[0]
 
-    def load(self, user_id: str) -> UserState:
-        key = self._key(user_id)
-        memory = self._fallback.load(user_id)
-        if memory.worth_keeping():
-            return memory
-        try:
-            row = (
-                self._db().execute("SELECT state, seen FROM users WHERE key = ?", (key,)).fetchone()
+    def _write(self, key: str, text: str | None, now: float) -> None:
+        db = self._db()
+        if text is not None:
+            db.execute(
+                "INSERT INTO users (key, state, seen) VALUES (?, ?, ?) ON CONFLICT(key) DO "
+                "UPDATE SET state = excluded.state, seen = excluded.seen",
+                (key, text, now),
             )
-        except sqlite3.Error as exc:
-            self._warn(exc)
-            return UserState()
-        if row is None or time.time() - row[1] > self.ttl:
-            return UserState()
-        return UserState.from_json(row[0]) or UserState()
-
-    def save(self, user_id: str, state: UserState) -> None:
-        key = self._key(user_id)
-        now = time.time()
-        try:
-            db = self._db()
-            if state.worth_keeping():
-                state.seen = now
-                db.execute(
-                    "INSERT INTO users (key, state, seen) VALUES (?, ?, ?) ON CONFLICT(key) DO "
-                    "UPDATE SET state = excluded.state, seen = excluded.seen",
-                    (key, state.to_json(), now),
-                )
-            else:
-                db.execute("DELETE FROM users WHERE key = ?", (key,))
-            self._writes += 1
-            if self._writes % 100 == 1:
-                self._expire(db, now)
-        except sqlite3.Error as exc:
-            self._warn(exc)
-            self._fallback.save(user_id, state)
+        else:
+            db.execute("DELETE FROM users WHERE key = ?", (key,))
+        self._writes += 1
+        if self._writes % 100 == 1:
+            self._expire(db, now)
 
     def _expire(self, db: sqlite3.Connection, now: float) -> None:
         """Forget users past their time to live, and the least recent beyond ``max_users``."""
@@ -248,94 +326,184 @@ class SQLiteStore:
             (self.max_users,),
         )
 
-    def _warn(self, exc: Exception) -> None:
-        if not self._warned:
-            self._warned = True
-            warnings.warn(
-                f"the conversation store {self.path} can't be written ({exc}); conversations "
-                "go on in this process's memory",
-                TextkitWarning,
-                stacklevel=3,
-            )
-
     def __len__(self) -> int:
         return self._db().execute("SELECT count(*) FROM users").fetchone()[0]
 
-    def record(self, entry: dict) -> None:
-        """Keep an unanswered message, within MAX_INBOX per namespace (the oldest dropped and
-        counted)."""
+    def _push(self, text: str, now: float) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
         try:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                now = time.time()
+            db.execute(
+                "DELETE FROM inbox WHERE namespace = ? AND at < ?",
+                (self.namespace, now - self.inbox_days * 86_400),
+            )
+            db.execute(
+                "INSERT INTO inbox (namespace, at, entry) VALUES (?, ?, ?)",
+                (self.namespace, now, text),
+            )
+            over = (
                 db.execute(
-                    "DELETE FROM inbox WHERE namespace = ? AND at < ?",
-                    (self.namespace, now - self.inbox_days * 86_400),
+                    "SELECT count(*) FROM inbox WHERE namespace = ?", (self.namespace,)
+                ).fetchone()[0]
+                - MAX_INBOX
+            )
+            if over > 0:
+                db.execute(
+                    "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE namespace = ? "
+                    "ORDER BY id LIMIT ?)",
+                    (self.namespace, over),
                 )
                 db.execute(
-                    "INSERT INTO inbox (namespace, at, entry) VALUES (?, ?, ?)",
-                    (self.namespace, now, json.dumps(entry, ensure_ascii=False)),
+                    "INSERT INTO dropped (namespace, n) VALUES (?, ?) ON CONFLICT(namespace) "
+                    "DO UPDATE SET n = n + excluded.n",
+                    (self.namespace, over),
                 )
-                over = (
-                    db.execute(
-                        "SELECT count(*) FROM inbox WHERE namespace = ?", (self.namespace,)
-                    ).fetchone()[0]
-                    - MAX_INBOX
-                )
-                if over > 0:
-                    db.execute(
-                        "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox WHERE namespace = ? "
-                        "ORDER BY id LIMIT ?)",
-                        (self.namespace, over),
-                    )
-                    db.execute(
-                        "INSERT INTO dropped (namespace, n) VALUES (?, ?) ON CONFLICT(namespace) "
-                        "DO UPDATE SET n = n + excluded.n",
-                        (self.namespace, over),
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            self._warn(exc)
-            self._fallback.record(entry)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
-    def inbox(self) -> list[dict]:
-        since = time.time() - self.inbox_days * 86_400
-        rows = (
+    def _entries(self, since: float) -> list[tuple[int, str]]:
+        return (
             self._db()
             .execute(
-                "SELECT entry FROM inbox WHERE namespace = ? AND at >= ? ORDER BY id",
+                "SELECT id, entry FROM inbox WHERE namespace = ? AND at >= ? ORDER BY id",
                 (self.namespace, since),
             )
             .fetchall()
         )
-        out = []
-        for (text,) in rows:
-            try:
-                entry = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and isinstance(entry.get("text"), str):
-                out.append(entry)
-        return out + self._fallback.inbox()
 
-    @property
-    def dropped(self) -> int:
+    def _remove(self, ids: list) -> int:
+        db = self._db()
+        gone = 0
+        for ident in ids:
+            gone += db.execute(
+                "DELETE FROM inbox WHERE namespace = ? AND id = ?", (self.namespace, ident)
+            ).rowcount
+        return gone
+
+    def _dropped(self) -> int:
         row = (
             self._db()
             .execute("SELECT n FROM dropped WHERE namespace = ?", (self.namespace,))
             .fetchone()
         )
-        return (row[0] if row else 0) + self._fallback.dropped
+        return row[0] if row else 0
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
             self._local.db = None
+
+
+# Atomically: append an inbox entry, drop entries past retention from the front (their "at"
+# is older than ARGV[3]; not counted), then the oldest beyond ARGV[2] (counted in KEYS[2]).
+_REDIS_PUSH = """
+local n = redis.call('RPUSH', KEYS[1], ARGV[1])
+while n > 1 do
+  local ok, first = pcall(cjson.decode, redis.call('LINDEX', KEYS[1], 0))
+  if ok and type(first) == 'table' and tonumber(first['at']) and
+      tonumber(first['at']) >= tonumber(ARGV[3]) then break end
+  redis.call('LPOP', KEYS[1])
+  n = n - 1
+end
+local over = n - tonumber(ARGV[2])
+if over > 0 then
+  redis.call('LTRIM', KEYS[1], over, -1)
+  redis.call('INCRBY', KEYS[2], over)
+end
+return over
+"""
+
+
+def redacted(url: str) -> str:
+    """A store URL fit for messages and logs: a password in it replaced by ***."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.hostname or ""
+    netloc = user + host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisStore(_SharedStore):
+    """Per-user state in Redis (``redis://[:password@]host:port/db``), shared by every worker
+    that can reach the server.  Redis expires each user ``ttl`` seconds after their last
+    message; ``max_users`` is left to the server's own memory policy (maxmemory with
+    volatile-lru forgets the least recent users first)."""
+
+    def __init__(
+        self,
+        url: str,
+        ttl: float = 3600.0,
+        max_users: int = 100_000,
+        namespace: str = "",
+        inbox_days: float = INBOX_DAYS,
+    ) -> None:
+        super().__init__(ttl, max_users, namespace, inbox_days)
+        try:
+            import redis
+        except ImportError:
+            raise TextkitError(
+                "a redis:// conversation store needs the redis package: pip install "
+                "'textkit[redis]'"
+            ) from None
+        self.url = url
+        self.describe = redacted(url)
+        self.ERRORS = (redis.RedisError, OSError)
+        try:
+            self.client = redis.Redis.from_url(
+                url, socket_timeout=2.0, socket_connect_timeout=2.0, decode_responses=True
+            )
+            self.client.ping()
+        except (redis.RedisError, OSError, ValueError) as exc:
+            raise TextkitError(
+                f"can't reach the conversation store {self.describe}: {exc}"
+            ) from None
+        self.prefix = f"textkit:{namespace}:"
+        self._push_script = self.client.register_script(_REDIS_PUSH)
+
+    def _read(self, key: str) -> str | None:
+        return self.client.get(self.prefix + "user:" + key)
+
+    def _write(self, key: str, text: str | None, now: float) -> None:
+        if text is None:
+            self.client.delete(self.prefix + "user:" + key)
+        else:
+            self.client.set(self.prefix + "user:" + key, text, px=max(1, int(self.ttl * 1000)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.client.scan_iter(match=self.prefix + "user:*", count=1000))
+
+    def _push(self, text: str, now: float) -> None:
+        self._push_script(
+            keys=[self.prefix + "inbox", self.prefix + "dropped"],
+            args=[text, MAX_INBOX, now - self.inbox_days * 86_400],
+        )
+
+    def _entries(self, since: float) -> list[tuple[str, str]]:
+        out = []
+        for raw in self.client.lrange(self.prefix + "inbox", 0, -1):
+            try:
+                at = float(json.loads(raw).get("at") or 0)
+            except (ValueError, AttributeError, TypeError):
+                continue
+            if at >= since:
+                out.append((raw, raw))  # the raw entry is its own id (LREM takes it)
+        return out
+
+    def _remove(self, ids: list) -> int:
+        return sum(int(self.client.lrem(self.prefix + "inbox", 1, raw)) for raw in ids)
+
+    def _dropped(self) -> int:
+        return int(self.client.get(self.prefix + "dropped") or 0)
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def open_store(
@@ -345,12 +513,16 @@ def open_store(
     namespace: str = "",
     inbox_days: float = INBOX_DAYS,
 ):
-    """A store from its URL: ``memory`` or ``sqlite:///path/to.db`` (``redis://`` needs the
-    redis extra, not built yet).  A URL that doesn't parse is one clear error."""
+    """A store from its URL: ``memory``, ``sqlite:///path/to.db`` or ``redis://host:port/db``
+    (``rediss://`` for TLS; needs the redis extra).  A URL that doesn't parse, or a store
+    that can't be opened or reached, is one clear error."""
     if url == "memory":
-        return MemoryStore(ttl, max_users)
+        return MemoryStore(ttl, max_users, inbox_days)
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         return SQLiteStore(url[len("sqlite:///") :], ttl, max(max_users, 1), namespace, inbox_days)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(url, ttl, max(max_users, 1), namespace, inbox_days)
     raise TextkitError(
-        f"unknown conversation store {url!r}: use memory or sqlite:///path/to/file.db"
+        f"unknown conversation store {redacted(url)!r}: use memory, sqlite:///path/to/file.db "
+        "or redis://host:port/db"
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textkit.intent.store import INBOX_DAYS
 from textkit.kinds import KINDS, family_of, kinds_of
 from textkit.serve.errors import ApiError
 
@@ -30,7 +31,7 @@ class ServedModel:
     _chatbot: Any = field(default=None, repr=False)
     store_url: str = "memory"  # where its chatbot keeps conversations (textkit.intent.store)
     inbox: bool = True  # its chatbot keeps what it couldn't answer (textkit inbox)
-    inbox_days: float = 30.0  # ...for this long
+    inbox_days: float = INBOX_DAYS  # ...for this long
 
     def acquire(self) -> None:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
@@ -106,7 +107,7 @@ class Registry:
     """The served models by id (the folder's name; a repeated name gets -2, -3...)."""
 
     def __init__(
-        self, store_url: str = "memory", inbox: bool = True, inbox_days: float = 30.0
+        self, store_url: str = "memory", inbox: bool = True, inbox_days: float = INBOX_DAYS
     ) -> None:
         self.store_url = store_url  # the chatbots' conversation store, one namespace per model
         self.inbox, self.inbox_days = inbox, inbox_days
