@@ -244,13 +244,13 @@ def test_the_inbox_forgets_after_its_retention(classifier, tmp_path, monkeypatch
     )
 
 
-def test_serve_workers_share_the_port_and_the_conversations(entity_bot_module, tmp_path):
+def test_serve_workers_share_the_port_the_conversations_and_the_log(entity_bot_module, tmp_path):
     import httpx
 
-    db = tmp_path / "workers.db"
+    db, log = tmp_path / "workers.db", tmp_path / "logs" / "conversations.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "textkit", "serve", str(entity_bot_module), "--workers", "2",
-         "--store", f"sqlite:///{db}", "--port", "0", "--no-log-requests"],
+         "--store", f"sqlite:///{db}", "--port", "0", "--log-conversations", str(log)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
@@ -275,6 +275,12 @@ def test_serve_workers_share_the_port_and_the_conversations(entity_bot_module, t
     finally:
         proc.send_signal(signal.SIGTERM)  # the main process only: it stops its workers
         proc.wait(timeout=30)
+    # the transcript: one whole line per reply from both workers; the request log: no text
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [x["text"] for x in lines] == ["weather in Quito"] + ["what's the weather"] * 6
+    assert {x["user"] for x in lines} == {"ann"} and lines[-1]["intent"] == "weather"
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+    assert "Quito" not in proc.stderr.read() and "Quito" not in proc.stdout.read()
     time.sleep(0.5)
     for pid in pids - {proc.pid}:  # the worker is gone too (or a zombie nobody reaps)
         stat = Path(f"/proc/{pid}/stat")
@@ -334,3 +340,23 @@ def test_inbox_label_skips_stops_and_refuses_before_asking(entity_bot_module, ru
     assert r.exit_code == 1 and "exists" in r.stderr and "intent [s]" not in r.stdout
     r = run("inbox", "bot", "--models-dir", models, "--label", "--json")
     assert r.exit_code == 2
+
+
+def test_the_conversation_log_is_valid_json_for_any_text_and_never_stops_answering(
+    classifier, tmp_path, run, entity_bot_module
+):
+    from textkit.intent.transcript import Transcript
+
+    log = Transcript(tmp_path / "log.jsonl")
+    bot = Chatbot(classifier, seed=0, transcript=log)
+    bot.reply("weather in Oslo \udc80", "x" * 10_000)  # a lone surrogate, a 10 KB user id
+    (line,) = (tmp_path / "log.jsonl").read_text(encoding="utf-8").splitlines()
+    entry = json.loads(line)
+    assert entry["text"] == "weather in Oslo \udc80" and entry["user"].startswith("sha256:")
+    os.close(log._fd)  # the file can no longer be written: warned once, answers go on
+    with pytest.warns(UserWarning, match="can't be written"):
+        assert bot.reply("weather in Oslo", "ann").intent == "weather"
+    (tmp_path / "a-file").write_text("")
+    r = run("chat", entity_bot_module, "--log-conversations", tmp_path / "a-file" / "log")
+    assert r.exit_code == 1 and "can't write the conversation log" in r.stderr
+    assert run("chat", entity_bot_module, "--log-conversations", tmp_path).exit_code == 2

@@ -49,14 +49,21 @@ QUIT = ("quit", "exit", "/quit", "/exit")
     default="memory",
     show_default=True,
     metavar="URL",
-    help="Where the conversation is kept: memory, or sqlite:///PATH.db to continue it later "
-    "(the same store `textkit serve --store` uses).",
+    help="Where the conversation is kept: memory, or sqlite:///PATH.db (or redis://HOST:PORT/DB) "
+    "to continue it later (the same store `textkit serve --store` uses).",
 )
-def chat(model, verbose, seed, user, store):
+@opt(
+    "--log-conversations",
+    "log_conversations",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Append each reply (time, bot, user, text, intent, reply) to PATH as JSON Lines.",
+)
+def chat(model, verbose, seed, user, store, log_conversations):
     """Chat with MODEL in the terminal; quit, exit, Ctrl-D or Ctrl-C leaves."""
     from textkit.intent.chatbot import Chatbot
 
-    bot = Chatbot(model, seed=seed, store=store)
+    bot = Chatbot(model, seed=seed, store=store, transcript=log_conversations)
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo("(quit, exit or Ctrl-D to leave)", err=True)

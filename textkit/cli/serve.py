@@ -102,6 +102,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     help="How long the inbox keeps an unanswered message.",
 )
 @opt(
+    "--log-conversations",
+    "log_conversations",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Append every chatbot reply (time, bot, user, text, intent, reply) to PATH as JSON "
+    "Lines, for owners who must keep transcripts; off by default (the request log never "
+    "holds text).",
+)
+@opt(
     "--workers",
     type=Number(1, 64, integer=True),
     default=1,
@@ -123,6 +132,7 @@ def serve(
     store,
     inbox,
     inbox_days,
+    log_conversations,
     workers,
 ):
     """Serve MODEL folders (char-RNN/Markov generators, intent and author classifiers) at
@@ -147,7 +157,8 @@ def serve(
     folders = _folders(models, models_dir)
     store_url = _store_url(store, models_dir)  # a bad store is an error before listening
     sock = _listen(host, port)
-    registry = Registry(store_url, inbox, inbox_days)
+    transcript = _transcript(log_conversations)
+    registry = Registry(store_url, inbox, inbox_days, transcript)
     settings = Settings(
         token=token or None,
         loopback_only=loopback,
@@ -179,6 +190,16 @@ def serve(
         _run(app, sock, registry, folders, max_concurrency, device)
     finally:
         _stop_workers(children)
+
+
+def _transcript(path: Path | None):
+    """The conversation log, opened now (before listening, before the workers fork: they
+    share it)."""
+    if path is None:
+        return None
+    from textkit.intent.transcript import Transcript
+
+    return Transcript(path)
 
 
 def _store_url(store: str, models_dir: Path) -> str:

@@ -18,6 +18,7 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from textkit.errors import TextkitError
 from textkit.intent.model import IntentClassifier
@@ -75,6 +76,7 @@ class Chatbot:
         context_ttl: float = 3600.0,
         store=None,
         inbox: bool = True,
+        transcript=None,
     ) -> None:
         intents = intents if intents is not None else classifier.intents
         if not intents:
@@ -96,6 +98,13 @@ class Chatbot:
             store = open_store(store, context_ttl, max_users)
         self.store = store if store is not None else MemoryStore(context_ttl, max_users)
         self.inbox = inbox  # keep what the bot couldn't answer, for its owner (textkit inbox)
+        if isinstance(transcript, (str, Path)):
+            from textkit.intent.transcript import Transcript
+
+            transcript = Transcript(transcript)
+        self.transcript = transcript  # a conversation log (textkit.intent.transcript), or None
+        folder = getattr(classifier, "folder", None)
+        self.name = folder.path.name if folder is not None else "bot"
 
     # ------------------------------------------------------------------ per-user state
     def context(self, user_id: str) -> str | None:
@@ -126,6 +135,8 @@ class Chatbot:
         self._keep(user_id, user)
         if self.inbox and reply.fallback and reply.reason != "empty":
             self.store.record(self._inbox_entry(text, reply, pred))
+        if self.transcript is not None:
+            self.transcript.write(self.name, user_id, text, reply)
         return reply
 
     def _inbox_entry(self, text: str, reply: Reply, pred) -> dict:

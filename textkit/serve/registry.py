@@ -32,6 +32,7 @@ class ServedModel:
     store_url: str = "memory"  # where its chatbot keeps conversations (textkit.intent.store)
     inbox: bool = True  # its chatbot keeps what it couldn't answer (textkit inbox)
     inbox_days: float = INBOX_DAYS  # ...for this long
+    transcript: Any = None  # a conversation log shared by the chatbots (textkit.intent.transcript)
 
     def acquire(self) -> None:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
@@ -97,7 +98,9 @@ class ServedModel:
                     )
                     store = None
                 try:
-                    self._chatbot = Chatbot(self.model, store=store, inbox=self.inbox)
+                    self._chatbot = Chatbot(
+                        self.model, store=store, inbox=self.inbox, transcript=self.transcript
+                    )
                 except TextkitError as exc:
                     raise ApiError(400, f"model '{self.id}' can't chat: {exc}", "model") from None
             return self._chatbot
@@ -107,10 +110,14 @@ class Registry:
     """The served models by id (the folder's name; a repeated name gets -2, -3...)."""
 
     def __init__(
-        self, store_url: str = "memory", inbox: bool = True, inbox_days: float = INBOX_DAYS
+        self,
+        store_url: str = "memory",
+        inbox: bool = True,
+        inbox_days: float = INBOX_DAYS,
+        transcript=None,
     ) -> None:
         self.store_url = store_url  # the chatbots' conversation store, one namespace per model
-        self.inbox, self.inbox_days = inbox, inbox_days
+        self.inbox, self.inbox_days, self.transcript = inbox, inbox_days, transcript
         self.models: dict[str, ServedModel] = {}
         self.ready = False
         self.failed: str | None = None
@@ -141,6 +148,7 @@ class Registry:
                 store_url=self.store_url,
                 inbox=self.inbox,
                 inbox_days=self.inbox_days,
+                transcript=self.transcript,
             )
         self.ready = True
 
