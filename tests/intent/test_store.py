@@ -318,6 +318,15 @@ def test_inbox_round_trip_unanswered_labelled_retrained_answered(
     assert r.exit_code == 0, r.output
     reply = Chatbot(IntentClassifier.load(models / "bot-2"), seed=0).reply("do you sell gift cards")
     assert (reply.intent, reply.text) == ("gift_cards", "Yes, we sell gift cards.")
+    # and evaluate compares the two versions on one test set
+    test = tmp_path / "test.csv"
+    test.write_text("text,intent\ndo you sell gift cards,gift_cards\nhello,greet\n")
+    r = run("evaluate", "bot-2", test, "--models-dir", models, "--against", "bot")
+    assert r.exit_code == 0, r.output
+    assert "bot-2 fixed 1 text(s) and broke 0" in r.stdout
+    saved = json.loads((models / "bot-2" / "evaluation" / "comparison.json").read_text())
+    assert saved["metrics"]["accuracy"] == [0.5, 1.0]  # the old bot can't know gift_cards
+    assert saved["fixed"][0]["text"] == "do you sell gift cards"
 
 
 def test_inbox_label_skips_stops_and_refuses_before_asking(entity_bot_module, run, tmp_path):

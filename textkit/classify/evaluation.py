@@ -156,6 +156,83 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
     )
 
 
+# each model's own report (its labels), beside the accuracy both are judged on (common_gold)
+COMPARED = ("in_scope_accuracy", "macro_f1", "oos_recall", "answered", "ece")
+
+
+def common_gold(labels: list[str], models) -> list[str]:
+    """The right answers when several models are compared: a text's label if any of them knows
+    it (one that doesn't can't be right on it), else "no label" (an out-of-scope label of any
+    of them, or one none of them knows)."""
+    no = models[0].NO_ANSWER
+    known = set().union(*(m.labels_ for m in models))
+    return [
+        no if lb not in known or any(m.is_out_of_scope_label(lb) for m in models) else lb
+        for lb in labels
+    ]
+
+
+def compare(
+    before: EvaluationReport, after: EvaluationReport, texts: list[str], gold: list[str]
+) -> dict:
+    """Two models (an earlier version and a new one) on the same texts: their numbers side by
+    side, and the paired view that tells a real change from noise: the texts the new one
+    fixed and broke against ``gold`` (``common_gold``: a new intent's texts count as missed by
+    the version that doesn't know it), with McNemar's exact test on those."""
+    from scipy.stats import binomtest
+
+    old = [a == b for a, b in zip(gold, before.predicted, strict=True)]
+    new = [a == b for a, b in zip(gold, after.predicted, strict=True)]
+    fixed = [i for i, (o, n) in enumerate(zip(old, new, strict=True)) if n and not o]
+    broke = [i for i, (o, n) in enumerate(zip(old, new, strict=True)) if o and not n]
+    changed = len(fixed) + len(broke)
+    p_value = binomtest(len(fixed), changed, 0.5).pvalue if changed else 1.0
+    metrics = {
+        "accuracy": [float(np.mean(old)) if old else 0.0, float(np.mean(new)) if new else 0.0]
+    }
+    metrics |= {k: [getattr(before, k), getattr(after, k)] for k in COMPARED}
+    if before.entities is not None and after.entities is not None:
+        metrics["entity_micro_f1"] = [before.entities["micro"]["f1"], after.entities["micro"]["f1"]]
+
+    def rows(ids: list[int]) -> list[dict]:
+        return [{"text": texts[i], "gold": gold[i], "before": before.predicted[i],
+                 "after": after.predicted[i]} for i in ids]  # fmt: skip
+
+    return {"n": len(texts), "metrics": metrics, "fixed": rows(fixed), "broke": rows(broke),
+            "p_value": float(p_value)}  # fmt: skip
+
+
+def comparison_text(result: dict, before: str, after: str, top: int = 5) -> str:
+    """``compare``'s result as the terminal shows it (percentage points; ECE as is)."""
+    width = max(len(before), len(after), 8)
+    lines = [f"{'':22} {before[:width]:>{width}} {after[:width]:>{width}}   change"]
+    for name, (a, b) in result["metrics"].items():
+        scale, digits, unit = (1, 3, "") if name == "ece" else (100, 1, "%")
+
+        def shown(v, scale=scale, digits=digits, unit=unit):
+            return "-" if v is None else f"{v * scale:.{digits}f}{unit}"
+
+        delta = "" if a is None or b is None else f"{(b - a) * scale:+.{digits}f}"
+        lines.append(
+            f"{name.replace('_', ' '):22} {shown(a):>{width}} {shown(b):>{width}}   {delta}"
+        )
+    lines.append("(accuracy: both judged on every label either knows; the rest: each on its own)")
+    fixed, broke = result["fixed"], result["broke"]
+    verdict = "no text changed"
+    if fixed or broke:
+        p = result["p_value"]
+        verdict = f"McNemar p = {p:.3g}" + (
+            " (more than chance at the 5% level)" if p < 0.05 else " (could be chance)"
+        )
+    lines += ["", f"{after} fixed {len(fixed)} text(s) and broke {len(broke)}: {verdict}"]
+    for title, group in (("fixed", fixed), ("broke", broke)):
+        for row in group[:top]:
+            lines.append(
+                f"  {title}: {row['text'][:60]!r} ({row['gold']}: {row['before']} -> {row['after']})"
+            )
+    return "\n".join(lines)
+
+
 def answer_curve(
     model,
     data: LabelledTexts,

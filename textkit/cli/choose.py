@@ -5,6 +5,7 @@ where a new model goes (``--name``, ``--models-dir``, ``--overwrite``)."""
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,12 +31,16 @@ def loads_model(*accepts: str, optional: bool = False, device: str = "auto") -> 
     kinds = kinds_of(*accepts)
 
     def decorate(command: Callable) -> Callable:
+        wants_dir = "models_dir" in inspect.signature(command).parameters
+
         @functools.wraps(command)
         def run(*args, model, models_dir, **kw):
             from textkit.loading import load_model
             from textkit.modelio import resolve_model_path
 
             where = kw.pop("device", device)
+            if wants_dir:  # the command resolves other models too
+                kw["models_dir"] = models_dir
             path = resolve_model_path(model, models_dir, kinds)
             return command(*args, model=load_model(path, device=where, kinds=kinds), **kw)
 

@@ -150,24 +150,67 @@ def _evaluate_command(name: str, short_help: str, hidden: bool = False):
         help="Show the don't-know trade-off (share answered vs accuracy on answered). "
         "[default: for author models]",
     )
-    def evaluate(model, testset, output_dir, cross_validate, curve, **_):
+    @opt(
+        "--against",
+        metavar="PATH|NAME",
+        help="Compare with this model (an earlier version) on the same TESTSET: both sets of "
+        "numbers, the texts MODEL fixed and broke, and whether the change is more than chance "
+        "(McNemar's test); written to comparison.json.",
+    )
+    def evaluate(model, testset, output_dir, cross_validate, curve, against, models_dir, **_):
         """Evaluate MODEL (an intent or author classifier) on TESTSET (any format the trainers
         read): accuracy, macro-F1, per-label precision/recall/F1, out-of-scope
         precision/recall, calibration error (ECE), the most confused pairs, a confusion-matrix
         PNG and errors.json; for author models also the don't-know trade-off; for annotated
         test data (intent models) entity precision/recall/F1 per type, exact spans."""
-        evaluate_model(
+        if against and cross_validate:
+            raise click.UsageError(
+                "--against compares two models on TESTSET: not with --cross-validate"
+            )
+        other = load_other(model, against, models_dir) if against else None  # errors first
+        evaluated = evaluate_model(
             model,
             source_from(testset),
             output_dir,
             cross_validate,
             curve if curve is not None else model.KIND == "author",
         )
+        if other is not None:
+            compare_with(model, *evaluated, other, output_dir)
 
     return evaluate
 
 
-def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curve: bool) -> None:
+def load_other(model, against: str, models_dir: Path):
+    """``--against``'s model, of MODEL's kind."""
+    from textkit.kinds import kinds_of
+    from textkit.loading import load_model
+    from textkit.modelio import resolve_model_path
+
+    kinds = kinds_of(model.KIND)
+    return load_model(resolve_model_path(against, models_dir, kinds), kinds=kinds)
+
+
+def compare_with(model, report, data, other, output_dir) -> None:
+    """``evaluate --against``: the other model on the same test set, and the comparison."""
+    from textkit.classify.evaluation import common_gold, compare, comparison_text, evaluate
+    from textkit.modelio import atomic_write_json
+
+    gold = common_gold(data.labels, [model, other])
+    result = compare(evaluate(other, data), report, data.texts, gold)
+    before, after = other.folder.path.name, model.folder.path.name
+    if before == after:
+        before, after = str(other.folder.path), str(model.folder.path)
+    click.echo(f"\n{after} against {before} on {data.source}:\n")
+    click.echo(comparison_text(result, before, after))
+    path = (output_dir or (model.folder.path / "evaluation")) / "comparison.json"
+    atomic_write_json(path, {"before": before, "after": after, **result})
+    click.echo(f"wrote {path}", err=True)
+
+
+def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curve: bool):
+    """Print (and write) MODEL's report on ``source``; the report and the data read (None
+    after cross-validation)."""
     from textkit.classify.data import labelled_texts
     from textkit.classify.evaluation import answer_curve, cross_validate, evaluate, write_report
 
@@ -197,6 +240,7 @@ def evaluate_model(clf, source, output_dir: Path | None, folds: int | None, curv
     title = f"{clf.folder.path.name} on {Path(source.path).name}"
     paths = write_report(report, folder, title=title, model=clf, data=data)
     click.echo(f"wrote {', '.join(str(p) for p in paths.values())}", err=True)
+    return report, data
 
 
 evaluate = _evaluate_command("evaluate", "Accuracy, F1, out-of-scope, calibration on a test set.")
