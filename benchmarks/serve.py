@@ -16,8 +16,9 @@ chatbot, the shipped presidents, a small LSTM on the shipped poems).  Printed:
   "words" (24 of 400 letters each, under the 10,000-character cap), beside the same number of
   ordinary requests: what a hostile client can make a served model keep;
 - the conversation store: /v1/chat requests/s and p50 at 8 clients (100 senders) with
-  `--store memory`, `--store sqlite:///...` and sqlite with `--workers 2`, each in a fresh
-  server, against memory.
+  `--store memory`, `--store sqlite:///...`, sqlite with `--workers 2` and, where
+  redis-server is installed, `--store redis://...`, each in a fresh server, taking turns for
+  --rounds rounds (medians), against memory (`--only-stores`: just this part).
 
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, Content-Length bodies) so
 that the client costs little of the 2 cores it shares with the server.
@@ -80,10 +81,14 @@ def start_server(models: list[Path], *extra: str) -> tuple[subprocess.Popen, int
     )
     first = proc.stderr.readline()  # "textkit: listening at http://127.0.0.1:PORT/; ..."
     port = int(first.split("127.0.0.1:")[1].split("/")[0])
+    workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
+    ready: set = set()  # the pids that said 200: every worker has loaded its models
     while True:
-        status = asyncio.run(one_request(port, "GET", "/health"))[0]
+        status, body = asyncio.run(one_request(port, "GET", "/health"))
         if status == 200:
-            return proc, port, time.perf_counter() - started
+            ready.add(json.loads(body)["pid"])
+            if len(ready) == workers:
+                return proc, port, time.perf_counter() - started
         if proc.poll() is not None:
             raise SystemExit(proc.stderr.read())
         time.sleep(0.005)
@@ -197,13 +202,64 @@ def flood(port: int, pid: int, model: str, texts: list[str], n: int = 400) -> No
     )
 
 
+def store_costs(bot: Path, texts: list[str], tmp: Path, requests: int, rounds: int) -> None:
+    """/v1/chat at 8 clients with each store, each in a fresh server; the stores take turns
+    for ``rounds`` rounds (so that a noisy minute hits them alike) and the median counts."""
+    import shutil
+
+    sqlite = f"sqlite:///{tmp / 'conversations.db'}"
+    runs = {"memory": ["--store", "memory"], "sqlite": ["--store", sqlite],
+            "sqlite, 2 workers": ["--store", sqlite, "--workers", "2"]}  # fmt: skip
+    redis_server = None
+    if shutil.which("redis-server"):
+        port = 6390
+        redis_server = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+        runs["redis"] = ["--store", f"redis://127.0.0.1:{port}/0"]
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    try:
+        for _ in range(rounds):
+            for name, extra in runs.items():
+                proc, port, _ = start_server([bot], *extra)
+                try:
+                    asyncio.run(load(port, 8, 200, texts, chat=True))  # warm up
+                    seconds, lat = asyncio.run(load(port, 8, requests, texts, chat=True))
+                    results[name].append((len(lat) / seconds, pct(lat, 0.5) * 1000))
+                finally:
+                    proc.terminate()
+                    proc.wait()
+    finally:
+        if redis_server is not None:
+            redis_server.terminate()
+    m_rps = statistics.median(r for r, _ in results["memory"])
+    for name, rows in results.items():
+        rps = statistics.median(r for r, _ in rows)
+        p50 = statistics.median(p for _, p in rows)
+        each = ", ".join(f"{r:.0f}" for r, _ in rows)
+        cost = f"; costs {1 - rps / m_rps:.0%} of memory's" if name != "memory" else ""
+        print(
+            f"/v1/chat, 8 clients, {name}: {rps:.0f} req/s (rounds: {each}; p50 {p50:.2f} ms{cost})"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--models", nargs=3, type=Path, metavar=("BOT", "AUTHOR", "GENERATOR"))
     ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the store comparison")
+    ap.add_argument("--only-stores", action="store_true", help="only the store comparison")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         models = args.models or train_models(Path(tmp))
+        if args.only_stores:
+            from textkit.intent import IntentClassifier
+
+            texts = [p for it in IntentClassifier.load(models[0]).intents for p in it.patterns]
+            store_costs(models[0], texts, Path(tmp), args.requests, args.rounds)
+            return
 
         torch_s, startups = [], []
         for _ in range(3):
@@ -255,24 +311,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait()
-        stores = {}
-        sqlite = f"sqlite:///{Path(tmp) / 'conversations.db'}"
-        for name, extra in (("memory", ["--store", "memory"]), ("sqlite", ["--store", sqlite]),
-                            ("sqlite, 2 workers", ["--store", sqlite, "--workers", "2"])):  # fmt: skip
-            proc, port, _ = start_server(models[:1], *extra)
-            try:
-                asyncio.run(load(port, 8, 200, texts, chat=True))  # warm up
-                seconds, lat = asyncio.run(load(port, 8, args.requests, texts, chat=True))
-                stores[name] = (len(lat) / seconds, pct(lat, 0.5) * 1000)
-            finally:
-                proc.terminate()
-                proc.wait()
-        m_rps = stores["memory"][0]
-        for name, (rps, p50) in stores.items():
-            cost = (
-                f"; costs {1 - rps / m_rps:.0%} of memory's throughput" if name != "memory" else ""
-            )
-            print(f"/v1/chat, 8 clients, {name}: {rps:.0f} req/s (p50 {p50:.2f} ms{cost})")
+        store_costs(models[0], texts, Path(tmp), args.requests, args.rounds)
     print(f"({os.cpu_count()} CPUs; server and load generator share them)")
 
 

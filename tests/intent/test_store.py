@@ -18,7 +18,7 @@ import pytest
 from textkit.errors import TextkitError
 from textkit.intent import IntentClassifier
 from textkit.intent.chatbot import Chatbot
-from textkit.intent.store import MAX_KEY_CHARS, SQLiteStore, UserState, open_store
+from textkit.intent.store import MAX_KEY_CHARS, MAX_TURNS, SQLiteStore, UserState, open_store
 
 
 @pytest.fixture(scope="module")
@@ -101,12 +101,13 @@ def test_kill_9_while_writing_leaves_the_store_consistent(tmp_path):
     proc.wait()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    rows = db.execute("SELECT key, state FROM users").fetchall()
+    rows = db.execute("SELECT key, state, turns FROM users").fetchall()
     assert len(rows) == 50
-    for key, state in rows:  # every conversation is its own: never mixed with another
+    for key, state, turns in rows:  # every conversation is its own: never mixed with another
         parsed = UserState.from_json(state)
         assert parsed is not None and parsed.slots == {"owner": key}
-        assert {t["reply"] for t in parsed.turns} == {key * 20}
+        kept = json.loads(turns)
+        assert 0 < len(kept) <= MAX_TURNS and {t["reply"] for t in kept} == {key * 20}
 
 
 def test_a_store_that_refuses_writes_leaves_the_bot_answering(classifier, tmp_path):
@@ -369,3 +370,29 @@ def test_the_conversation_log_is_valid_json_for_any_text_and_never_stops_answeri
     r = run("chat", entity_bot_module, "--log-conversations", tmp_path / "a-file" / "log")
     assert r.exit_code == 1 and "can't write the conversation log" in r.stderr
     assert run("chat", entity_bot_module, "--log-conversations", tmp_path).exit_code == 2
+
+
+def test_the_stored_json_has_every_field_of_a_user_state():
+    from dataclasses import fields
+
+    state = UserState(context="c", slots={"a": "b"}, pending="p", asked="q", seen=1.5)
+    state.add_turn("t", "i", "r")
+    kept = {f.name for f in fields(UserState)} - {"new_turns"}  # new_turns: not stored yet
+    assert set(json.loads(state.to_json())) == kept
+    assert UserState.from_json(state.to_json()) == state
+
+
+def test_a_schema_1_file_keeps_its_conversations(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)  # as the first version wrote it: the turns inside the state
+    old.execute(
+        "CREATE TABLE users (key TEXT PRIMARY KEY, state TEXT NOT NULL, seen REAL NOT NULL)"
+    )
+    state = UserState(context="c", slots={"city": "Oslo"})
+    state.add_turn("weather in Oslo", "weather", "Here is the weather for Oslo.")
+    old.execute("INSERT INTO users VALUES (?, ?, ?)", ("ann", state.to_json(), time.time()))
+    old.commit()
+    old.close()
+    store = SQLiteStore(path)
+    assert store.load("ann").slots == {"city": "Oslo"}
+    assert [t["text"] for t in store.turns("ann")] == ["weather in Oslo"]

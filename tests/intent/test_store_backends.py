@@ -17,6 +17,9 @@ from textkit.errors import TextkitError
 from textkit.intent import store as store_module
 from textkit.intent.store import UserState, open_store, redacted
 
+# a store that falls back to memory warns: here that is a failure unless a test expects it
+pytestmark = pytest.mark.filterwarnings("error::textkit.errors.TextkitWarning")
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -101,18 +104,35 @@ def test_state_round_trips_and_is_shared_by_stores_opened_on_it(make_store):
     assert (seen.context, seen.slots, seen.pending, seen.asked) == (
         "ordering", {"city": "Zürich"}, "book", "time"
     )  # fmt: skip
-    assert [t["text"] for t in seen.turns] == ["book a table in Zürich"]
+    assert [t["text"] for t in two.turns("ann")] == ["book a table in Zürich"]
     assert make_store("other").load("ann") == UserState()  # another bot's users are apart
     one.save("ann", UserState())  # nothing worth keeping: forgotten
     assert two.load("ann") == UserState()
 
 
+def test_the_last_turns_are_kept_in_order_whoever_saves_them(make_store):
+    one, two = make_store(), make_store()
+    for i in range(25):  # two processes taking turns, one message each
+        store = (one, two)[i % 2]
+        state = store.load("ann")
+        state.add_turn(f"message {i}", None, f"reply {i}")
+        store.save("ann", state)
+    assert [t["text"] for t in one.turns("ann")] == [f"message {i}" for i in range(5, 25)]
+    assert two.turns("bob") == []
+
+
 def test_a_user_is_forgotten_after_the_time_to_live(make_store):
     store = make_store(ttl=0.3)
-    store.save("ann", UserState(context="x"))
+    state = UserState(context="x")
+    state.add_turn("old", None, "reply")
+    store.save("ann", state)
     assert store.load("ann").context == "x"
     time.sleep(0.45)
-    assert store.load("ann").context is None
+    assert store.load("ann").context is None and store.turns("ann") == []
+    state = store.load("ann")  # a new conversation: none of the old turns come back
+    state.add_turn("new", None, "reply")
+    store.save("ann", state)
+    assert [t["text"] for t in store.turns("ann")] == ["new"]
 
 
 def test_the_inbox_is_bounded_counted_kept_for_its_days_and_forgets_labelled(

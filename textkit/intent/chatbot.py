@@ -116,7 +116,7 @@ class Chatbot:
 
     def turns(self, user_id: str) -> list[dict]:
         """The user's last turns (text, intent, reply, time), oldest first."""
-        return list(self.store.load(user_id).turns)
+        return self.store.turns(user_id)
 
     def _user(self, user_id: str) -> UserState:
         return self.store.load(user_id)

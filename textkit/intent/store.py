@@ -1,5 +1,5 @@
 """Where a chatbot keeps each user's conversation: context, slots, a pending question and the
-last turns, with expiry.  One small interface (``load``, ``save``), two stores:
+last turns, with expiry.  One small interface (``load``, ``save``, ``turns``), three stores:
 
 - ``MemoryStore``: one process's memory (an LRU with a time-to-live): fast, forgotten on restart.
 - ``SQLiteStore``: a SQLite file in WAL mode: survives restarts, and several processes (server
@@ -23,7 +23,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
@@ -38,7 +38,7 @@ BUSY_MS = 5_000  # how long a SQLite writer waits for another before giving up
 MAX_INBOX = 10_000  # unanswered messages kept per bot; the oldest go first (and are counted)
 MAX_INBOX_CHARS = 1_000  # an unanswered message is cut to this
 INBOX_DAYS = 30.0  # how long an unanswered message is kept (these are users' words)
-SCHEMA = 1
+SCHEMA = 2  # 2: the turns in their own column, appended by SQLite itself
 
 
 @dataclass
@@ -51,6 +51,10 @@ class UserState:
     asked: str | None = None  # the slot last asked for
     turns: list[dict] = field(default_factory=list)  # {"text", "intent", "reply", "at"}
     seen: float = 0.0  # wall-clock time of the last message
+    # turns at the end of ``turns`` not stored yet: a shared store loads a state without its
+    # turns (a reply never reads them) and appends only these, so a save costs the same
+    # whether a user has 1 turn or 20 (``turns()`` reads them)
+    new_turns: int = field(default=0, compare=False, repr=False)
 
     def remember(self, name: str, value: str) -> None:
         self.slots.pop(name, None)
@@ -64,12 +68,24 @@ class UserState:
              "at": round(time.time(), 3)}
         )  # fmt: skip
         del self.turns[:-MAX_TURNS]
+        self.new_turns = min(self.new_turns + 1, MAX_TURNS)
 
     def worth_keeping(self) -> bool:
         return bool(self.context or self.slots or self.pending or self.turns)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+    def to_json(self, turns: bool = True) -> str:
+        """The state as JSON (without the turns for the stores that keep them apart).  The
+        fields by hand: dataclasses.asdict deep-copies every turn (4/5 of a save's time)."""
+        data = {"context": self.context, "slots": self.slots, "pending": self.pending,
+                "asked": self.asked, "seen": self.seen}  # fmt: skip
+        if turns:
+            data["turns"] = self.turns
+        return json.dumps(data, ensure_ascii=False)
+
+    def unsaved_turns(self) -> list[str]:
+        """The turns not stored yet, each as JSON."""
+        new = self.turns[len(self.turns) - self.new_turns :] if self.new_turns else []
+        return [json.dumps(t, ensure_ascii=False) for t in new]
 
     @classmethod
     def from_json(cls, text: str) -> UserState | None:
@@ -81,7 +97,7 @@ class UserState:
                 slots={str(k): str(v) for k, v in dict(data.get("slots") or {}).items()},
                 pending=data.get("pending"),
                 asked=data.get("asked"),
-                turns=[t for t in list(data.get("turns") or []) if isinstance(t, dict)],
+                turns=valid_turns(data.get("turns")),
                 seen=float(data.get("seen") or 0.0),
             )
         except (ValueError, TypeError, AttributeError):
@@ -90,6 +106,11 @@ class UserState:
             if not isinstance(getattr(state, name), (str, type(None))):
                 return None
         return state
+
+
+def valid_turns(data) -> list[dict]:
+    """Stored turns as a list of dicts (anything else in a damaged row is left out)."""
+    return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
 
 
 def user_key(user_id: str) -> str:
@@ -131,13 +152,16 @@ class MemoryStore:
             self._users.pop(key, None)
             now = time.time()
             if state.worth_keeping():
-                state.seen = now
+                state.seen, state.new_turns = now, 0
                 self._users[key] = state
             while self._users and (
                 len(self._users) > self.max_users
                 or now - next(iter(self._users.values())).seen > self.ttl
             ):
                 self._users.popitem(last=False)
+
+    def turns(self, user_id: str) -> list[dict]:
+        return list(self.load(user_id).turns)
 
     def __len__(self) -> int:
         return len(self._users)
@@ -206,18 +230,34 @@ class _SharedStore:
         except self.ERRORS as exc:
             self._warn(exc)
             return UserState()
-        return (UserState.from_json(text) if text is not None else None) or UserState()
+        state = (UserState.from_json(text) if text is not None else None) or UserState()
+        state.turns = []  # read by turns(); a reply doesn't need them
+        return state
 
     def save(self, user_id: str, state: UserState) -> None:
         now = time.time()
         keep = state.worth_keeping()
         if keep:
             state.seen = now
+        text = state.to_json(turns=False) if keep else None
         try:
-            self._write(self._key(user_id), state.to_json() if keep else None, now)
+            self._write(self._key(user_id), text, state.unsaved_turns(), now)
         except self.ERRORS as exc:
             self._warn(exc)
             self._fallback.save(user_id, state)
+        else:
+            state.new_turns = 0
+
+    def turns(self, user_id: str) -> list[dict]:
+        """The user's last turns, oldest first."""
+        memory = self._fallback.load(user_id)
+        if memory.worth_keeping():
+            return list(memory.turns)
+        try:
+            return self._turns(self._key(user_id))
+        except self.ERRORS as exc:
+            self._warn(exc)
+            return []
 
     def record(self, entry: dict) -> None:
         """Keep an unanswered message, within MAX_INBOX per namespace (the oldest dropped and
@@ -275,9 +315,10 @@ class SQLiteStore(_SharedStore):
             with self._db() as db:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS users (key TEXT PRIMARY KEY, state TEXT NOT NULL,"
-                    " seen REAL NOT NULL)"
+                    " seen REAL NOT NULL, turns TEXT NOT NULL DEFAULT '[]')"
                 )
                 db.execute("CREATE INDEX IF NOT EXISTS users_seen ON users (seen)")
+                self._upgrade(db)
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, namespace TEXT "
                     "NOT NULL, at REAL NOT NULL, entry TEXT NOT NULL)"
@@ -288,6 +329,31 @@ class SQLiteStore(_SharedStore):
                 db.execute(f"PRAGMA user_version = {SCHEMA}")
         except (sqlite3.Error, OSError) as exc:
             raise TextkitError(f"can't open the conversation store {self.path}: {exc}") from None
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection) -> None:
+        """A schema 1 file (turns inside the state) gets its turns column, in one transaction
+        (several workers may open it at once); and SQLite must have its JSON functions."""
+        try:
+            db.execute("SELECT json_insert(json_remove('[1]', '$[0]'), '$[#]', json('{}'))")
+        except sqlite3.Error:
+            raise TextkitError(
+                f"this Python's SQLite ({sqlite3.sqlite_version}) has no JSON functions: use "
+                "--store memory or redis://"
+            ) from None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+            if "turns" not in columns:
+                db.execute("ALTER TABLE users ADD COLUMN turns TEXT NOT NULL DEFAULT '[]'")
+                db.execute(
+                    "UPDATE users SET turns = json_extract(state, '$.turns') WHERE "
+                    "json_valid(state) AND json_type(state, '$.turns') = 'array'"
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection (sqlite3 connections are not shared across threads)."""
@@ -303,16 +369,23 @@ class SQLiteStore(_SharedStore):
         row = self._db().execute("SELECT state, seen FROM users WHERE key = ?", (key,)).fetchone()
         return None if row is None or time.time() - row[1] > self.ttl else row[0]
 
-    def _write(self, key: str, text: str | None, now: float) -> None:
+    def _turns(self, key: str) -> list[dict]:
+        row = self._db().execute("SELECT turns, seen FROM users WHERE key = ?", (key,)).fetchone()
+        if row is None or time.time() - row[1] > self.ttl:
+            return []
+        try:
+            return valid_turns(json.loads(row[0]))
+        except ValueError:
+            return []
+
+    def _write(self, key: str, text: str | None, turns: list[str], now: float) -> None:
         db = self._db()
-        if text is not None:
-            db.execute(
-                "INSERT INTO users (key, state, seen) VALUES (?, ?, ?) ON CONFLICT(key) DO "
-                "UPDATE SET state = excluded.state, seen = excluded.seen",
-                (key, text, now),
-            )
-        else:
+        if text is None:
             db.execute("DELETE FROM users WHERE key = ?", (key,))
+        else:
+            for turn in turns or [None]:  # a reply adds one turn: one statement
+                db.execute(_SQLITE_SAVE, {"key": key, "state": text, "turn": turn, "now": now,
+                                          "stale": now - self.ttl, "max": MAX_TURNS})  # fmt: skip
         self._writes += 1
         if self._writes % 100 == 1:
             self._expire(db, now)
@@ -397,6 +470,23 @@ class SQLiteStore(_SharedStore):
             self._local.db = None
 
 
+# One user's state saved and one turn appended to the turns kept (the oldest beyond :max
+# dropped) by SQLite's JSON functions, so that no save reads or rewrites the other turns; an
+# expired conversation's turns or a damaged turns column start afresh.
+_SQLITE_SAVE = """
+INSERT INTO users (key, state, turns, seen)
+VALUES (:key, :state, CASE WHEN :turn IS NULL THEN '[]' ELSE json_array(json(:turn)) END, :now)
+ON CONFLICT(key) DO UPDATE SET state = excluded.state, seen = excluded.seen, turns = CASE
+    WHEN users.seen < :stale OR NOT json_valid(users.turns) THEN excluded.turns
+    WHEN json_type(users.turns) != 'array' THEN excluded.turns
+    WHEN :turn IS NULL THEN users.turns
+    WHEN json_array_length(users.turns) >= :max
+        THEN json_insert(json_remove(users.turns, '$[0]'), '$[#]', json(:turn))
+    ELSE json_insert(users.turns, '$[#]', json(:turn))
+END
+"""
+
+
 # Atomically: append an inbox entry, drop entries past retention from the front (their "at"
 # is older than ARGV[3]; not counted), then the oldest beyond ARGV[2] (counted in KEYS[2]).
 _REDIS_PUSH = """
@@ -470,11 +560,29 @@ class RedisStore(_SharedStore):
     def _read(self, key: str) -> str | None:
         return self.client.get(self.prefix + "user:" + key)
 
-    def _write(self, key: str, text: str | None, now: float) -> None:
+    def _turns(self, key: str) -> list[dict]:
+        out = []
+        for raw in self.client.lrange(self.prefix + "turns:" + key, 0, -1):
+            try:
+                out += valid_turns([json.loads(raw)])
+            except ValueError:
+                continue
+        return out
+
+    def _write(self, key: str, text: str | None, turns: list[str], now: float) -> None:
+        """The state and its turns list in one transaction, both expiring together."""
+        user, kept = self.prefix + "user:" + key, self.prefix + "turns:" + key
+        pipe = self.client.pipeline(transaction=True)
         if text is None:
-            self.client.delete(self.prefix + "user:" + key)
+            pipe.delete(user, kept)
         else:
-            self.client.set(self.prefix + "user:" + key, text, px=max(1, int(self.ttl * 1000)))
+            ttl_ms = max(1, int(self.ttl * 1000))
+            pipe.set(user, text, px=ttl_ms)
+            if turns:
+                pipe.rpush(kept, *turns)
+                pipe.ltrim(kept, -MAX_TURNS, -1)
+            pipe.pexpire(kept, ttl_ms)
+        pipe.execute()
 
     def __len__(self) -> int:
         return sum(1 for _ in self.client.scan_iter(match=self.prefix + "user:*", count=1000))
