@@ -158,9 +158,14 @@ def test_redis_password_is_never_shown_and_an_unreachable_server_is_one_error(tm
     pytest.importorskip("redis")
     assert redacted("redis://:s3cret@db.example:6380/2") == "redis://:***@db.example:6380/2"
     assert redacted("redis://bob:s3cret@db.example/0") == "redis://bob:***@db.example/0"
+    assert redacted("redis://:p@ss@[broken/0") == "redis://:***@[broken/0"
     with pytest.raises(TextkitError, match="can't reach the conversation store") as err:
         open_store(f"redis://:s3cret@127.0.0.1:{_free_port()}/0")
     assert "s3cret" not in str(err.value)
+    for url in ("redis://:s3cret@[broken/0", "redis://:s3cret@h:99999/0"):
+        with pytest.raises(TextkitError, match="is not a Redis URL") as err:
+            open_store(url)
+        assert "s3cret" not in str(err.value)
 
 
 def test_a_redis_server_that_goes_away_leaves_the_bot_answering(tmp_path):

@@ -508,16 +508,14 @@ return over
 
 
 def redacted(url: str) -> str:
-    """A store URL fit for messages and logs: a password in it replaced by ***."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
+    """A store URL fit for messages and logs: the password (between the user's name and the
+    host's @) shown as ***, whether or not the rest of the URL parses."""
+    head, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
         return url
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    host = parts.hostname or ""
-    netloc = user + host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    who, _, host = rest.split("/", 1)[0].rpartition("@")
+    tail = rest[len(who) + 1 + len(host) :]
+    return f"{head}://{who.split(':', 1)[0]}:***@{host}{tail}"
 
 
 class RedisStore(_SharedStore):
@@ -550,7 +548,9 @@ class RedisStore(_SharedStore):
                 url, socket_timeout=2.0, socket_connect_timeout=2.0, decode_responses=True
             )
             self.client.ping()
-        except (redis.RedisError, OSError, ValueError) as exc:
+        except ValueError as exc:  # the URL (a port out of range, a broken IPv6 host...)
+            raise TextkitError(f"{self.describe} is not a Redis URL: {exc}") from None
+        except (redis.RedisError, OSError) as exc:
             raise TextkitError(
                 f"can't reach the conversation store {self.describe}: {exc}"
             ) from None
