@@ -12,7 +12,7 @@ from textkit.cli.base import main
 from textkit.cli.choose import loads_model
 from textkit.cli.classify import classifier_training_options, train_classifier
 from textkit.cli.inputs import input_options, source_from
-from textkit.cli.params import SEED, opt
+from textkit.cli.params import LOG_CONVERSATIONS, SEED, opt
 from textkit.errors import TextkitError
 from textkit.intent.config import INTENT_FEATURES, INTENT_PIPELINE
 
@@ -52,13 +52,7 @@ QUIT = ("quit", "exit", "/quit", "/exit")
     help="Where the conversation is kept: memory, or sqlite:///PATH.db (or redis://HOST:PORT/DB) "
     "to continue it later (the same store `textkit serve --store` uses).",
 )
-@opt(
-    "--log-conversations",
-    "log_conversations",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Append each reply (time, bot, user, text, intent, reply) to PATH as JSON Lines.",
-)
+@LOG_CONVERSATIONS
 def chat(model, verbose, seed, user, store, log_conversations):
     """Chat with MODEL in the terminal; quit, exit, Ctrl-D or Ctrl-C leaves."""
     from textkit.intent.chatbot import Chatbot

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -177,3 +178,14 @@ def opt(*names: str, **kw) -> Callable:
     """``click.option`` that shows its default in --help whenever it has one."""
     kw.setdefault("show_default", "default" in kw and kw["default"] is not None)
     return click.option(*names, **kw)
+
+
+LOG_CONVERSATIONS = opt(
+    "--log-conversations",
+    "log_conversations",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Append every chatbot reply (time, bot, user, text, intent, reply) to PATH as JSON "
+    "Lines, for owners who must keep transcripts; off by default (the request log never "
+    "holds text).",
+)

@@ -17,7 +17,7 @@ import click
 
 from textkit.cli.base import main
 from textkit.cli.choose import MODELS_DIR
-from textkit.cli.params import Number, opt
+from textkit.cli.params import LOG_CONVERSATIONS, Number, opt
 from textkit.errors import TextkitError
 from textkit.intent.store import INBOX_DAYS, MAX_INBOX
 from textkit.kinds import FAMILIES, kinds_of
@@ -101,15 +101,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
     metavar="DAYS",
     help="How long the inbox keeps an unanswered message.",
 )
-@opt(
-    "--log-conversations",
-    "log_conversations",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Append every chatbot reply (time, bot, user, text, intent, reply) to PATH as JSON "
-    "Lines, for owners who must keep transcripts; off by default (the request log never "
-    "holds text).",
-)
+@LOG_CONVERSATIONS
 @opt(
     "--workers",
     type=Number(1, 64, integer=True),

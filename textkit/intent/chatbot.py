@@ -22,7 +22,14 @@ from pathlib import Path
 
 from textkit.errors import TextkitError
 from textkit.intent.model import IntentClassifier
-from textkit.intent.store import MAX_INBOX_CHARS, MemoryStore, UserState, open_store
+from textkit.intent.store import (
+    MAX_INBOX_CHARS,
+    MAX_USERS,
+    TTL_S,
+    MemoryStore,
+    UserState,
+    open_store,
+)
 from textkit.text.readers import FALLBACK_TAGS, Intent
 
 DEFAULT_FALLBACK = "Sorry, I didn't understand that. Could you say it another way?"
@@ -72,8 +79,8 @@ class Chatbot:
         intents: list[Intent] | None = None,
         fallback: list[str] | None = None,
         seed: int | None = None,
-        max_users: int = 10_000,
-        context_ttl: float = 3600.0,
+        max_users: int = MAX_USERS,
+        context_ttl: float = TTL_S,
         store=None,
         inbox: bool = True,
         transcript=None,

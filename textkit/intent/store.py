@@ -29,6 +29,8 @@ from pathlib import Path
 
 from textkit.errors import TextkitError, TextkitWarning
 
+TTL_S = 3600.0  # a user is forgotten this long after their last message
+MAX_USERS = 10_000  # users kept per store; the least recently active go first
 MAX_SLOTS = 50  # per user: the most recent values are kept
 MAX_SLOT_CHARS = 200  # a slot value (a whole answer to a question) is cut to this
 MAX_TURNS = 20  # the last turns kept per user
@@ -128,7 +130,7 @@ class MemoryStore:
     url = "memory"
 
     def __init__(
-        self, ttl: float = 3600.0, max_users: int = 10_000, inbox_days: float = INBOX_DAYS
+        self, ttl: float = TTL_S, max_users: int = MAX_USERS, inbox_days: float = INBOX_DAYS
     ) -> None:
         self.ttl, self.max_users, self.inbox_days = ttl, max_users, inbox_days
         self._users: OrderedDict[str, UserState] = OrderedDict()
@@ -300,8 +302,8 @@ class SQLiteStore(_SharedStore):
     def __init__(
         self,
         path: str | Path,
-        ttl: float = 3600.0,
-        max_users: int = 100_000,
+        ttl: float = TTL_S,
+        max_users: int = MAX_USERS,
         namespace: str = "",
         inbox_days: float = INBOX_DAYS,
     ) -> None:
@@ -527,8 +529,8 @@ class RedisStore(_SharedStore):
     def __init__(
         self,
         url: str,
-        ttl: float = 3600.0,
-        max_users: int = 100_000,
+        ttl: float = TTL_S,
+        max_users: int = MAX_USERS,
         namespace: str = "",
         inbox_days: float = INBOX_DAYS,
     ) -> None:
@@ -616,8 +618,8 @@ class RedisStore(_SharedStore):
 
 def open_store(
     url: str,
-    ttl: float = 3600.0,
-    max_users: int = 10_000,
+    ttl: float = TTL_S,
+    max_users: int = MAX_USERS,
     namespace: str = "",
     inbox_days: float = INBOX_DAYS,
 ):
