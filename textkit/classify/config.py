@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 from textkit.errors import TextkitError
 from textkit.settings import from_dict, setting, validate
 
-CLASSIFIERS = ("svm", "mlp", "nb", "linear")
+HEADS = ("svm", "mlp", "nb", "linear")  # what a trained model can be
+CLASSIFIERS = (*HEADS, "auto")  # auto: one of the heads, chosen on held-out training texts
 WEIGHTINGS = ("tfidf", "counts", "binary")
 CHAR_SPANS = ("words", "text")
 MONITORS = ("val_macro_f1", "val_accuracy", "val_loss")
@@ -104,7 +105,15 @@ class ClassifierConfig:
         choices=CLASSIFIERS,
         help="mlp: a small network over word and character n-grams (the shared training loop, "
         "CUDA when present); svm: a linear SVM (squared hinge); nb: naive Bayes; linear: "
-        "logistic regression.",
+        "logistic regression; auto: the one of these most accurate on held-out training texts "
+        "(within --auto-budget).",
+    )
+    auto_budget: float = setting(
+        120.0,
+        low=1,
+        high=86_400,
+        help="auto: seconds for comparing the heads (the default head is always tried; the "
+        "others only where they are expected to fit).",
     )
     hidden: int = setting(128, low=1, high=65_536, integer=True, help="mlp: hidden units.")
     dropout: float = setting(

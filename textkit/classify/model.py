@@ -32,6 +32,7 @@ from textkit.classify.calibration import (
     softmax,
 )
 from textkit.classify.config import (
+    HEADS,
     MIN_EVAL_EVERY,
     MIN_STEPS,
     TRAIN_EPOCHS,
@@ -142,6 +143,10 @@ class TextClassifier(Estimator):
         self.labels_ = sorted(set(data.labels))
         index = {lb: i for i, lb in enumerate(self.labels_)}
         y = np.array([index[lb] for lb in data.labels], dtype=np.int64)
+        if self.config.classifier == "auto":
+            from textkit.classify.auto import choose_head
+
+            self.config = choose_head(self, data, y, train_config, log)
         cross_fit = 0 < len(data) < self.CROSS_FIT_BELOW and self.config.val_fraction > 0
         if cross_fit:
             train_rows, val_rows = np.arange(len(data)), np.zeros(0, dtype=np.int64)
@@ -653,6 +658,8 @@ class TextClassifier(Estimator):
             ClassifierConfig.from_dict(config["model"]),
             features=FeatureConfig.from_dict(config["features"]),
         )
+        if model.config.classifier not in HEADS:
+            raise ValueError(f"'classifier' must be one of {', '.join(HEADS)}")
         labels = config["labels"]
         if (
             not isinstance(labels, list)

@@ -1,0 +1,142 @@
+"""The intent classifier's speed on a set shaped like CLINC150 (150 intents of 100 texts and
+100 out-of-scope texts: 15,100 texts, 151 labels), beside the reference in the same run.
+
+    python benchmarks/intent_speed.py ../shared/data [--profile]
+
+The set is built from data we have (CLINC150 itself is kept for independent measurement):
+100 texts of each BANKING77 intent (training and test texts together), then 100-text parts
+of the SNIPS intents up to 150 labels (parts of one intent are as alike as intents get:
+accuracy here means nothing, only the time), and 100 texts of the NLU Evaluation corpora as
+the out-of-scope label.  Printed: the whole `textkit train-intent` command
+(a fresh process: import, read, featurize, fit, calibrate, save), `fit` alone in this process
+with its stages, the load time of the saved model (warm and in a fresh process) and one
+prediction's p50/p99; the reference (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC C=1) fitted on
+the same texts.  ``--profile`` prints cProfile's top functions of ``fit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def clinc_shaped(data: Path, out: Path) -> tuple[list[str], list[str]]:
+    """150 labels of 100 texts (one 100-text part of each BANKING77 intent, then 100-text parts
+    of the SNIPS intents) and 100 out-of-scope texts (the NLU Evaluation corpora), as a CSV."""
+    rng = random.Random(0)
+    pools: list[tuple[str, list[str]]] = []
+    banking: dict[str, list[str]] = {}
+    for name in ("train.csv", "test.csv"):
+        with open(data / "intent" / "banking77" / name, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                banking.setdefault(r["category"], []).append(r["text"])
+    pools += sorted(banking.items())
+    snips: dict[str, list[str]] = {}
+    for r in json.loads((data / "intent" / "snips.json").read_text(encoding="utf-8"))["train"]:
+        snips.setdefault(r["intent"], []).append(r["text"])
+    pools += sorted(snips.items())
+    texts, labels = [], []
+    for intent, pool in pools:
+        pool = pool[:]
+        rng.shuffle(pool)
+        for part in range(len(pool) // 100):
+            if len(set(labels)) == 150:
+                break
+            texts += pool[part * 100 : part * 100 + 100]
+            labels += [f"{intent}_{part}"] * 100
+    oos = []
+    for name in ("AskUbuntuCorpus", "ChatbotCorpus", "WebApplicationCorpus"):
+        corpus = json.loads((data / "intent" / "nlu_evaluation" / f"{name}.json").read_text())
+        oos += [s["text"] for s in corpus["sentences"]]
+    rng.shuffle(oos)
+    texts += oos[:100]
+    labels += ["oos"] * 100
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "intent"])
+        writer.writerows(zip(texts, labels, strict=True))
+    return texts, labels
+
+
+def reference_seconds(texts: list[str], labels: list[str]) -> float:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    start = time.perf_counter()
+    make_pipeline(
+        make_union(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+        ),
+        LinearSVC(C=1.0),
+    ).fit(texts, labels)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("data", type=Path, help="../shared/data")
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        csv_path = tmp / "clinc_shaped.csv"
+        texts, labels = clinc_shaped(args.data, csv_path)
+        print(f"{len(texts):,} texts, {len(set(labels))} labels")
+        cmd = [sys.executable, "-m", "textkit", "train-intent", str(csv_path), "--name", "cli",
+               "--models-dir", str(tmp / "models"), "--no-progress"]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        print(f"textkit train-intent (whole command): {time.perf_counter() - start:.1f} s")
+
+        from textkit.intent import IntentClassifier
+
+        clf = IntentClassifier()
+        start = time.perf_counter()
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        clf.fit(csv_path, tmp / "models" / "inproc", {"progress": False})
+        seconds = time.perf_counter() - start
+        if args.profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        print(f"fit in this process: {seconds:.1f} s")
+        print(f"reference LinearSVC fit: {reference_seconds(texts, labels):.1f} s")
+
+        loads = []
+        for _ in range(5):
+            start = time.perf_counter()
+            model = IntentClassifier.load(tmp / "models" / "cli")
+            loads.append(time.perf_counter() - start)
+        cold = [sys.executable, "-c", "import sys, time; t = time.perf_counter(); "
+                "from textkit.intent import IntentClassifier; "
+                "IntentClassifier.load(sys.argv[1]); print(time.perf_counter() - t)",
+                str(tmp / "models" / "cli")]  # fmt: skip
+        fresh = float(subprocess.run(cold, check=True, capture_output=True, text=True).stdout)
+        print(f"load: {statistics.median(loads) * 1000:.0f} ms warm (median of 5), "
+              f"{fresh * 1000:.0f} ms in a fresh process with the import")  # fmt: skip
+        times = []
+        for text in texts[::15]:
+            start = time.perf_counter()
+            model.predict(text)
+            times.append(time.perf_counter() - start)
+        times.sort()
+        print(f"predict: p50 {times[len(times) // 2] * 1000:.2f} ms, "
+              f"p99 {times[int(len(times) * 0.99)] * 1000:.2f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
