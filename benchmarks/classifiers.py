@@ -163,7 +163,8 @@ def textkit_run(train, test, kind: str, head: str | None) -> dict:
         "score": probs[:, inside].max(1),
         "train_s": seconds,
         "p50_ms": 1000 * statistics.median(latency),
-        "note": f"threshold {clf.threshold_:.2f}, validation {clf.info['validation']['accuracy'] or 0:.2%}",
+        "note": f"threshold {clf.threshold_:.2f}, validation {clf.info['validation']['accuracy'] or 0:.2%}"
+        + (f", auto chose {clf.info['auto']['chosen']}" if "auto" in clf.info else ""),
     }
 
 
