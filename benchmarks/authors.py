@@ -2,9 +2,11 @@
 split): textkit's torch model (the default) vs its linear baseline, side by side in one run.
 
     python benchmarks/authors.py ../shared/data/authors/celebrity_tweets.csv [--out DIR]
+    python benchmarks/authors.py ../shared/data/authors/sotu_sentences.csv --all-only --heads svm
 
 Prints single-tweet accuracy and macro-F1, training time, accuracy when the evidence of 5 tweets
-of one author is combined, the same for two sub-problems (the three Kardashian sisters alone:
+of one author is combined and that answer's calibration error (ECE) with the plain sum of
+log-probabilities and with the sum scaled by the alpha fitted on validation texts, the same for two sub-problems (the three Kardashian sisters alone:
 hard; the data scientists vs the Kardashians: easy), and the "don't know" trade-off curve of the
 default model; writes a confusion-matrix PNG per model into --out.
 """
@@ -26,27 +28,35 @@ SISTERS = ("KimKardashian", "khloekardashian", "kourtneykardash")
 SCIENTISTS = ("hadleywickham", "wesmckinn", "fchollet")
 
 
-def combined_accuracy(clf, test, group: int = 5) -> float:
-    """Accuracy of one answer per ``group`` test tweets of the same author (consecutive chunks)."""
+def combined(clf, test, group: int = 5) -> tuple[float, float]:
+    """Accuracy and calibration error (ECE) of one answer per ``group`` test tweets of the same
+    author (consecutive chunks)."""
+    from textkit.classify.calibration import expected_calibration_error
+
     by_author: dict[str, list[str]] = {}
     for text, author in test:
         by_author.setdefault(author, []).append(text)
-    right = []
+    right, conf = [], []
     for author, texts in by_author.items():
         for i in range(0, len(texts) - group + 1, group):
-            right.append(
-                clf.predict_many(texts[i : i + group], threshold=0, combine=True).label == author
-            )
-    return float(np.mean(right))
+            pred = clf.predict_many(texts[i : i + group], threshold=0, combine=True)
+            right.append(pred.label == author)
+            conf.append(pred.confidence)
+    return float(np.mean(right)), expected_calibration_error(np.array(conf), np.array(right))
 
 
-def run(name: str, train, test, out: Path | None, curve: bool = False) -> None:
+def run(
+    name: str, train, test, out: Path | None, curve: bool = False, kinds=("svm", "mlp")
+) -> None:
     print(
         f"\n## {name}: {len(train):,} training tweets, {len(test):,} test tweets, "
         f"{len({a for _, a in train})} authors"
     )
-    print(f"{'model':16} {'accuracy':>8} {'macro-F1':>8} {'5 tweets':>8} {'train s':>8}")
-    for kind in ("mlp", "linear"):
+    print(
+        f"{'model':16} {'accuracy':>8} {'macro-F1':>8} {'5 tweets':>8} {'ECE sum':>8} "
+        f"{'ECE fit':>8} {'alpha':>6} {'train s':>8}"
+    )
+    for kind in kinds:
         clf = AuthorClassifier(classifier=kind)
         start = time.perf_counter()
         clf.fit(train)
@@ -57,14 +67,20 @@ def run(name: str, train, test, out: Path | None, curve: bool = False) -> None:
         from sklearn.metrics import f1_score
 
         f1 = f1_score([a for _, a in test], [p.label for p in preds], average="macro")
+        alpha = clf.combine_alpha_
+        five, ece_fit = combined(clf, test)
+        clf.combine_alpha_ = 0.0  # the plain sum of log-probabilities, as before alpha
+        ece_sum = combined(clf, test)[1]
+        clf.combine_alpha_ = alpha
         print(
-            f"{'textkit ' + kind:16} {acc:8.2%} {f1:8.2%} {combined_accuracy(clf, test):8.2%} {seconds:8.1f}",
+            f"{'textkit ' + kind:16} {acc:8.2%} {f1:8.2%} {five:8.2%} {ece_sum:8.3f} "
+            f"{ece_fit:8.3f} {alpha:6.2f} {seconds:8.1f}",
             flush=True,
         )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             plot_confusion(report, out / f"{name}-{kind}.png", f"{name}: {kind}")
-        if curve and kind == "mlp":
+        if curve and kind == "svm":
             rows = answer_curve(clf, LabelledTexts([t for t, _ in test], [a for _, a in test]))
             print(
                 "  don't-know trade-off of the default model (threshold: answered, accuracy on answered):"
@@ -82,16 +98,22 @@ def main() -> None:
     )
     ap.add_argument("csv", type=Path)
     ap.add_argument("--out", type=Path, help="folder for the confusion-matrix PNGs")
+    ap.add_argument("--heads", nargs="+", default=["svm", "mlp"], help="the heads to train")
+    ap.add_argument(
+        "--all-only", action="store_true", help="only all the authors (other CSVs: SOTU)"
+    )
     args = ap.parse_args()
     with open(args.csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     train = [(r["text"], r["author"]) for r in rows if r["split"] == "train"]
     test = [(r["text"], r["author"]) for r in rows if r["split"] == "test"]
-    run("all six", train, test, args.out, curve=True)
+    run("all authors", train, test, args.out, curve=True, kinds=args.heads)
+    if args.all_only:
+        return
     pick = lambda data, keep: [(t, a) for t, a in data if a in keep]  # noqa: E731
-    run("the three sisters", pick(train, SISTERS), pick(test, SISTERS), args.out)
+    run("the three sisters", pick(train, SISTERS), pick(test, SISTERS), args.out, kinds=args.heads)
     two = lambda data: [(t, "scientist" if a in SCIENTISTS else "kardashian") for t, a in data]  # noqa: E731
-    run("scientists vs Kardashians", two(train), two(test), args.out)
+    run("scientists vs Kardashians", two(train), two(test), args.out, kinds=args.heads)
 
 
 if __name__ == "__main__":

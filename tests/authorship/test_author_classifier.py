@@ -110,3 +110,36 @@ def test_loads_without_torch_and_refuses_other_kinds(author_model, tmp_path, int
     assert out.returncode == 0, out.stderr
     with pytest.raises(TextkitError, match="holds a model of kind 'intent', not 'author'"):
         AuthorClassifier.load(intent_model)
+
+
+def test_the_combination_scale_undoes_dependent_evidence_and_leaves_independent_alone():
+    """Calibrated texts (each text's label drawn from its own probabilities) that are all
+    different: summing their log-probabilities is Bayes' rule, so alpha stays 0; texts that
+    are copies of a few (dependent evidence, as sentences of one speech are): the plain sum is
+    over-confident and alpha grows."""
+    from textkit.authorship.model import fit_combination
+
+    rng = np.random.default_rng(0)
+
+    def alpha(distinct: int) -> float:
+        texts = rng.dirichlet(np.full(4, 0.7), size=distinct)[rng.integers(0, distinct, 4000)]
+        y = np.array([rng.choice(4, p=p) for p in texts])  # calibrated by construction
+        return fit_combination(np.log(texts), y)
+
+    independent = np.mean([alpha(4000) for _ in range(4)])
+    copies = np.mean([alpha(5) for _ in range(8)])  # each draw: 4,000 copies of 5 texts
+    assert independent <= 0.05 and copies >= 0.2, (independent, copies)
+
+
+def test_the_combination_scale_is_saved_and_checked_on_load(author_model, tmp_path):
+    import json
+
+    assert 0 <= author_model.combine_alpha_ <= 1  # fitted on its validation texts
+    author_model.save(tmp_path / "m")
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert saved["combine_alpha"] == author_model.combine_alpha_
+    assert AuthorClassifier.load(tmp_path / "m").combine_alpha_ == author_model.combine_alpha_
+    saved["combine_alpha"] = 7
+    (tmp_path / "m" / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(TextkitError, match="combine_alpha"):
+        AuthorClassifier.load(tmp_path / "m")

@@ -160,6 +160,14 @@ def evaluate(model, data: LabelledTexts) -> EvaluationReport:
 COMPARED = ("in_scope_accuracy", "macro_f1", "oos_recall", "answered", "ece")
 
 
+def mcnemar(wins: int, losses: int) -> float:
+    """Two-sided exact McNemar p-value: two models on the same texts, ``wins`` that only the
+    second gets right, ``losses`` that only the first does (1 when none differ)."""
+    from scipy.stats import binomtest
+
+    return float(binomtest(wins, wins + losses, 0.5).pvalue) if wins + losses else 1.0
+
+
 def common_gold(labels: list[str], models) -> list[str]:
     """The right answers when several models are compared: a text's label if any of them knows
     it (one that doesn't can't be right on it), else "no label" (an out-of-scope label of any
@@ -179,14 +187,11 @@ def compare(
     side, and the paired view that tells a real change from noise: the texts the new one
     fixed and broke against ``gold`` (``common_gold``: a new intent's texts count as missed by
     the version that doesn't know it), with McNemar's exact test on those."""
-    from scipy.stats import binomtest
-
     old = [a == b for a, b in zip(gold, before.predicted, strict=True)]
     new = [a == b for a, b in zip(gold, after.predicted, strict=True)]
     fixed = [i for i, (o, n) in enumerate(zip(old, new, strict=True)) if n and not o]
     broke = [i for i, (o, n) in enumerate(zip(old, new, strict=True)) if o and not n]
-    changed = len(fixed) + len(broke)
-    p_value = binomtest(len(fixed), changed, 0.5).pvalue if changed else 1.0
+    p_value = mcnemar(len(fixed), len(broke))
     metrics = {
         "accuracy": [float(np.mean(old)) if old else 0.0, float(np.mean(new)) if new else 0.0]
     }
