@@ -105,8 +105,8 @@ class ClassifierConfig:
         choices=CLASSIFIERS,
         help="mlp: a small network over word and character n-grams (the shared training loop, "
         "CUDA when present); svm: a linear SVM (squared hinge); nb: naive Bayes; linear: "
-        "logistic regression; auto: the one of these most accurate on held-out training texts "
-        "(within --auto-budget).",
+        "logistic regression; auto: the svm, unless another of these is clearly more accurate "
+        "on held-out training texts (McNemar's test; compared within --auto-budget).",
     )
     auto_budget: float = setting(
         120.0,
