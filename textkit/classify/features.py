@@ -15,6 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -153,12 +154,15 @@ class Featurizer:
         return self._rows(self._weigh(counts) for counts in per_text)
 
     def _set_vocab(self, vocab: list[str], idf: np.ndarray | None) -> None:
-        if not all(isinstance(f, str) for f in vocab) or len(set(vocab)) != len(vocab):
+        # C-level loops: a large model's vocabulary is checked on every load
+        if not all(map(isinstance, vocab, repeat(str))):
+            raise TextkitError("a feature vocabulary must list distinct strings")
+        self.vocab = list(vocab)
+        self.index = dict(zip(self.vocab, range(len(self.vocab)), strict=True))
+        if len(self.index) != len(self.vocab):
             raise TextkitError("a feature vocabulary must list distinct strings")
         if idf is None or len(idf) != len(vocab):
             raise TextkitError("the feature weights (idf) do not match the vocabulary")
-        self.vocab = list(vocab)
-        self.index = {f: i for i, f in enumerate(self.vocab)}
         self.idf = np.asarray(idf, dtype=np.float32)
         self._typo_index = None
 

@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -637,6 +638,27 @@ class TextClassifier(Estimator):
     def _write_config(self, folder: ModelFolder) -> None:
         folder.write_config(self.KIND, self._config_dict())
 
+    def _read_memory(self, folder: ModelFolder) -> dict[str, int]:
+        """memory.json's [text digest, label index] pairs, checked (C-level loops: a large
+        model has one per training text)."""
+        if not folder.file(MEMORY).is_file():
+            return {}
+        memory = folder.read_json(MEMORY)
+        try:
+            if not isinstance(memory, list) or not all(map(isinstance, memory, repeat(list))):
+                raise ValueError
+            pairs = dict(memory)  # every entry two long, or ValueError
+            labels = list(pairs.values())
+            if not all(map(isinstance, pairs, repeat(str))) or not all(
+                map(isinstance, labels, repeat(int))
+            ):
+                raise ValueError
+            if labels and not 0 <= min(labels) <= max(labels) < len(self.labels_):
+                raise ValueError
+        except (ValueError, TypeError):
+            raise TextkitError(f"{folder.file(MEMORY)} is corrupt; retrain") from None
+        return pairs
+
     def _write_memory(self, folder: ModelFolder) -> None:
         folder.write_json(MEMORY, sorted(self.memory_.items()))
 
@@ -700,18 +722,8 @@ class TextClassifier(Estimator):
             )
         arrays = folder.load_arrays(self.WEIGHTS)
         self.featurizer = Featurizer(self.pipeline, self.feature_config, vocab, arrays.pop("idf"))
-        self.arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
-        memory = folder.read_json(MEMORY) if folder.file(MEMORY).is_file() else []
-        if not isinstance(memory, list) or not all(
-            isinstance(m, list)
-            and len(m) == 2
-            and isinstance(m[0], str)
-            and isinstance(m[1], int)
-            and 0 <= m[1] < len(self.labels_)
-            for m in memory
-        ):
-            raise TextkitError(f"{folder.file(MEMORY)} is corrupt; retrain")
-        self.memory_ = dict(memory)
+        self.arrays = {k: v.astype(np.float32, copy=False) for k, v in arrays.items()}
+        self.memory_ = self._read_memory(folder)
         self._load_extra(folder)
 
     def _load_extra(self, folder: ModelFolder) -> None:
