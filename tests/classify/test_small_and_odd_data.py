@@ -52,7 +52,7 @@ def _faq() -> dict[str, list[str]]:
 @pytest.mark.parametrize("head", HEADS)
 def test_an_faq_with_one_text_per_intent_answers_its_own_questions(head):
     clf = IntentClassifier(classifier=head)
-    with pytest.warns(TextkitWarning, match="calibration can't be measured"):
+    with pytest.warns(TextkitWarning, match="calibration can't be measured: only 0 of"):
         clf.fit(_faq(), train_config={"max_steps": 60})
     assert clf.threshold_ == 0.0 and clf.temperature_ == 1.0
     for label, (text,) in _faq().items():
@@ -170,3 +170,9 @@ def test_what_one_text_and_many_labels_can_cost_is_bounded(monkeypatch):
     start = time.monotonic()
     assert clf.predict("subject7 " * 200_000).label == "topic7"
     assert time.monotonic() - start < 1.0
+
+
+def test_too_few_held_out_texts_for_calibration_is_said_as_such():
+    data = {f"intent{k}": [f"word{k} thing{j}" for j in range(3)] for k in range(6)}
+    with pytest.warns(TextkitWarning, match="18 held-out texts are too few to measure it on"):
+        IntentClassifier().fit(data, train_config={"progress": False})

@@ -478,12 +478,19 @@ class TextClassifier(Estimator):
         (the model answers, and says why it can't judge its confidence)."""
         c = self.config
         measurable = logits[np.arange(len(y)), y] > -1e8 if len(y) else np.zeros(0, dtype=bool)
-        if len(y) and measurable.sum() < max(MIN_CALIBRATION_ROWS, len(y) // 2):
+        usable = int(measurable.sum())
+        if len(y) and usable < max(MIN_CALIBRATION_ROWS, len(y) // 2):
+            why = (
+                f"only {usable} of {len(y)} held-out texts have an {self.LABEL_NAME} with other "
+                "training examples"
+                if usable < len(y) // 2
+                else f"{usable} held-out texts are too few to measure it on (at least "
+                f"{MIN_CALIBRATION_ROWS} are needed)"
+            )
             warnings.warn(
-                f"calibration can't be measured: only {int(measurable.sum())} of {len(y)} held-out "
-                f"texts have an {self.LABEL_NAME} with other training examples; confidences are "
-                f"uncalibrated and no confidence threshold is used (give each {self.LABEL_NAME} "
-                "at least 2-3 examples, or set threshold)",
+                f"calibration can't be measured: {why}; confidences are uncalibrated and no "
+                f"confidence threshold is used (give each {self.LABEL_NAME} at least 2-3 "
+                "examples, or set threshold)",
                 TextkitWarning,
                 stacklevel=3,
             )
