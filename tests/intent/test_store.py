@@ -350,6 +350,8 @@ def test_inbox_label_skips_stops_and_refuses_before_asking(entity_bot_module, ru
     assert r.exit_code == 1 and "exists" in r.stderr and "intent [s]" not in r.stdout
     r = run("inbox", "bot", "--models-dir", models, "--label", "--json")
     assert r.exit_code == 2
+    r = run("inbox", "bot", "--models-dir", models, "--store", "memory")
+    assert r.exit_code == 2 and "served with" in r.stderr
 
 
 def test_the_conversation_log_is_valid_json_for_any_text_and_never_stops_answering(

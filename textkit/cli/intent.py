@@ -192,6 +192,11 @@ def inbox(model, store, as_json, label, data, output, **_):
         raise click.UsageError("--data and -o go with --label")
     folder = model.folder.path
     url = store
+    if store == "memory":
+        raise click.BadParameter(
+            "a memory store lives and dies with its server: give the --store it was served with",
+            param_hint="'--store'",
+        )
     if store == "auto":
         path = folder.parent / ".serving" / "conversations.db"
         if not path.is_file():
