@@ -151,7 +151,7 @@ class Featurizer:
         n = len(texts)
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab], dtype=np.float32)
         self._set_vocab(vocab, idf)
-        return self._rows(self._weigh(counts) for counts in per_text)
+        return self._weigh_all(per_text)
 
     def _set_vocab(self, vocab: list[str], idf: np.ndarray | None) -> None:
         # C-level loops: a large model's vocabulary is checked on every load
@@ -194,20 +194,37 @@ class Featurizer:
         return ids[order], (w / np.linalg.norm(w)).astype(np.float32)
 
     def transform(self, texts: Iterable[str]) -> SparseRows:
-        return self._rows(self.transform_one(text) for text in texts)
+        return self._weigh_all([Counter(self.features(text)) for text in texts])
 
-    def _rows(self, pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> SparseRows:
-        indptr, indices, data = [0], [], []
-        for ids, w in pairs:
-            indices.append(ids)
-            data.append(w)
-            indptr.append(indptr[-1] + len(ids))
-        return SparseRows(
-            np.asarray(indptr, dtype=np.int64),
-            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
-            np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
-            self.n_features,
+    def _weigh_all(self, per_text: list[Counter]) -> SparseRows:
+        """``_weigh`` of many texts at once: one lookup pass over every feature of every text,
+        then the weighting, sorting and normalising done by numpy on all rows together (per
+        text, numpy's call overhead cost more than the arithmetic: ~2 s a pass on 15k texts)."""
+        get = self.index.get
+        sizes = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        ids = np.fromiter(
+            (get(f, -1) for counts in per_text for f in counts), dtype=np.int64, count=sizes.sum()
         )
+        tf = np.fromiter(
+            (n for counts in per_text for n in counts.values()), dtype=np.float32, count=sizes.sum()
+        )
+        rows = np.repeat(np.arange(len(per_text), dtype=np.int64), sizes)
+        known = ids >= 0
+        ids, tf, rows = ids[known], tf[known], rows[known]
+        c = self.config
+        if c.weighting == "binary":
+            w = np.ones_like(tf)
+        else:
+            w = 1 + np.log(tf) if c.sublinear_tf else tf
+            if c.weighting == "tfidf":
+                w = w * self.idf[ids]
+        order = np.lexsort((ids, rows))  # by row, then feature id (as _weigh sorts each row)
+        ids, w, rows = ids[order], w[order].astype(np.float32), rows[order]
+        norms = np.sqrt(np.bincount(rows, weights=w.astype(np.float64) ** 2, minlength=len(sizes)))
+        w = (w / norms[rows]).astype(np.float32)
+        indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(sizes)), out=indptr[1:])
+        return SparseRows(indptr, ids, w, self.n_features)
 
     # ------------------------------------------------------------------ known words
     def known_words(self, text: str) -> tuple[int, int]:
