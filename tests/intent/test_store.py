@@ -148,11 +148,11 @@ def test_a_store_that_cannot_be_opened_is_one_error(tmp_path):
 def test_a_served_bot_keeps_conversations_across_a_restart(
     entity_bot_module, tmp_path, start_server
 ):
-    from textkit.serve import Registry
+    from textkit.serve import Conversations, Registry
 
     url = f"sqlite:///{tmp_path / 'served.db'}"
     for attempt in range(2):  # the second server is a restart on the same store
-        registry = Registry(url)
+        registry = Registry(Conversations(url))
         registry.load([entity_bot_module], device="cpu")
         server = start_server(registry)
         message = "weather in Quito" if attempt == 0 else "what's the weather"

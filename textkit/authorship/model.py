@@ -82,11 +82,8 @@ class AuthorClassifier(TextClassifier):
 
     combine_alpha_: float = 0.0  # 0: the plain sum (models saved before it was fitted)
 
-    def _calibrate_on(self, logits: np.ndarray, y: np.ndarray, method: str) -> None:
-        super()._calibrate_on(logits, y, method)
-        known = logits[np.arange(len(y)), y] > -1e8 if len(y) else np.zeros(0, dtype=bool)
-        log_probs = np.log(np.clip(softmax(logits[known], self.temperature_), 1e-12, None))
-        self.combine_alpha_ = fit_combination(log_probs, y[known])
+    def _calibrated(self, probs: np.ndarray, y: np.ndarray) -> None:
+        self.combine_alpha_ = fit_combination(np.log(np.clip(probs, 1e-12, None)), y)
         self.info["validation"]["combine_alpha"] = self.combine_alpha_
 
     def _config_dict(self) -> dict:

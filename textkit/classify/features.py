@@ -182,16 +182,18 @@ class Featurizer:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        c = self.config
-        if c.weighting == "binary":
-            w = np.ones_like(tf)
-        else:
-            w = 1 + np.log(tf) if c.sublinear_tf else tf
-            if c.weighting == "tfidf":
-                w = w * self.idf[ids]
+        w = self._term_weights(ids, tf)
         order = np.argsort(ids)
         w = w[order]
         return ids[order], (w / np.linalg.norm(w)).astype(np.float32)
+
+    def _term_weights(self, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """Each feature's weight before normalising: binary, counts or TF-IDF (sublinear tf)."""
+        c = self.config
+        if c.weighting == "binary":
+            return np.ones_like(tf)
+        w = 1 + np.log(tf) if c.sublinear_tf else tf
+        return w * self.idf[ids] if c.weighting == "tfidf" else w
 
     def transform(self, texts: Iterable[str]) -> SparseRows:
         return self._weigh_all([Counter(self.features(text)) for text in texts])
@@ -211,13 +213,7 @@ class Featurizer:
         rows = np.repeat(np.arange(len(per_text), dtype=np.int64), sizes)
         known = ids >= 0
         ids, tf, rows = ids[known], tf[known], rows[known]
-        c = self.config
-        if c.weighting == "binary":
-            w = np.ones_like(tf)
-        else:
-            w = 1 + np.log(tf) if c.sublinear_tf else tf
-            if c.weighting == "tfidf":
-                w = w * self.idf[ids]
+        w = self._term_weights(ids, tf)
         order = np.lexsort((ids, rows))  # by row, then feature id (as _weigh sorts each row)
         ids, w, rows = ids[order], w[order].astype(np.float32), rows[order]
         norms = np.sqrt(np.bincount(rows, weights=w.astype(np.float64) ** 2, minlength=len(sizes)))

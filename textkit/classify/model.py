@@ -504,6 +504,7 @@ class TextClassifier(Estimator):
                 "temperature": 1.0,
                 "threshold": self.threshold_,
             }
+            self._calibrated(np.zeros((0, len(self.labels_))), np.zeros(0, dtype=np.int64))
             return
         logits, y = logits[measurable], y[measurable]
         self.temperature_ = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
@@ -528,6 +529,11 @@ class TextClassifier(Estimator):
             "temperature": self.temperature_,
             "threshold": self.threshold_,
         }
+        self._calibrated(probs, y)
+
+    def _calibrated(self, probs: np.ndarray, y: np.ndarray) -> None:
+        """Hook: the calibrated validation probabilities (the texts that could be measured),
+        for what a kind fits on them (an author model's combination scale)."""
 
     # ================================================================== answering
     def is_out_of_scope_label(self, label: str) -> bool:

@@ -136,7 +136,7 @@ def serve(
     POST /v1/intent (alias /model/parse), /v1/chat (alias /webhooks/rest/webhook),
     /v1/classify, /v1/generate (stream with "stream": true), /v1/completions.
     """
-    from textkit.serve import Registry, Settings, create_app
+    from textkit.serve import Conversations, Registry, Settings, create_app
     from textkit.serve.security import is_loopback
 
     loopback = is_loopback(host)
@@ -150,7 +150,7 @@ def serve(
     store_url = _store_url(store, models_dir)  # a bad store is an error before listening
     sock = _listen(host, port)
     transcript = _transcript(log_conversations)
-    registry = Registry(store_url, inbox, inbox_days, transcript)
+    registry = Registry(Conversations(store_url, inbox, inbox_days, transcript))
     settings = Settings(
         token=token or None,
         loopback_only=loopback,

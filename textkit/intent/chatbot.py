@@ -125,21 +125,15 @@ class Chatbot:
         """The user's last turns (text, intent, reply, time), oldest first."""
         return self.store.turns(user_id)
 
-    def _user(self, user_id: str) -> UserState:
-        return self.store.load(user_id)
-
-    def _keep(self, user_id: str, user: UserState) -> None:
-        self.store.save(user_id, user)
-
     # ------------------------------------------------------------------ replying
     def reply(self, text: str, user_id: str = "default") -> Reply:
         """The response to ``text`` from ``user_id`` (see ``_reply``), kept in the user's
         last turns."""
-        user = self._user(user_id)
+        user = self.store.load(user_id)
         pred = self.classifier.predict(text, k=len(self.classifier.labels_))
         reply = self._reply(text, user_id, user, pred)
         user.add_turn(text, reply.intent, reply.text)
-        self._keep(user_id, user)
+        self.store.save(user_id, user)
         if self.inbox and reply.fallback and reply.reason != "empty":
             self.store.record(self._inbox_entry(text, reply, pred))
         if self.transcript is not None:

@@ -204,11 +204,20 @@ class _SharedStore:
     ERRORS: tuple[type[BaseException], ...] = ()
     describe = ""  # names the store in messages
 
-    def __init__(self, ttl: float, max_users: int, namespace: str, inbox_days: float) -> None:
+    def __init__(
+        self,
+        where: str | Path,
+        ttl: float = TTL_S,
+        max_users: int = MAX_USERS,
+        namespace: str = "",
+        inbox_days: float = INBOX_DAYS,
+    ) -> None:
+        """``where``: the SQLite file, or the Redis URL (``_open``)."""
         self.ttl, self.max_users = ttl, max_users
         self.namespace, self.inbox_days = namespace, inbox_days
         self._fallback = MemoryStore(ttl, max_users, inbox_days)  # when the backend refuses
         self._warned = False
+        self._open(where)
 
     def _key(self, user_id: str) -> str:
         return f"{self.namespace}\x1f{user_key(user_id)}" if self.namespace else user_key(user_id)
@@ -217,8 +226,8 @@ class _SharedStore:
         if not self._warned:
             self._warned = True
             warnings.warn(
-                f"the conversation store {self.describe} can't be written or read ({exc}); conversations "
-                "go on in this process's memory",
+                f"the conversation store {self.describe} can't be written or read ({exc}); "
+                "conversations go on in this process's memory",
                 TextkitWarning,
                 stacklevel=4,
             )
@@ -299,15 +308,7 @@ class SQLiteStore(_SharedStore):
 
     ERRORS = (sqlite3.Error,)
 
-    def __init__(
-        self,
-        path: str | Path,
-        ttl: float = TTL_S,
-        max_users: int = MAX_USERS,
-        namespace: str = "",
-        inbox_days: float = INBOX_DAYS,
-    ) -> None:
-        super().__init__(ttl, max_users, namespace, inbox_days)
+    def _open(self, path: str | Path) -> None:
         self.path = Path(path)
         self.url = self.describe = f"sqlite:///{self.path}"
         self._local = threading.local()
@@ -526,15 +527,7 @@ class RedisStore(_SharedStore):
     message; ``max_users`` is left to the server's own memory policy (maxmemory with
     volatile-lru forgets the least recent users first)."""
 
-    def __init__(
-        self,
-        url: str,
-        ttl: float = TTL_S,
-        max_users: int = MAX_USERS,
-        namespace: str = "",
-        inbox_days: float = INBOX_DAYS,
-    ) -> None:
-        super().__init__(ttl, max_users, namespace, inbox_days)
+    def _open(self, url: str) -> None:
         try:
             import redis
         except ImportError:
@@ -556,7 +549,7 @@ class RedisStore(_SharedStore):
             raise TextkitError(
                 f"can't reach the conversation store {self.describe}: {exc}"
             ) from None
-        self.prefix = f"textkit:{namespace}:"
+        self.prefix = f"textkit:{self.namespace}:"
         self._push_script = self.client.register_script(_REDIS_PUSH)
 
     def _read(self, key: str) -> str | None:

@@ -6,6 +6,6 @@ OpenAI-compatible routes) and a web page to try them, safe by default (loopback,
 """
 
 from textkit.serve.app import Settings, create_app
-from textkit.serve.registry import Registry
+from textkit.serve.registry import Conversations, Registry
 
-__all__ = ["Registry", "Settings", "create_app"]
+__all__ = ["Conversations", "Registry", "Settings", "create_app"]

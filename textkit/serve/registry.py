@@ -19,6 +19,16 @@ CLASSIFIERS = kinds_of("classifier")
 SERVABLE = tuple(k for k in KINDS if family_of(k).serve_concurrency)
 
 
+@dataclass(frozen=True)
+class Conversations:
+    """How every served chatbot keeps its conversations: one set of settings for the server."""
+
+    store_url: str = "memory"  # where (textkit.intent.store); one namespace per model
+    inbox: bool = True  # keep what a bot couldn't answer (textkit inbox)...
+    inbox_days: float = INBOX_DAYS  # ...for this long
+    transcript: Any = None  # a conversation log shared by the chatbots (textkit.intent.transcript)
+
+
 @dataclass
 class ServedModel:
     id: str
@@ -29,10 +39,7 @@ class ServedModel:
     running: int = field(default=0, init=False)  # requests inside the model now
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _chatbot: Any = field(default=None, repr=False)
-    store_url: str = "memory"  # where its chatbot keeps conversations (textkit.intent.store)
-    inbox: bool = True  # its chatbot keeps what it couldn't answer (textkit inbox)
-    inbox_days: float = INBOX_DAYS  # ...for this long
-    transcript: Any = None  # a conversation log shared by the chatbots (textkit.intent.transcript)
+    conversations: Conversations = field(default_factory=Conversations)
 
     def acquire(self) -> None:
         """Take one of the model's slots, or refuse with 429 at once when all are busy."""
@@ -85,9 +92,8 @@ class ServedModel:
                 from textkit.intent.store import open_store
 
                 try:
-                    store = open_store(
-                        self.store_url, namespace=self.id, inbox_days=self.inbox_days
-                    )
+                    c = self.conversations
+                    store = open_store(c.store_url, namespace=self.id, inbox_days=c.inbox_days)
                 except TextkitError as exc:  # answering goes on; the conversations in memory
                     import warnings
 
@@ -98,8 +104,9 @@ class ServedModel:
                     )
                     store = None
                 try:
+                    c = self.conversations
                     self._chatbot = Chatbot(
-                        self.model, store=store, inbox=self.inbox, transcript=self.transcript
+                        self.model, store=store, inbox=c.inbox, transcript=c.transcript
                     )
                 except TextkitError as exc:
                     raise ApiError(400, f"model '{self.id}' can't chat: {exc}", "model") from None
@@ -109,15 +116,8 @@ class ServedModel:
 class Registry:
     """The served models by id (the folder's name; a repeated name gets -2, -3...)."""
 
-    def __init__(
-        self,
-        store_url: str = "memory",
-        inbox: bool = True,
-        inbox_days: float = INBOX_DAYS,
-        transcript=None,
-    ) -> None:
-        self.store_url = store_url  # the chatbots' conversation store, one namespace per model
-        self.inbox, self.inbox_days, self.transcript = inbox, inbox_days, transcript
+    def __init__(self, conversations: Conversations | None = None) -> None:
+        self.conversations = conversations or Conversations()
         self.models: dict[str, ServedModel] = {}
         self.ready = False
         self.failed: str | None = None
@@ -145,10 +145,7 @@ class Registry:
                 model,
                 config,
                 limit,
-                store_url=self.store_url,
-                inbox=self.inbox,
-                inbox_days=self.inbox_days,
-                transcript=self.transcript,
+                conversations=self.conversations,
             )
         self.ready = True
 
