@@ -11,7 +11,8 @@ the out-of-scope label.  Printed: the whole `textkit train-intent` command
 (a fresh process: import, read, featurize, fit, calibrate, save), `fit` alone in this process
 with its stages, the load time of the saved model (warm and in a fresh process) and one
 prediction's p50/p99; the reference (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC C=1) fitted on
-the same texts.  ``--profile`` prints cProfile's top functions of ``fit``.
+the same texts; and the svm fit in one call against two parallel shares, and weighing the
+texts all at once against one at a time.  ``--profile`` prints cProfile's top functions of ``fit``.
 """
 
 from __future__ import annotations
@@ -82,6 +83,35 @@ def reference_seconds(texts: list[str], labels: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def parts(clf, texts: list[str], labels: list[str]) -> None:
+    """The two changes of issue 19, each against what it replaced, on these texts: the svm's
+    classes in two parallel shares against one LinearSVC call, and weighing all texts at once
+    against one text at a time (two rounds each, alternating)."""
+    import numpy as np
+
+    from textkit.classify import model as model_module
+
+    x = clf.featurizer.transform(texts).to_scipy().tocsr()
+    y = np.array([clf.labels_.index(label) for label in labels])
+    cores = model_module._cores
+    for _ in range(2):
+        for shares in (1, 2):
+            model_module._cores = lambda n=shares: n
+            start = time.perf_counter()
+            model_module.linear_svc(x, y, None, clf.config.svm_c, 0)
+            print(f"svm fit, {shares} share(s): {time.perf_counter() - start:.1f} s")
+    model_module._cores = cores
+    for _ in range(2):
+        start = time.perf_counter()
+        clf.featurizer.transform(texts)
+        batched = time.perf_counter() - start
+        start = time.perf_counter()
+        for text in texts:
+            clf.featurizer.transform_one(text)
+        print(f"weighing {len(texts):,} texts: all at once {batched:.2f} s, one at a time "
+              f"{time.perf_counter() - start:.2f} s")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("data", type=Path, help="../shared/data")
@@ -115,6 +145,7 @@ def main() -> None:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         print(f"fit in this process: {seconds:.1f} s")
         print(f"reference LinearSVC fit: {reference_seconds(texts, labels):.1f} s")
+        parts(clf, texts, labels)
 
         loads = []
         for _ in range(5):

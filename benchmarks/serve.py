@@ -202,6 +202,49 @@ def flood(port: int, pid: int, model: str, texts: list[str], n: int = 400) -> No
     )
 
 
+def save_costs(tmp: Path, n: int = 3000) -> None:
+    """In this process: one user's load + save (one turn added; 100 users of 20 long turns),
+    memory against SQLite, and SQLite with the whole state re-encoded by dataclasses.asdict
+    (what a save did before issue 22's change: every turn copied and rewritten)."""
+    from dataclasses import asdict
+
+    from textkit.intent.store import MemoryStore, SQLiteStore, UserState
+
+    def timed(store, label: str) -> None:
+        users = [f"user{i}" for i in range(100)]
+        long = "what are your opening hours on sunday, and do you open on bank holidays too?"
+        for i in range(2000):  # every user at 20 turns
+            state = store.load(users[i % 100])
+            state.add_turn(long, "opening_hours", long)
+            store.save(users[i % 100], state)
+        start = time.perf_counter()
+        for i in range(n):
+            state = store.load(users[i % 100])
+            state.add_turn(long, "opening_hours", long)
+            store.save(users[i % 100], state)
+        print(f"load + save, {label}: {(time.perf_counter() - start) / n * 1e6:.0f} µs")
+
+    class Before(SQLiteStore):
+        """The save before issue 22's change: the whole state, turns included, encoded by
+        dataclasses.asdict into the one state column (and so decoded by every load)."""
+
+        def load(self, user_id):
+            text = self._read(self._key(user_id))
+            return (UserState.from_json(text) if text else None) or UserState()
+
+        def save(self, user_id, state):
+            state.seen = time.time()
+            self._db().execute(
+                "INSERT INTO users (key, state, seen) VALUES (?, ?, ?) ON CONFLICT(key) DO "
+                "UPDATE SET state = excluded.state, seen = excluded.seen",
+                (self._key(user_id), json.dumps(asdict(state)), state.seen),
+            )
+
+    timed(MemoryStore(), "memory")
+    timed(SQLiteStore(tmp / "saves.db"), "sqlite")
+    timed(Before(tmp / "before.db"), "sqlite as before (asdict, turns in the state)")
+
+
 def store_costs(bot: Path, texts: list[str], tmp: Path, requests: int, rounds: int) -> None:
     """/v1/chat at 8 clients with each store, each in a fresh server; the stores take turns
     for ``rounds`` rounds (so that a noisy minute hits them alike) and the median counts."""
@@ -258,6 +301,7 @@ def main() -> None:
             from textkit.intent import IntentClassifier
 
             texts = [p for it in IntentClassifier.load(models[0]).intents for p in it.patterns]
+            save_costs(Path(tmp))
             store_costs(models[0], texts, Path(tmp), args.requests, args.rounds)
             return
 
