@@ -21,8 +21,8 @@ def loads(text: str | bytes | bytearray) -> Any:
         raise _problem(str(exc), text) from None
     # a lone surrogate can only come from a \\uD8xx-\\uDFxx escape: check only texts that have one
     # (not every line of a large JSON Lines corpus)
-    escaped = "\\ud" if isinstance(text, str) else b"\\ud"
-    if escaped not in text.lower():
+    lower, upper = ("\\ud", "\\uD") if isinstance(text, str) else (b"\\ud", b"\\uD")
+    if lower not in text and upper not in text:  # not text.lower(): a copy of a large file
         return value
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")

@@ -131,3 +131,43 @@ def test_training_state_is_loaded_without_unpickling_code(tmp_path):
     assert not trace.exists()  # the payload never ran (the error alone would not prove it)
     torch.load(folder.file("train_state.pt"), weights_only=False)  # what an unsafe load does
     assert trace.exists()  # (so the check above could fail)
+
+
+def _raw_safetensors(path, header: dict, payload: bytes) -> None:
+    head = json.dumps(header).encode()
+    path.write_bytes(len(head).to_bytes(8, "little") + head + payload)
+
+
+@pytest.mark.parametrize(
+    ("info", "problem"),
+    [
+        ({"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}, "8 bytes for the shape"),
+        ({"dtype": "F32", "shape": [1], "data_offsets": [12, 8]}, "outside the file"),
+        ({"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}, "outside the file"),
+        ({"dtype": "Q9", "shape": [2], "data_offsets": [0, 8]}, "Q9"),
+        ({"dtype": "F32", "data_offsets": [0, 8]}, "shape"),
+    ],
+)
+def test_numpy_arrays_are_checked_as_safetensors_checks_them(tmp_path, info, problem):
+    """numpy arrays are views of the file's buffer, read without safetensors' reader: a header
+    that lies about an array's size, place or type is refused, never read out of bounds."""
+    from textkit.modelio import load_arrays
+
+    path = tmp_path / "w.safetensors"
+    _raw_safetensors(path, {"w": info}, b"\0" * 8)
+    with pytest.raises(TextkitError, match=f"corrupt or truncated.*{problem}"):
+        load_arrays(path)
+
+
+def test_numpy_arrays_round_trip_writable(tmp_path):
+    import numpy as np
+
+    from textkit.modelio import load_arrays, save_arrays
+
+    arrays = {"a": np.arange(12, dtype=np.float32).reshape(3, 4), "b": np.array([1, -2])}
+    save_arrays(tmp_path / "w.safetensors", arrays)
+    back = load_arrays(tmp_path / "w.safetensors")
+    for name, value in arrays.items():
+        assert back[name].dtype == value.dtype and np.array_equal(back[name], value)
+    back["a"][0, 0] = 5  # a model may adjust what it loaded (as safetensors' copies allowed)
+    assert back["a"][0, 0] == 5 and back["b"][0] == 1

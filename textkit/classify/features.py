@@ -68,8 +68,9 @@ class Featurizer:
         pipeline: Pipeline,
         config: FeatureConfig,
         vocab: list[str] | None = None,
-        idf: np.ndarray | None = None,
     ) -> None:
+        """A fitted featurizer is given its ``vocab`` here and its weights by ``set_idf`` (a
+        model's loader builds the vocabulary's index while its arrays are still being read)."""
         if pipeline.ngrams != (1,):
             raise TextkitError(
                 "a classifier's pipeline must emit single tokens (ngrams=(1,)); "
@@ -83,7 +84,7 @@ class Featurizer:
         self._char_cache: dict[str, list[str]] = {}  # token -> its character n-grams
         self._cached_grams = 0  # n-grams held by _char_cache (bounded by CACHED_GRAMS)
         if vocab is not None:
-            self._set_vocab(vocab, idf)
+            self._set_vocab(vocab)
 
     # ------------------------------------------------------------------ features
     def features(self, text: str) -> list[str]:
@@ -150,10 +151,11 @@ class Featurizer:
         vocab = sorted(kept)
         n = len(texts)
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab], dtype=np.float32)
-        self._set_vocab(vocab, idf)
+        self._set_vocab(vocab)
+        self.set_idf(idf)
         return self._weigh_all(per_text)
 
-    def _set_vocab(self, vocab: list[str], idf: np.ndarray | None) -> None:
+    def _set_vocab(self, vocab: list[str]) -> None:
         # C-level loops: a large model's vocabulary is checked on every load
         if not all(map(isinstance, vocab, repeat(str))):
             raise TextkitError("a feature vocabulary must list distinct strings")
@@ -161,10 +163,13 @@ class Featurizer:
         self.index = dict(zip(self.vocab, range(len(self.vocab)), strict=True))
         if len(self.index) != len(self.vocab):
             raise TextkitError("a feature vocabulary must list distinct strings")
-        if idf is None or len(idf) != len(vocab):
+        self._typo_index = None
+
+    def set_idf(self, idf: np.ndarray) -> None:
+        """Each vocabulary feature's document-frequency weight."""
+        if idf is None or len(idf) != len(self.vocab):
             raise TextkitError("the feature weights (idf) do not match the vocabulary")
         self.idf = np.asarray(idf, dtype=np.float32)
-        self._typo_index = None
 
     @property
     def n_features(self) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,10 @@ def _parse_header(data: bytes, path: Path) -> tuple[dict, int]:
     try:
         if len(data) < 8:
             raise ValueError("file shorter than its header")
-        n = int.from_bytes(data[:8], "little")
+        n = int.from_bytes(bytes(data[:8]), "little")
         if n > len(data) - 8:
             raise ValueError("header longer than the file")
-        header = safejson.loads(data[8 : 8 + n])
+        header = safejson.loads(bytes(data[8 : 8 + n]))
         if not isinstance(header, dict):
             raise ValueError("header is not a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -111,19 +112,22 @@ def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
 
 def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
     """Read a safetensors file as numpy arrays (``framework="numpy"``) or CPU torch tensors
-    (``"pt"``), refusing missing, truncated or corrupted files."""
+    (``"pt"``), refusing missing, truncated or corrupted files.  Numpy arrays are views of the
+    one buffer the file is read into (safetensors' own reader copies each array once more: for
+    a 44 MB intent model, 40 ms of a load)."""
     path = Path(path)
     _read_header(path)  # the size is checked before the file is read
-    data = path.read_bytes()
+    data = _read_writable(path) if framework == "numpy" else path.read_bytes()
     header, start = _parse_header(data, path)
     meta = header.get("__metadata__")
     expected = meta.get("sha256") if isinstance(meta, dict) else None
     try:
         if framework == "pt":
             from safetensors.torch import load
+
+            arrays = load(data)
         else:
-            from safetensors.numpy import load
-        arrays = load(data)
+            arrays = _numpy_views(header, data[start:])
         if expected and expected != _digest(header, memoryview(data)[start:]):
             raise TextkitError(
                 f"{path} is corrupt: its checksum does not match; retrain or restore it"
@@ -144,6 +148,45 @@ def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
                 f"{path} holds NaN or infinite values (in {name!r}): the run that saved it had "
                 "diverged; retrain with a lower --lr"
             )
+    return arrays
+
+
+def _read_writable(path: Path):
+    """The file's bytes in a writable numpy buffer, read once (no zero-filling first)."""
+    import numpy as np
+
+    buffer = np.empty(path.stat().st_size, dtype=np.uint8)
+    with open(path, "rb", buffering=0) as fh:
+        if fh.readinto(memoryview(buffer)) != len(buffer):
+            raise TextkitError(f"{path} changed while it was read; load it again")
+    return buffer
+
+
+# safetensors' dtype names -> numpy's (the ones numpy has)
+_DTYPES = {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+    "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?",
+}  # fmt: skip
+
+
+def _numpy_views(header: dict, buffer) -> dict[str, Any]:
+    """Each array of a safetensors header as a view of ``buffer`` (the bytes after the header),
+    with the checks safetensors makes: a known dtype, offsets inside the buffer, and a size
+    that matches the shape."""
+    import numpy as np
+
+    arrays = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = np.dtype(_DTYPES[info["dtype"]])
+        begin, end = (int(x) for x in info["data_offsets"])
+        shape = [int(n) for n in info["shape"]]
+        if not 0 <= begin <= end <= len(buffer) or min(shape, default=0) < 0:
+            raise ValueError(f"{name!r} lies outside the file")
+        if end - begin != math.prod(shape) * dtype.itemsize:
+            raise ValueError(f"{name!r} has {end - begin} bytes for the shape {shape}")
+        arrays[name] = buffer[begin:end].view(dtype).reshape(shape)
     return arrays
 
 
