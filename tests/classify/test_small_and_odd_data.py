@@ -155,8 +155,11 @@ def _pairs(repo):
 def test_what_one_text_and_many_labels_can_cost_is_bounded(monkeypatch):
     from textkit.classify import model as classify_model
 
-    data = {
-        f"topic{i}": [f"question about subject{i} please", f"tell me about subject{i}"]
+    data = {  # each text with 12 words of its own: ~2,000 features, more than the cap allows
+        f"topic{i}": [
+            f"question about subject{i} please " + " ".join(f"w{i}x{j}" for j in range(12)),
+            f"tell me about subject{i} " + " ".join(f"v{i}y{j}" for j in range(12)),
+        ]
         for i in range(40)
     }
     data["topic0"].append("subject0 " * 300_000)  # 2.7 MB in one training text
@@ -165,11 +168,27 @@ def test_what_one_text_and_many_labels_can_cost_is_bounded(monkeypatch):
     with pytest.warns(TextkitWarning) as said:
         clf.fit(data)
     messages = " ".join(str(w.message) for w in said)
-    assert "longer than 10,000 characters" in messages and "most frequent features" in messages
+    assert "longer than 10,000 characters" in messages and "1,500 most frequent of" in messages
     assert clf.featurizer.n_features <= 1500
     start = time.monotonic()
     assert clf.predict("subject7 " * 200_000).label == "topic7"
     assert time.monotonic() - start < 1.0
+
+
+def test_many_labels_with_few_features_keep_them_all_and_say_nothing(monkeypatch):
+    """The cap on features is said only when it drops some (it used to be said for every set
+    with many labels, whatever its vocabulary)."""
+    from textkit.classify import model as classify_model
+
+    data = {
+        f"topic{i}": [f"question about subject{i}", f"tell me about subject{i}"] for i in range(40)
+    }
+    monkeypatch.setattr(classify_model, "MAX_WEIGHTS", 40 * 1500)
+    clf = IntentClassifier()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TextkitWarning)
+        clf.fit(data, train_config={"progress": False})
+    assert 0 < clf.featurizer.n_features == clf.featurizer.candidates < 1500
 
 
 def test_too_few_held_out_texts_for_calibration_is_said_as_such():

@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -81,6 +81,7 @@ class Featurizer:
         self.index: dict[str, int] = {}
         self.idf = np.zeros(0, dtype=np.float32)
         self._typo_index: set[str] | None = None
+        self.candidates = 0  # features the training texts offered (fit), before max_features
         self._char_cache: dict[str, list[str]] = {}  # token -> its character n-grams
         self._cached_grams = 0  # n-grams held by _char_cache (bounded by CACHED_GRAMS)
         if vocab is not None:
@@ -131,29 +132,38 @@ class Featurizer:
 
     def fit_transform(self, texts: Sequence[str]) -> SparseRows:
         """Fit on ``texts`` and return their rows, computing each text's features once."""
-        per_text = [Counter(self.features(text)) for text in texts]
-        df: Counter[str] = Counter()
-        for counts in per_text:
-            df.update(counts.keys())
+        return self.fit_counted(self.count(texts))
+
+    def count(self, texts: Iterable[str]) -> list[Counter]:
+        """Each text's feature counts: what fitting and weighing start from (a model that fits
+        twice on overlapping texts counts each text once)."""
+        return [Counter(self.features(text)) for text in texts]
+
+    def fit_counted(self, per_text: list[Counter], max_features: int | None = None) -> SparseRows:
+        """``fit_transform`` from ``count``'s output; at most ``max_features`` features if
+        given (fewer than the config's)."""
+        df = Counter(chain.from_iterable(per_text))  # texts each feature is in (keys: once each)
         c = self.config
         kept = [
             f
             for f, n in df.items()
             if n >= (c.min_count if f.startswith(WORD) else c.min_char_count)
         ]
-        if len(kept) > c.max_features:
-            kept = sorted(kept, key=lambda f: (-df[f], f))[: c.max_features]
+        self.candidates = len(kept)
+        limit = min(c.max_features, max_features or c.max_features)
+        if len(kept) > limit:
+            kept = sorted(kept, key=lambda f: (-df[f], f))[:limit]
         if not kept:
             raise TextkitError(
                 "the training texts give no features: are they empty, or only "
                 "words the pipeline drops (stop words, punctuation)?"
             )
         vocab = sorted(kept)
-        n = len(texts)
+        n = len(per_text)
         idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocab], dtype=np.float32)
         self._set_vocab(vocab)
         self.set_idf(idf)
-        return self._weigh_all(per_text)
+        return self.weigh_counted(per_text)
 
     def _set_vocab(self, vocab: list[str]) -> None:
         # C-level loops: a large model's vocabulary is checked on every load
@@ -201,25 +211,25 @@ class Featurizer:
         return w * self.idf[ids] if c.weighting == "tfidf" else w
 
     def transform(self, texts: Iterable[str]) -> SparseRows:
-        return self._weigh_all([Counter(self.features(text)) for text in texts])
+        return self.weigh_counted(self.count(texts))
 
-    def _weigh_all(self, per_text: list[Counter]) -> SparseRows:
+    def weigh_counted(self, per_text: list[Counter]) -> SparseRows:
         """``_weigh`` of many texts at once: one lookup pass over every feature of every text,
         then the weighting, sorting and normalising done by numpy on all rows together (per
         text, numpy's call overhead cost more than the arithmetic: ~2 s a pass on 15k texts)."""
-        get = self.index.get
         sizes = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
-        ids = np.fromiter(
-            (get(f, -1) for counts in per_text for f in counts), dtype=np.int64, count=sizes.sum()
-        )
-        tf = np.fromiter(
-            (n for counts in per_text for n in counts.values()), dtype=np.float32, count=sizes.sum()
-        )
+        total = int(sizes.sum())
+        # C-level iteration only (chain and map): a Python generator here cost ~0.3 us a feature
+        features = chain.from_iterable(per_text)
+        ids = np.fromiter(map(self.index.get, features, repeat(-1)), dtype=np.int64, count=total)
+        counts = chain.from_iterable(map(Counter.values, per_text))
+        tf = np.fromiter(counts, dtype=np.float32, count=total)
         rows = np.repeat(np.arange(len(per_text), dtype=np.int64), sizes)
         known = ids >= 0
         ids, tf, rows = ids[known], tf[known], rows[known]
         w = self._term_weights(ids, tf)
-        order = np.lexsort((ids, rows))  # by row, then feature id (as _weigh sorts each row)
+        # by row, then feature id (as _weigh sorts each row); one key sorts 7x faster than lexsort
+        order = np.argsort(rows * max(self.n_features, 1) + ids, kind="stable")
         ids, w, rows = ids[order], w[order].astype(np.float32), rows[order]
         norms = np.sqrt(np.bincount(rows, weights=w.astype(np.float64) ** 2, minlength=len(sizes)))
         w = (w / norms[rows]).astype(np.float32)

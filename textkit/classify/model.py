@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -158,11 +159,10 @@ class TextClassifier(Estimator):
             # a small set: every text validates (out of fold), and all of them train
             out_of_fold = self._cross_fit(data, y, train_config, progress) if cross_fit else None
             cfg = run_config(train_config, self.training_defaults(len(train_rows)))
-            texts = data.texts
-            self._bound_features(len(self.labels_))
             self.featurizer = Featurizer(self.pipeline, self.feature_config)
-            x_train = self.featurizer.fit_transform([texts[i] for i in train_rows])
-            x_val = self.featurizer.transform(texts[i] for i in val_rows)
+            counts = self.featurizer.count(data.texts)  # once: the refit on all reuses them
+            x_train = self._fit_features([counts[i] for i in train_rows])
+            x_val = self.featurizer.weigh_counted([counts[i] for i in val_rows])
             self._remember_data(data)
             with tempfile.TemporaryDirectory() as tmp:
                 target = Path(out) if out is not None else Path(tmp) / "model"
@@ -182,7 +182,7 @@ class TextClassifier(Estimator):
                     else:
                         self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
                         if self.config.classifier != "mlp" and len(val_rows):
-                            self._refit_on_all(folder, texts, y, cfg.seed)
+                            self._refit_on_all(folder, counts, y, cfg.seed)
                             progress.update()
                     self._headline_held_out()
                     self._remember_texts(data)
@@ -209,14 +209,14 @@ class TextClassifier(Estimator):
         return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
 
     def _refit_on_all(
-        self, folder: ModelFolder, texts: list[str], y: np.ndarray, seed: int
+        self, folder: ModelFolder, counts: list[Counter], y: np.ndarray, seed: int
     ) -> None:
         """The scikit-learn heads are cheap to fit: once the held-out split has set the
         temperature and threshold, the model learns from every text, the split included (as
         cross-fitting does for small sets).  The mlp keeps its split-trained weights (its
         keep-best checkpoint was chosen on the split)."""
         self.featurizer = Featurizer(self.pipeline, self.feature_config)
-        self.arrays = self._sklearn_arrays(self.featurizer.fit_transform(texts).to_scipy(), y, seed)
+        self.arrays = self._sklearn_arrays(self._fit_features(counts, say=False).to_scipy(), y, seed)
         self._write_static(folder)
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
 
@@ -246,20 +246,21 @@ class TextClassifier(Estimator):
         tokens = "\x1f".join(self.pipeline.tokens(text[:MAX_TEXT_CHARS]))
         return hashlib.blake2b(tokens.encode("utf-8"), digest_size=12).hexdigest()
 
-    def _bound_features(self, n_labels: int) -> None:
-        """A linear head holds labels x features weights: with very many labels, keep fewer
-        features (the most frequent) so it stays within ``MAX_WEIGHTS``, and say so."""
-        cap = max(1000, MAX_WEIGHTS // max(n_labels, 1))
-        if self.feature_config.max_features > cap:
-            from dataclasses import replace
-
+    def _fit_features(self, counts: list[Counter], say: bool = True) -> SparseRows:
+        """Fit ``self.featurizer`` on the texts' feature counts.  A linear head holds labels x
+        features weights: with very many labels, only the most frequent features are kept, so
+        that it stays within ``MAX_WEIGHTS`` (said when it drops any)."""
+        cap = max(1000, MAX_WEIGHTS // max(len(self.labels_), 1))
+        rows = self.featurizer.fit_counted(counts, max_features=cap)
+        if say and self.featurizer.candidates > cap < self.feature_config.max_features:
             warnings.warn(
-                f"{n_labels:,} {self.LABEL_NAME}s: keeping the {cap:,} most frequent features "
-                f"(max_features) so the model stays within {MAX_WEIGHTS:,} weights",
+                f"{len(self.labels_):,} {self.LABEL_NAME}s: keeping the {cap:,} most frequent "
+                f"of {self.featurizer.candidates:,} features (max_features) so the model stays "
+                f"within {MAX_WEIGHTS:,} weights",
                 TextkitWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            self.feature_config = replace(self.feature_config, max_features=cap)
+        return rows
 
     def _check_data(self, data: LabelledTexts) -> None:
         counts = data.counts()
