@@ -1,7 +1,7 @@
 """Authorship defaults, torch- and numpy-free so the CLI can show them: a tweet-aware Pipeline
 that keeps style as signal (case, punctuation, emoji, elongation capped at three letters, URLs as
 ``<url>``, HTML entities decoded, @mentions kept: whom an author talks to is evidence), and
-character 1-5-grams inside words plus word 1-2-grams.  ``AuthorClassifier`` uses these."""
+character 3-5-grams inside words plus word 1-2-grams.  ``AuthorClassifier`` uses these."""
 
 from __future__ import annotations
 
@@ -17,4 +17,4 @@ AUTHOR_PIPELINE = Pipeline(
     numbers="replace",
     max_repeat=3,
 )
-AUTHOR_FEATURES = FeatureConfig(word_ngrams=(1, 2), char_ngrams=(1, 5))
+AUTHOR_FEATURES = FeatureConfig(word_ngrams=(1, 2), char_ngrams=(3, 5))

@@ -45,7 +45,7 @@ class FeatureConfig:
         (1, 2), **NGRAMS, help="Word n-gram sizes, e.g. 1-2, or none."
     )
     char_ngrams: tuple[int, int] | None = setting(
-        (2, 5), **NGRAMS, help="Character n-gram sizes (typos, unseen forms), e.g. 2-5, or none."
+        (3, 5), **NGRAMS, help="Character n-gram sizes (typos, unseen forms), e.g. 3-5, or none."
     )
     char_span: str = setting(
         "words",

@@ -1,5 +1,5 @@
 """Intent-classifier defaults, torch- and numpy-free so the CLI can show them: the shared
-features (word 1-2-grams and character 2-5-grams inside words) over a pipeline that folds
+features (word 1-2-grams and character 3-5-grams inside words) over a pipeline that folds
 numbers into ``<num>`` ("table for 4" and "table for 6" are one intent).  ``IntentClassifier``
 uses these."""
 
