@@ -82,8 +82,8 @@ class AuthorClassifier(TextClassifier):
 
     combine_alpha_: float = 0.0  # 0: the plain sum (models saved before it was fitted)
 
-    def _calibrated(self, probs: np.ndarray, y: np.ndarray) -> None:
-        self.combine_alpha_ = fit_combination(np.log(np.clip(probs, 1e-12, None)), y)
+    def _calibrated(self, probs: np.ndarray, y: np.ndarray, groups: list | None) -> None:
+        self.combine_alpha_ = fit_combination(np.log(np.clip(probs, 1e-12, None)), y, groups)
         self.info["validation"]["combine_alpha"] = self.combine_alpha_
 
     def _config_dict(self) -> dict:
@@ -146,16 +146,31 @@ COMBINE_SIZES = (2, 3, 5, 10)  # the group sizes the combination is fitted on
 ALPHAS = np.linspace(0.0, 1.0, 21)  # 0: the plain sum; 1: the mean (one text's confidence)
 
 
-def fit_combination(log_probs: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
+def _combination_pools(y: np.ndarray, documents: list | None) -> list[tuple[int, np.ndarray]]:
+    """(label, rows) to draw combined groups from: each label's texts, or each document's."""
+    if documents is None:
+        return [(label, np.flatnonzero(y == label)) for label in np.unique(y)]
+    pools: dict[tuple, list[int]] = {}
+    for row, (label, document) in enumerate(zip(y.tolist(), documents, strict=True)):
+        pools.setdefault((label, document), []).append(row)
+    return [(label, np.array(rows)) for (label, _), rows in pools.items()]
+
+
+def fit_combination(
+    log_probs: np.ndarray, y: np.ndarray, documents: list | None = None, seed: int = 0
+) -> float:
     """The alpha whose scaled sum ``n ** -alpha * sum(log p)`` over groups of ``n`` validation
     texts of one author gives the lowest log-loss (groups of each size in COMBINE_SIZES, drawn
-    without repeats within a size); 0 (the plain sum) when no group can be formed."""
+    without repeats within a size); 0 (the plain sum) when no group can be formed.  With
+    ``documents`` (each text's), a group is ``n`` consecutive texts of one document, as texts
+    to be combined usually are (a passage, a day's tweets): far less independent evidence
+    than texts drawn from anywhere."""
     rng = np.random.default_rng(seed)
     sums, sizes, labels = [], [], []
-    for label in np.unique(y):
-        rows = np.flatnonzero(y == label)
+    pools = _combination_pools(y, documents)
+    for label, rows in pools:
         for n in COMBINE_SIZES:
-            order = rng.permutation(rows)
+            order = rows if documents is not None else rng.permutation(rows)
             for start in range(0, len(order) - n + 1, n):
                 sums.append(log_probs[order[start : start + n]].sum(0))
                 sizes.append(n)

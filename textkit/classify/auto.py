@@ -41,7 +41,7 @@ def choose_head(model, data: LabelledTexts, y: np.ndarray, train_config, log=Non
     small = len(data) < model.CROSS_FIT_BELOW
     if not small:
         fraction = max(model.config.val_fraction, MIN_HELD_OUT)
-        train_rows, val_rows = stratified_split(data.labels, fraction, seed)
+        train_rows, val_rows = stratified_split(data.labels, fraction, seed, data.groups)
     scores: dict[str, float] = {}
     right: dict[str, np.ndarray] = {}  # per held-out text: right or not
     seconds: dict[str, float] = {}

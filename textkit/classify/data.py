@@ -26,6 +26,7 @@ class LabelledTexts:
     skipped_empty: int = 0
     extra: dict = field(default_factory=dict)  # e.g. the intents of an intents.json
     entities: list[tuple] | None = None  # per text, its Entity spans (annotated data only)
+    groups: list[str] | None = None  # per text, the document it comes from (--group-column)
 
     @property
     def annotated(self) -> bool:
@@ -54,6 +55,7 @@ def labelled_texts(
         return data
     extra: dict = {}
     spans: dict[int, tuple] = {}  # row -> entities its format gave
+    groups: list[str] | None = None  # row -> its document, where the input names them
     where: list[str] = []  # row -> how problems name it
     if isinstance(data, (str, Path)):
         data = Source(data)
@@ -66,8 +68,9 @@ def labelled_texts(
         if fmt == "intents" or (
             src.json_key is None and isinstance(raw, dict) and "intents" in raw
         ):
-            if src.split is not None:
-                raise TextkitError(f"{path}: --split reads CSV, TSV or JSON records, not intents")
+            if src.split is not None or src.group_column is not None:
+                option = "--split" if src.split is not None else "--group-column"
+                raise TextkitError(f"{path}: {option} reads CSV, TSV or JSON records, not intents")
             extra["intents"] = load_intents(path, src.encoding, raw)
             pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
             where = [
@@ -90,6 +93,7 @@ def labelled_texts(
 
                 documents, extra["rules"] = read_rasa_file(path, src.encoding)
             pairs, where = [], []
+            groups = [] if src.group_column is not None else None
             for d in documents:
                 if d.label is None or not str(d.label).strip():
                     raise TextkitError(
@@ -98,6 +102,8 @@ def labelled_texts(
                     )
                 pairs.append((d.text, str(d.label)))
                 where.append(f"line {d.line}")
+                if groups is not None:
+                    groups.append(d.group)
                 if d.entities:
                     spans[len(pairs) - 1] = d.entities
         source = str(path)
@@ -131,6 +137,7 @@ def labelled_texts(
         len(pairs) - len(keep),
         extra,
         [entities[i] for i in keep] if entities is not None else None,
+        [groups[i] for i in keep] if groups is not None else None,
     )
     if out.skipped_empty:
         warnings.warn(
@@ -213,10 +220,13 @@ def _guess_label_column(
 
 
 def stratified_split(
-    labels: Sequence[str], val_fraction: float, seed: int = 0
+    labels: Sequence[str], val_fraction: float, seed: int = 0, groups: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation row indices: about ``val_fraction`` of each label held out (at least
-    one where the label has three or more examples, none where it has fewer)."""
+    one where the label has three or more examples, none where it has fewer).  With ``groups``
+    (each text's document), whole documents are held out: see ``grouped_split``."""
+    if groups is not None:
+        return grouped_split(labels, groups, val_fraction, seed)
     rng = np.random.default_rng(seed)
     by_label: dict[str, list[int]] = {}
     for i, lb in enumerate(labels):
@@ -229,3 +239,52 @@ def stratified_split(
         val.extend(rows[:n_val])
         train.extend(rows[n_val:])
     return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))
+
+
+def grouped_split(
+    labels: Sequence[str], groups: Sequence[str], val_fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``stratified_split`` holding out whole documents: in random order, a document is held
+    out while one of its labels has less than ``val_fraction`` of its texts held out, and only
+    if every label keeps a text in training.  A label found in one document only is never held
+    out (validation can't measure it on a document the model never saw)."""
+    labels, groups = np.asarray(labels, dtype=object), np.asarray(groups, dtype=object)
+    names, group_of = np.unique(groups, return_inverse=True)
+    label_names, label_of = np.unique(labels, return_inverse=True)
+    total = np.bincount(label_of, minlength=len(label_names))
+    want = np.where(total >= 3, np.maximum(1, np.round(total * val_fraction)), 0)
+    want = want if val_fraction > 0 else np.zeros_like(want)
+    held, left = np.zeros(len(label_names), dtype=np.int64), total.copy()
+    rows_of = [np.flatnonzero(group_of == g) for g in range(len(names))]
+    val: list[np.ndarray] = []
+    for g in np.random.default_rng(seed).permutation(len(names)):
+        counts = np.bincount(label_of[rows_of[g]], minlength=len(label_names))
+        present = counts > 0
+        if np.any(held[present] < want[present]) and np.all(left[present] > counts[present]):
+            val.append(rows_of[g])
+            held += counts
+            left -= counts
+    val_rows = np.sort(np.concatenate(val)) if val else np.zeros(0, dtype=np.int64)
+    train_rows = np.setdiff1d(np.arange(len(labels)), val_rows)
+    return train_rows.astype(np.int64), val_rows.astype(np.int64)
+
+
+def fold_of(
+    y: np.ndarray, k: int, seed: int = 0, groups: Sequence[str] | None = None
+) -> np.ndarray:
+    """Each text's cross-fitting fold (0 to k-1): each label's texts dealt round the folds in
+    random order; with ``groups``, whole documents are dealt instead (a document's texts
+    share a fold, so no fold's model saw the document it scores)."""
+    rng = np.random.default_rng(seed)
+    if groups is not None:
+        _, group_of = np.unique(np.asarray(groups, dtype=object), return_inverse=True)
+        order = rng.permutation(group_of.max() + 1 if len(group_of) else 0)
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        return (position[group_of] % k).astype(np.int64)
+    fold = np.zeros(len(y), dtype=np.int64)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        rng.shuffle(rows)
+        fold[rows] = np.arange(len(rows)) % k
+    return fold

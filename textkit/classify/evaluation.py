@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from textkit.classify.calibration import expected_calibration_error
-from textkit.classify.data import LabelledTexts
+from textkit.classify.data import LabelledTexts, fold_of
 from textkit.errors import TextkitError
 from textkit.modelio import atomic_write_json
 
@@ -390,8 +390,9 @@ def plot_confusion(report: EvaluationReport, out: Path, title: str = "", top: in
 
 
 def cross_validate(make_model, data: LabelledTexts, k: int = 5, seed: int = 0) -> dict:
-    """Accuracy and macro-F1 over ``k`` stratified folds of ``data``: each fold is evaluated by a
-    model ``make_model()`` trained on the others (in memory)."""
+    """Accuracy and macro-F1 over ``k`` stratified folds of ``data`` (whole documents per fold
+    where the data names them): each fold is evaluated by a model ``make_model()`` trained on
+    the others (in memory)."""
     from textkit.checks import check_number
 
     check_number("k", k, 2, 100, integer=True)
@@ -403,12 +404,14 @@ def cross_validate(make_model, data: LabelledTexts, k: int = 5, seed: int = 0) -
             f"{k}-fold cross-validation needs at least {k} texts of every label ({have}); "
             f"use fewer folds"
         )
-    rng = np.random.default_rng(seed)
-    fold = np.zeros(len(data), dtype=np.int64)
-    for label in sorted(set(data.labels)):
-        rows = np.array([i for i, lb in enumerate(data.labels) if lb == label])
-        rng.shuffle(rows)
-        fold[rows] = np.arange(len(rows)) % k
+    if data.groups is not None and len(set(data.groups)) < k:
+        raise TextkitError(
+            f"{k}-fold cross-validation by document needs at least {k} documents (the data "
+            f"names {len(set(data.groups))}); use fewer folds"
+        )
+    index = {label: i for i, label in enumerate(sorted(counts))}
+    y = np.array([index[label] for label in data.labels], dtype=np.int64)
+    fold = fold_of(y, k, seed, data.groups)  # with documents named, whole documents per fold
     scores = []
     for f in range(k):
         train = [i for i in range(len(data)) if fold[i] != f]
@@ -416,7 +419,10 @@ def cross_validate(make_model, data: LabelledTexts, k: int = 5, seed: int = 0) -
         model = make_model()
         model.fit(
             LabelledTexts(
-                [data.texts[i] for i in train], [data.labels[i] for i in train], data.source
+                [data.texts[i] for i in train],
+                [data.labels[i] for i in train],
+                data.source,
+                groups=None if data.groups is None else [data.groups[i] for i in train],
             )
         )
         rep = evaluate(

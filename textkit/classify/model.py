@@ -43,7 +43,7 @@ from textkit.classify.config import (
     ClassifierConfig,
     FeatureConfig,
 )
-from textkit.classify.data import LabelledTexts, labelled_texts, stratified_split
+from textkit.classify.data import LabelledTexts, fold_of, labelled_texts, stratified_split
 from textkit.classify.features import MAX_TEXT_CHARS, MAX_WEIGHTS, Featurizer, SparseRows
 from textkit.errors import TextkitError, TextkitWarning
 from textkit.estimator import Estimator
@@ -154,7 +154,9 @@ class TextClassifier(Estimator):
         if cross_fit:
             train_rows, val_rows = np.arange(len(data)), np.zeros(0, dtype=np.int64)
         else:
-            train_rows, val_rows = stratified_split(data.labels, self.config.val_fraction, seed)
+            train_rows, val_rows = stratified_split(
+                data.labels, self.config.val_fraction, seed, data.groups
+            )
         with self._fit_progress(train_config, cross_fit, len(val_rows) > 0) as progress:
             # a small set: every text validates (out of fold), and all of them train
             out_of_fold = self._cross_fit(data, y, train_config, progress) if cross_fit else None
@@ -176,11 +178,17 @@ class TextClassifier(Estimator):
                     else:
                         result = self._fit_sklearn(folder, cfg, train, val, log, out is not None)
                         progress.update()
+                    by_document = " (whole documents)" if data.groups is not None else ""
                     if cross_fit:
-                        method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting"
-                        self._calibrate_on(out_of_fold, y, method)
+                        method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting{by_document}"
+                        self._calibrate_on(out_of_fold, y, method, data.groups)
                     else:
-                        self._calibrate_on(self._logits_rows(x_val), y[val_rows], "held-out split")
+                        self._calibrate_on(
+                            self._logits_rows(x_val),
+                            y[val_rows],
+                            f"held-out split{by_document}",
+                            None if data.groups is None else [data.groups[i] for i in val_rows],
+                        )
                         if self.config.classifier != "mlp" and len(val_rows):
                             self._refit_on_all(folder, counts, y, cfg.seed)
                             progress.update()
@@ -216,7 +224,9 @@ class TextClassifier(Estimator):
         cross-fitting does for small sets).  The mlp keeps its split-trained weights (its
         keep-best checkpoint was chosen on the split)."""
         self.featurizer = Featurizer(self.pipeline, self.feature_config)
-        self.arrays = self._sklearn_arrays(self._fit_features(counts, say=False).to_scipy(), y, seed)
+        self.arrays = self._sklearn_arrays(
+            self._fit_features(counts, say=False).to_scipy(), y, seed
+        )
         self._write_static(folder)
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
 
@@ -441,12 +451,8 @@ class TextClassifier(Estimator):
         from dataclasses import replace
 
         k = self.CROSS_FIT_FOLDS
-        rng = np.random.default_rng(chosen(train_config).get("seed", TrainConfig.seed))
-        fold = np.zeros(len(y), dtype=np.int64)
-        for label in np.unique(y):
-            rows = np.flatnonzero(y == label)
-            rng.shuffle(rows)
-            fold[rows] = np.arange(len(rows)) % k
+        seed = chosen(train_config).get("seed", TrainConfig.seed)
+        fold = fold_of(y, k, seed, data.groups)
         logits = np.full((len(y), len(self.labels_)), -1e9)
         quiet = {**chosen(train_config), "progress": False}  # the folds show as one bar
         for f in range(k):
@@ -473,7 +479,9 @@ class TextClassifier(Estimator):
             progress.update()
         return logits
 
-    def _calibrate_on(self, logits: np.ndarray, y: np.ndarray, method: str) -> None:
+    def _calibrate_on(
+        self, logits: np.ndarray, y: np.ndarray, method: str, groups: list | None = None
+    ) -> None:
         """Temperature and threshold from validation logits.  Only texts whose label their
         fold's model knew can measure anything (an FAQ bot with one text per intent has none);
         with too few of those, nothing is learnt: temperature 1 and no confidence threshold
@@ -506,9 +514,12 @@ class TextClassifier(Estimator):
                 "temperature": 1.0,
                 "threshold": self.threshold_,
             }
-            self._calibrated(np.zeros((0, len(self.labels_))), np.zeros(0, dtype=np.int64))
+            self._calibrated(np.zeros((0, len(self.labels_))), np.zeros(0, dtype=np.int64), None)
             return
         logits, y = logits[measurable], y[measurable]
+        groups = (
+            None if groups is None else [g for g, m in zip(groups, measurable, strict=True) if m]
+        )
         self.temperature_ = fit_temperature(logits, y) if c.calibrate and len(y) else 1.0
         probs = softmax(logits, self.temperature_) if len(y) else np.zeros((0, len(self.labels_)))
         pred, conf = probs.argmax(1), probs.max(1)
@@ -531,11 +542,12 @@ class TextClassifier(Estimator):
             "temperature": self.temperature_,
             "threshold": self.threshold_,
         }
-        self._calibrated(probs, y)
+        self._calibrated(probs, y, groups)
 
-    def _calibrated(self, probs: np.ndarray, y: np.ndarray) -> None:
-        """Hook: the calibrated validation probabilities (the texts that could be measured),
-        for what a kind fits on them (an author model's combination scale)."""
+    def _calibrated(self, probs: np.ndarray, y: np.ndarray, groups: list | None) -> None:
+        """Hook: the calibrated validation probabilities (the texts that could be measured, and
+        their documents where the data names them), for what a kind fits on them (an author
+        model's combination scale)."""
 
     # ================================================================== answering
     def is_out_of_scope_label(self, label: str) -> bool:

@@ -42,6 +42,7 @@ class Document:
     source: str = ""
     line: int = 0
     entities: tuple = ()  # textkit.entities.Entity spans of ``text``, where the format has them
+    group: str | None = None  # the document it comes from (--group-column), where one is named
 
 
 def read_lines(path: Path, encoding: str = "utf-8") -> Iterator[Document]:
@@ -85,6 +86,7 @@ def read_table(
     delimiter: str = ",",
     encoding: str = "utf-8",
     split: str | None = None,
+    group_column: str | int | None = None,
 ) -> Iterator[Document]:
     """CSV/TSV with a header row; ``text_column`` defaults to "text" (or the only column);
     with ``split``, only the rows whose "split" column holds it."""
@@ -120,6 +122,7 @@ def read_table(
 
     text_i = column(text_column, "text", "text")
     label_i = column(label_column, "label", None)
+    group_i = column(group_column, "group", None)
     if split is not None and SPLIT_FIELD not in header:
         raise TextkitError(f"{path}: no {SPLIT_FIELD!r} column for --split; columns are {header}")
     split_i = header.index(SPLIT_FIELD) if split is not None else None
@@ -138,6 +141,7 @@ def read_table(
                 row[label_i] if label_i is not None else None,
                 str(path),
                 reader.line_num,
+                group=row[group_i] if group_i is not None else None,
             )
     except csv.Error as exc:
         raise TextkitError(f"{path}, line {reader.line_num}: malformed CSV ({exc})") from exc
@@ -149,6 +153,7 @@ def read_jsonl(
     label_field: str | None = None,
     encoding: str = "utf-8",
     split: str | None = None,
+    group_field: str | None = None,
 ) -> Iterator[Document]:
     """JSON Lines: one object per line, text in ``text_field`` (default "text")."""
     text_field = text_field or "text"
@@ -165,8 +170,10 @@ def read_jsonl(
             )
         if not _in_split(obj, split, f"{path}, line {number}"):
             continue
-        label = _label(obj.get(label_field) if label_field else None, f"{path}, line {number}")
-        yield Document(obj[text_field], label, str(path), number)
+        where = f"{path}, line {number}"
+        label = _label(obj.get(label_field) if label_field else None, where)
+        group = _group(obj, group_field, where)
+        yield Document(obj[text_field], label, str(path), number, group=group)
 
 
 # a CSV field may be a whole document: the file's size cap (--max-size) bounds it, not
@@ -193,6 +200,15 @@ def _label(value, where: str) -> str | None:
         kind = "an object" if isinstance(value, dict) else "a list"
         raise TextkitError(f"{where}: the label is {kind}; it must be a string or a number")
     return str(value)
+
+
+def _group(record: dict, field: str | None, where: str) -> str | None:
+    """A JSON record's group (--group-column) as text; a record must have one."""
+    if field is None:
+        return None
+    if field not in record:
+        raise TextkitError(f"{where}: no {field!r} field (--group-column)")
+    return _label(record[field], where)
 
 
 def _in_split(record: dict, split: str | None, where: str) -> bool:
@@ -349,6 +365,7 @@ def read_json(
     key: str | None = None,
     encoding: str = "utf-8",
     split: str | None = None,
+    group_field: str | None = None,
 ) -> Iterator[Document]:
     """A JSON file of records: a list of objects, or ``{key: [objects], ...}`` (choose ``key``,
     e.g. "train" in the SNIPS benchmark file); ``{"intents": ...}`` is read as intents.json.
@@ -357,6 +374,8 @@ def read_json(
     structured = (isinstance(data, dict) and "intents" in data) or is_nlu_evaluation(data)
     if split is not None and structured:
         raise TextkitError(f"{path}: --split reads JSON records (use --json-key for a split)")
+    if group_field is not None and structured:
+        raise TextkitError(f"{path}: --group-column reads CSV, TSV or JSON records")
     if key is None and isinstance(data, dict) and "intents" in data:
         yield from read_intents(path, encoding, data)
         return
@@ -385,7 +404,7 @@ def read_json(
         if not _in_split(obj, split, where):
             continue
         label = _label(obj.get(label_field) if label_field else None, where)
-        yield Document(text, label, str(path), i + 1, entities)
+        yield Document(text, label, str(path), i + 1, entities, _group(obj, group_field, where))
 
 
 def read_segments(segments: list, where: str) -> tuple[str, tuple]:
@@ -465,6 +484,13 @@ class Source:
         help="Read only the rows whose 'split' column (CSV/TSV) or field (JSON records) is this, "
         "e.g. train or test.",
     )
+    group_column: str | None = setting(
+        None,
+        optional=True,
+        help="Classifiers: the CSV/TSV column or JSON field naming the document each text comes "
+        "from (a speech, a conversation): validation (and --cross-validate's folds) then hold "
+        "out whole documents, as new text comes from new documents.",
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", str(self.path))
@@ -480,12 +506,13 @@ class Source:
             self.encoding,
             self.json_key,
             self.split,
+            self.group_column,
         )
 
     def reader_key(self) -> list:
         """What decides how the input is read (for caches keyed by it)."""
         return [self.format, self.text_column, self.label_column, self.json_key, self.encoding,
-                self.split]  # fmt: skip
+                self.split, self.group_column]  # fmt: skip
 
 
 def _read_nlu(path: Path, fmt: str, encoding: str) -> Iterator[Document]:
@@ -518,9 +545,11 @@ def read_documents(
     encoding: str = "utf-8",
     json_key: str | None = None,
     split: str | None = None,
+    group_column: str | None = None,
 ) -> Iterator[Document]:
     """Documents from one input in any supported format ("auto" goes by the file suffix);
-    ``split``: only the rows whose "split" column or field is this."""
+    ``split``: only the rows whose "split" column or field is this; ``group_column``: the column
+    or field naming each text's document."""
     path = Path(path)
     if format not in FORMATS:
         raise TextkitError(f"unknown format {format!r}; choose from {FORMATS}")
@@ -531,13 +560,15 @@ def read_documents(
         return read_directory(path, encoding)
     if split is not None and fmt not in ("csv", "tsv", "jsonl", "json"):
         raise TextkitError(f"{path}: --split needs CSV, TSV or JSON records with a 'split' column")
+    if group_column is not None and fmt not in ("csv", "tsv", "jsonl", "json"):
+        raise TextkitError(f"{path}: --group-column reads CSV, TSV or JSON records")
     if fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
-        return read_table(path, text_column, label_column, delimiter, encoding, split)
+        return read_table(path, text_column, label_column, delimiter, encoding, split, group_column)
     if fmt == "jsonl":
-        return read_jsonl(path, text_column, label_column, encoding, split)
+        return read_jsonl(path, text_column, label_column, encoding, split, group_column)
     if fmt == "json":
-        return read_json(path, text_column, label_column, json_key, encoding, split)
+        return read_json(path, text_column, label_column, json_key, encoding, split, group_column)
     if fmt == "intents":
         return read_intents(path, encoding)
     if fmt in ("rasa-yaml", "rasa-md"):
