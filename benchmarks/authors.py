@@ -3,12 +3,16 @@ split): textkit's torch model (the default) vs its linear baseline, side by side
 
     python benchmarks/authors.py ../shared/data/authors/celebrity_tweets.csv [--out DIR]
     python benchmarks/authors.py ../shared/data/authors/sotu_sentences.csv --all-only --heads svm
+    python benchmarks/authors.py ../shared/data/authors/sotu_sentences.csv --all-only --heads svm --group-column year
 
 Prints single-tweet accuracy and macro-F1, training time, accuracy when the evidence of 5 tweets
 of one author is combined and that answer's calibration error (ECE) with the plain sum of
 log-probabilities and with the sum scaled by the alpha fitted on validation texts, the same for two sub-problems (the three Kardashian sisters alone:
 hard; the data scientists vs the Kardashians: easy), and the "don't know" trade-off curve of the
-default model; writes a confusion-matrix PNG per model into --out.
+default model; writes a confusion-matrix PNG per model into --out.  Also for one text: the
+calibration error of the top confidence (ECE 1), and after the model's own reject rule the
+share answered and the accuracy counting a "don't know" as wrong.  ``--group-column`` trains
+with validation by whole documents (the column naming each text's document, e.g. SOTU's year).
 """
 
 from __future__ import annotations
@@ -46,7 +50,13 @@ def combined(clf, test, group: int = 5) -> tuple[float, float]:
 
 
 def run(
-    name: str, train, test, out: Path | None, curve: bool = False, kinds=("svm", "mlp")
+    name: str,
+    train,
+    test,
+    out: Path | None,
+    curve: bool = False,
+    kinds=("svm", "mlp"),
+    groups: list[str] | None = None,
 ) -> None:
     print(
         f"\n## {name}: {len(train):,} training tweets, {len(test):,} test tweets, "
@@ -54,12 +64,13 @@ def run(
     )
     print(
         f"{'model':16} {'accuracy':>8} {'macro-F1':>8} {'5 tweets':>8} {'ECE sum':>8} "
-        f"{'ECE fit':>8} {'alpha':>6} {'train s':>8}"
+        f"{'ECE fit':>8} {'alpha':>6} {'ECE 1':>6} {'answered':>8} {'after':>7} {'train s':>8}"
     )
     for kind in kinds:
         clf = AuthorClassifier(classifier=kind)
         start = time.perf_counter()
-        clf.fit(train)
+        texts, labels = [t for t, _ in train], [a for _, a in train]
+        clf.fit(LabelledTexts(texts, labels, groups=groups), None, {"progress": False})
         seconds = time.perf_counter() - start
         report = evaluate(clf, LabelledTexts([t for t, _ in test], [a for _, a in test]))
         preds = clf.predict_many([t for t, _ in test], threshold=0)
@@ -67,6 +78,13 @@ def run(
         from sklearn.metrics import f1_score
 
         f1 = f1_score([a for _, a in test], [p.label for p in preds], average="macro")
+        from textkit.classify.calibration import expected_calibration_error
+
+        right = np.array([p.label == a for p, (_, a) in zip(preds, test, strict=True)])
+        ece_one = expected_calibration_error(np.array([p.confidence for p in preds]), right)
+        ruled = clf.predict_many([t for t, _ in test])  # the model's own threshold
+        answered = float(np.mean([p.label is not None for p in ruled]))
+        after = float(np.mean([p.label == a for p, (_, a) in zip(ruled, test, strict=True)]))
         alpha = clf.combine_alpha_
         five, ece_fit = combined(clf, test)
         clf.combine_alpha_ = 0.0  # the plain sum of log-probabilities, as before alpha
@@ -74,7 +92,8 @@ def run(
         clf.combine_alpha_ = alpha
         print(
             f"{'textkit ' + kind:16} {acc:8.2%} {f1:8.2%} {five:8.2%} {ece_sum:8.3f} "
-            f"{ece_fit:8.3f} {alpha:6.2f} {seconds:8.1f}",
+            f"{ece_fit:8.3f} {alpha:6.2f} {ece_one:6.3f} {answered:8.1%} {after:7.2%} "
+            f"{seconds:8.1f}",
             flush=True,
         )
         if out is not None:
@@ -102,12 +121,16 @@ def main() -> None:
     ap.add_argument(
         "--all-only", action="store_true", help="only all the authors (other CSVs: SOTU)"
     )
+    ap.add_argument("--group-column", help="validate by whole documents named by this column")
     args = ap.parse_args()
     with open(args.csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     train = [(r["text"], r["author"]) for r in rows if r["split"] == "train"]
     test = [(r["text"], r["author"]) for r in rows if r["split"] == "test"]
-    run("all authors", train, test, args.out, curve=True, kinds=args.heads)
+    groups = None
+    if args.group_column:
+        groups = [r[args.group_column] for r in rows if r["split"] == "train"]
+    run("all authors", train, test, args.out, curve=True, kinds=args.heads, groups=groups)
     if args.all_only:
         return
     pick = lambda data, keep: [(t, a) for t, a in data if a in keep]  # noqa: E731
