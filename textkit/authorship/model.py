@@ -2,7 +2,7 @@
 
 The shared TextClassifier with authorship defaults: a tweet-aware Pipeline that keeps style as
 signal (case, punctuation, emoji, elongation capped at three letters, URLs as ``<url>``, HTML
-entities decoded, @mentions kept: whom an author talks to is evidence), character 3-5-grams
+entities decoded, @mentions kept: whom an author talks to is evidence), character 1-5-grams
 and word 1-2-grams.  Two things intent classification doesn't need:
 
 - ``predict_many(texts, combine=True)``: several texts of one unknown author, their evidence

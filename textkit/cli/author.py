@@ -31,7 +31,7 @@ def train_author(data, **o):
     JSON Lines), e.g. `--text-column text --label-column author`.
 
     Texts go through a tweet-aware pipeline (URLs as <url>, HTML entities decoded, case, emoji and
-    punctuation kept as style) into character 3-5-grams inside words and word 1-2-grams. Empty
+    punctuation kept as style) into character 1-5-grams inside words and word 1-2-grams. Empty
     texts are skipped with a count; an author with few texts is warned about.
     """
     from textkit.authorship.model import AuthorClassifier
