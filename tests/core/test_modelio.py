@@ -171,3 +171,38 @@ def test_numpy_arrays_round_trip_writable(tmp_path):
         assert back[name].dtype == value.dtype and np.array_equal(back[name], value)
     back["a"][0, 0] = 5  # a model may adjust what it loaded (as safetensors' copies allowed)
     assert back["a"][0, 0] == 5 and back["b"][0] == 1
+
+
+def test_loading_pauses_the_garbage_collector_and_restores_it(kind_folders, tmp_path):
+    """Loading parses JSON with the cyclic collector off (a busy process otherwise pays a
+    full collection per batch of parsed containers); it is back as it was afterwards, also
+    when the load fails."""
+    import gc
+    import shutil
+
+    from textkit.intent import IntentClassifier
+
+    seen = []
+    original = IntentClassifier._load_arrays
+
+    def spy(self, folder, device):
+        seen.append(gc.isenabled())
+        return original(self, folder, device)
+
+    IntentClassifier._load_arrays = spy
+    try:
+        assert gc.isenabled()
+        IntentClassifier.load(kind_folders / "intent")
+        assert gc.isenabled() and seen == [False]
+        broken = tmp_path / "broken"
+        shutil.copytree(kind_folders / "intent", broken)
+        (broken / "vocab.json").write_text("{not json")
+        with pytest.raises(TextkitError):
+            IntentClassifier.load(broken)
+        assert gc.isenabled()
+        gc.disable()
+        IntentClassifier.load(kind_folders / "intent")
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+        IntentClassifier._load_arrays = original
