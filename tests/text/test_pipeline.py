@@ -236,6 +236,27 @@ def test_real_tweets_through_the_tweet_pipeline(shared_file):
     assert "the" not in tokens
 
 
+def test_the_tweet_tokenizer_skips_a_length_cap_already_made(shared_file):
+    """Where max_repeat (<= 3) has capped every run after decoding HTML, NLTK's own reduce_len
+    is skipped: the tokens are exactly those of the tokenizer with it, on real tweets and
+    elongated, entity-laden text; with max_repeat 5 (or off) NLTK's cap still applies."""
+    import itertools
+
+    from nltk.tokenize import TweetTokenizer
+
+    docs = read_documents(shared_file("authors/celebrity_tweets.csv"), label_column="author")
+    texts = [d.text for d in itertools.islice(docs, 1500)] + [
+        "sooooo goooood!!!!!! &amp;&amp;&amp;&amp; :DDDDD &lt;3 &#97;&#97;&#97;&#97;",
+        "Whaaaaaat?!?! nooo\n\n\n\nyesss",
+    ]
+    for max_repeat in (3, 2, 5, None):
+        pipe = Pipeline(tokenizer="tweet", lowercase=False, html=True, max_repeat=max_repeat)
+        nltk_full = TweetTokenizer(preserve_case=True, reduce_len=True).tokenize
+        for text in texts:
+            assert pipe._split(pipe.normalise(text)) == nltk_full(pipe.normalise(text)), text
+    assert Pipeline(tokenizer="tweet", max_repeat=5).tokens("goooooood") == ["goood"]
+
+
 def test_json_records_on_the_real_snips_file(shared_file):
     snips = shared_file("intent/snips.json")
     with pytest.raises(TextkitError, match="choose one with --json-key"):
