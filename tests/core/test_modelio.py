@@ -173,7 +173,7 @@ def test_numpy_arrays_round_trip_writable(tmp_path):
     assert back["a"][0, 0] == 5 and back["b"][0] == 1
 
 
-def test_loading_pauses_the_garbage_collector_and_restores_it(kind_folders, tmp_path):
+def test_loading_pauses_the_garbage_collector_and_restores_it(kind_folders, tmp_path, monkeypatch):
     """Loading parses JSON with the cyclic collector off (a busy process otherwise pays a
     full collection per batch of parsed containers); it is back as it was afterwards, also
     when the load fails."""
@@ -189,7 +189,7 @@ def test_loading_pauses_the_garbage_collector_and_restores_it(kind_folders, tmp_
         seen.append(gc.isenabled())
         return original(self, folder, device)
 
-    IntentClassifier._load_arrays = spy
+    monkeypatch.setattr(IntentClassifier, "_load_arrays", spy)
     try:
         assert gc.isenabled()
         IntentClassifier.load(kind_folders / "intent")
@@ -205,4 +205,3 @@ def test_loading_pauses_the_garbage_collector_and_restores_it(kind_folders, tmp_
         assert not gc.isenabled()  # a caller's own choice is kept
     finally:
         gc.enable()
-        IntentClassifier._load_arrays = original

@@ -60,7 +60,12 @@ def labelled_texts(
     if isinstance(data, (str, Path)):
         data = Source(data)
     if isinstance(data, Source):
-        from textkit.text.readers import detect_format, load_intents, read_json_value
+        from textkit.text.readers import (
+            detect_format,
+            load_intents,
+            read_json_value,
+            records_only,
+        )
 
         path, src = Path(data.path), data
         fmt = detect_format(path) if src.format == "auto" and path.exists() else src.format
@@ -70,7 +75,7 @@ def labelled_texts(
         ):
             if src.split is not None or src.group_column is not None:
                 option = "--split" if src.split is not None else "--group-column"
-                raise TextkitError(f"{path}: {option} reads CSV, TSV or JSON records, not intents")
+                raise records_only(path, option, "intents")
             extra["intents"] = load_intents(path, src.encoding, raw)
             pairs = [(p, it.tag) for it in extra["intents"] for p in it.patterns]
             where = [
@@ -252,8 +257,9 @@ def grouped_split(
     names, group_of = np.unique(groups, return_inverse=True)
     label_names, label_of = np.unique(labels, return_inverse=True)
     total = np.bincount(label_of, minlength=len(label_names))
-    want = np.where(total >= 3, np.maximum(1, np.round(total * val_fraction)), 0)
-    want = want if val_fraction > 0 else np.zeros_like(want)
+    want = np.where(
+        (total >= 3) & (val_fraction > 0), np.maximum(1, np.round(total * val_fraction)), 0
+    )
     held, left = np.zeros(len(label_names), dtype=np.int64), total.copy()
     rows_of = [np.flatnonzero(group_of == g) for g in range(len(names))]
     val: list[np.ndarray] = []

@@ -230,7 +230,7 @@ class Pipeline:
 
             # NLTK's reduce_len caps runs of a character at 3; where normalise has already
             # capped them at 3 or fewer (max_repeat, after decoding HTML) it can only repeat
-            # that work: a quarter of the tokenizer's time on the SOTU sentences
+            # that work (a fifth to a third of the tokenizer's time: benchmarks/pipeline.py)
             capped = self.max_repeat is not None and self.max_repeat <= 3 and self.html
             return TweetTokenizer(preserve_case=not self.lowercase, reduce_len=not capped).tokenize
         from nltk.tokenize import NLTKWordTokenizer

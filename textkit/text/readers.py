@@ -202,6 +202,13 @@ def _label(value, where: str) -> str | None:
     return str(value)
 
 
+def records_only(path: Path, option: str, found: str = "") -> TextkitError:
+    """The error for an option that reads a column or field of every record (CSV, TSV, JSON
+    records) given with a format that has none (``found``, where it is worth naming)."""
+    not_this = f", not {found}" if found else ""
+    return TextkitError(f"{path}: {option} reads CSV, TSV or JSON records{not_this}")
+
+
 def _group(record: dict, field: str | None, where: str) -> str | None:
     """A JSON record's group (--group-column) as text; a record must have one."""
     if field is None:
@@ -375,7 +382,7 @@ def read_json(
     if split is not None and structured:
         raise TextkitError(f"{path}: --split reads JSON records (use --json-key for a split)")
     if group_field is not None and structured:
-        raise TextkitError(f"{path}: --group-column reads CSV, TSV or JSON records")
+        raise records_only(path, "--group-column")
     if key is None and isinstance(data, dict) and "intents" in data:
         yield from read_intents(path, encoding, data)
         return
@@ -561,7 +568,7 @@ def read_documents(
     if split is not None and fmt not in ("csv", "tsv", "jsonl", "json"):
         raise TextkitError(f"{path}: --split needs CSV, TSV or JSON records with a 'split' column")
     if group_column is not None and fmt not in ("csv", "tsv", "jsonl", "json"):
-        raise TextkitError(f"{path}: --group-column reads CSV, TSV or JSON records")
+        raise records_only(path, "--group-column")
     if fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
         return read_table(path, text_column, label_column, delimiter, encoding, split, group_column)
