@@ -113,8 +113,8 @@ def read_array_header(path: Path) -> dict[str, tuple[str, list[int]]]:
 def load_arrays(path: Path, framework: str = "numpy") -> dict[str, Any]:
     """Read a safetensors file as numpy arrays (``framework="numpy"``) or CPU torch tensors
     (``"pt"``), refusing missing, truncated or corrupted files.  Numpy arrays are views of the
-    one buffer the file is read into (safetensors' own reader copies each array once more: for
-    a 44 MB intent model, 40 ms of a load)."""
+    one buffer the file is read into (safetensors' own reader copies each array once more: a
+    second pass over a large model's tens of MB)."""
     path = Path(path)
     _read_header(path)  # the size is checked before the file is read
     data = _read_writable(path) if framework == "numpy" else path.read_bytes()
