@@ -140,7 +140,8 @@ class ClassifierConfig:
         low=0,
         high=0.5,
         high_open=True,
-        help="Share of each label held out for keep-best, calibration and the threshold.",
+        help="Share of each label held out for keep-best, calibration and the threshold (the "
+        "svm calibrates on leave-one-out scores of every text where it can; 0: no validation).",
     )
     class_weights: bool = setting(
         True,

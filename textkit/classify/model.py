@@ -13,6 +13,7 @@ arrays: features, logits, temperature-scaled softmax, the reject rule.
 
 from __future__ import annotations
 
+import copy
 import tempfile
 import time
 import warnings
@@ -151,18 +152,20 @@ class TextClassifier(Estimator):
 
             self.config = choose_head(self, data, y, train_config, log)
         cross_fit = 0 < len(data) < self.CROSS_FIT_BELOW and self.config.val_fraction > 0
-        if cross_fit:
+        sklearn = self.config.classifier != "mlp"
+        if cross_fit or sklearn:  # every text trains (the mlp's keep-best needs a split)
             train_rows, val_rows = np.arange(len(data)), np.zeros(0, dtype=np.int64)
         else:
             train_rows, val_rows = stratified_split(
                 data.labels, self.config.val_fraction, seed, data.groups
             )
-        with self._fit_progress(train_config, cross_fit, len(val_rows) > 0) as progress:
+        held_out = self.config.val_fraction > 0 and not cross_fit
+        with self._fit_progress(train_config, cross_fit, held_out) as progress:
             # a small set: every text validates (out of fold), and all of them train
             out_of_fold = self._cross_fit(data, y, train_config, progress) if cross_fit else None
             cfg = run_config(train_config, self.training_defaults(len(train_rows)))
             self.featurizer = Featurizer(self.pipeline, self.feature_config)
-            counts = self.featurizer.count(data.texts)  # once: the refit on all reuses them
+            counts = self.featurizer.count(data.texts)  # once: a split model reuses them
             x_train = self._fit_features([counts[i] for i in train_rows])
             x_val = self.featurizer.weigh_counted([counts[i] for i in val_rows])
             self._remember_data(data)
@@ -172,16 +175,19 @@ class TextClassifier(Estimator):
                     self.folder = folder
                     self._write_static(folder)
                     train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
-                    if self.config.classifier == "mlp":
-                        progress.close()  # the training loop shows its own steps
-                        result = self._fit_mlp(folder, cfg, train, val, log, out is not None)
-                    else:
+                    if sklearn:
                         result = self._fit_sklearn(folder, cfg, train, val, log, out is not None)
                         progress.update()
+                    else:
+                        progress.close()  # the training loop shows its own steps
+                        result = self._fit_mlp(folder, cfg, train, val, log, out is not None)
                     by_document = " (whole documents)" if data.groups is not None else ""
                     if cross_fit:
                         method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting{by_document}"
                         self._calibrate_on(out_of_fold, y, method, data.groups)
+                    elif sklearn and held_out:
+                        self._calibrate_on(*self._held_out_logits(data, counts, y, x_train, seed))
+                        progress.update()
                     else:
                         self._calibrate_on(
                             self._logits_rows(x_val),
@@ -189,9 +195,6 @@ class TextClassifier(Estimator):
                             f"held-out split{by_document}",
                             None if data.groups is None else [data.groups[i] for i in val_rows],
                         )
-                        if self.config.classifier != "mlp" and len(val_rows):
-                            self._refit_on_all(folder, counts, y, cfg.seed)
-                            progress.update()
                     self._headline_held_out()
                     self._remember_texts(data)
                     self._write_memory(folder)
@@ -201,12 +204,13 @@ class TextClassifier(Estimator):
         return result
 
     def _fit_progress(self, train_config, cross_fit: bool, held_out: bool) -> Progress:
-        """Progress in fits: the cross-fitting folds, then the scikit-learn head's fit (and its
-        refit on every text after a held-out split).  The mlp's own training shows its steps."""
+        """Progress in steps: the cross-fitting folds, then the scikit-learn head's fit on every
+        text and what calibrates it (leave-one-out scores, or a model trained on a split).  The
+        mlp's own training shows its steps."""
         sklearn = self.config.classifier != "mlp"
-        fits = (self.CROSS_FIT_FOLDS if cross_fit else 0) + sklearn * (1 + held_out)
-        show = chosen(train_config).get("progress") if fits else False
-        return Progress(fits, "fit", desc=f"training ({self.config.classifier})", show=show)
+        steps = (self.CROSS_FIT_FOLDS if cross_fit else 0) + sklearn * (1 + held_out)
+        show = chosen(train_config).get("progress") if steps else False
+        return Progress(steps, "step", desc=f"training ({self.config.classifier})", show=show)
 
     def training_defaults(self, n_train: int) -> dict:
         """``TRAIN_EPOCHS`` passes over the data, but at least ``MIN_STEPS`` steps (a small
@@ -216,19 +220,34 @@ class TextClassifier(Estimator):
         steps = max(round(TRAIN_EPOCHS * per_epoch), MIN_STEPS)
         return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
 
-    def _refit_on_all(
-        self, folder: ModelFolder, counts: list[Counter], y: np.ndarray, seed: int
-    ) -> None:
-        """The scikit-learn heads are cheap to fit: once the held-out split has set the
-        temperature and threshold, the model learns from every text, the split included (as
-        cross-fitting does for small sets).  The mlp keeps its split-trained weights (its
-        keep-best checkpoint was chosen on the split)."""
-        self.featurizer = Featurizer(self.pipeline, self.feature_config)
-        self.arrays = self._sklearn_arrays(
-            self._fit_features(counts, say=False).to_scipy(), y, seed
-        )
-        self._write_static(folder)
-        folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
+    def _held_out_logits(
+        self, data: LabelledTexts, counts: list[Counter], y: np.ndarray, x_all, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, str, list | None]:
+        """Held-out logits to calibrate a scikit-learn head trained on every text (with their
+        labels, how they were held out, their documents): the svm's leave-one-out logits from
+        that one fit (``loo.py``) where their work is bounded and texts are not grouped into
+        documents; else those of a second model, trained on a split and scoring the rest."""
+        if self.config.classifier == "svm" and data.groups is None:
+            from textkit.classify.loo import svm_loo_logits
+
+            a = self.arrays
+            logits = svm_loo_logits(
+                x_all.to_scipy(), y, a["coef"], a["intercept"], self.config.svm_c,
+                self._sample_weight(y), _cores(),
+            )  # fmt: skip
+            if logits is not None:
+                return logits, y, "leave-one-out (closed form, every text)", None
+        train, val = stratified_split(data.labels, self.config.val_fraction, seed, data.groups)
+        by_document = " (whole documents)" if data.groups is not None else ""
+        groups = None if data.groups is None else [data.groups[i] for i in val]
+        if len(val) == 0:  # no label has texts to spare: nothing to measure, nothing to fit
+            return np.zeros((0, len(self.labels_))), y[val], f"held-out split{by_document}", groups
+        split = copy.copy(self)  # the same settings and labels; its own features and weights
+        split.featurizer = Featurizer(self.pipeline, self.feature_config)
+        x = split._fit_features([counts[i] for i in train], say=False)
+        split.arrays = split._sklearn_arrays(x.to_scipy(), y[train], seed)
+        logits = split._logits_rows(split.featurizer.weigh_counted([counts[i] for i in val]))
+        return logits, y[val], f"held-out split{by_document}", groups
 
     def _headline_held_out(self) -> None:
         """``best_metrics`` (what `textkit models` shows) from held-out texts only: the
@@ -330,6 +349,10 @@ class TextClassifier(Estimator):
         w[oos & (counts > 0)] = 1.0
         return w.astype(np.float32)
 
+    def _sample_weight(self, y: np.ndarray) -> np.ndarray | None:
+        weights = self._class_weights(y)
+        return None if weights is None else weights[y]
+
     def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
         from textkit.classify.net import BagMLP
         from textkit.classify.task import ClassifierTask
@@ -407,8 +430,7 @@ class TextClassifier(Estimator):
 
     def _sklearn_arrays(self, x, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         """Fit the scikit-learn head on ``x``, ``y``; its learned arrays (no pickle)."""
-        weights = self._class_weights(y)
-        sample_weight = None if weights is None else weights[y]
+        sample_weight = self._sample_weight(y)
         if self.config.classifier == "nb":
             from sklearn.naive_bayes import MultinomialNB
 
