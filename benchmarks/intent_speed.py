@@ -93,14 +93,11 @@ def parts(clf, texts: list[str], labels: list[str]) -> None:
 
     x = clf.featurizer.transform(texts).to_scipy().tocsr()
     y = np.array([clf.labels_.index(label) for label in labels])
-    cores = model_module._cores
     for _ in range(2):
         for shares in (1, 2):
-            model_module._cores = lambda n=shares: n
             start = time.perf_counter()
-            model_module.linear_svc(x, y, None, clf.config.svm_c, 0)
+            model_module.linear_svc(x, y, None, clf.config.svm_c, 0, shares)
             print(f"svm fit, {shares} share(s): {time.perf_counter() - start:.1f} s")
-    model_module._cores = cores
     for _ in range(2):
         start = time.perf_counter()
         clf.featurizer.transform(texts)

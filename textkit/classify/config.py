@@ -140,8 +140,7 @@ class ClassifierConfig:
         low=0,
         high=0.5,
         high_open=True,
-        help="Share of each label held out for keep-best, calibration and the threshold (the "
-        "svm calibrates on leave-one-out scores of every text where it can; 0: no validation).",
+        help="Share of each label held out for keep-best, calibration and the threshold.",
     )
     class_weights: bool = setting(
         True,

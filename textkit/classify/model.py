@@ -176,8 +176,17 @@ class TextClassifier(Estimator):
                     self._write_static(folder)
                     train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
                     if sklearn:
-                        result = self._fit_sklearn(folder, cfg, train, val, log, out is not None)
-                        progress.update()
+                        # the split model that calibrates it trains alongside, each on half
+                        # the cores (their solvers free the GIL; benchmarks/intent_speed.py)
+                        cores = max(1, _cores() // 2) if held_out else _cores()
+                        with ThreadPoolExecutor(1) as pool:
+                            split = held_out and pool.submit(
+                                self._split_logits, data, counts, y, seed, cores
+                            )
+                            result = self._fit_sklearn(
+                                folder, cfg, train, val, log, out is not None, cores
+                            )
+                            progress.update()
                     else:
                         progress.close()  # the training loop shows its own steps
                         result = self._fit_mlp(folder, cfg, train, val, log, out is not None)
@@ -186,7 +195,7 @@ class TextClassifier(Estimator):
                         method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting{by_document}"
                         self._calibrate_on(out_of_fold, y, method, data.groups)
                     elif sklearn and held_out:
-                        self._calibrate_on(*self._held_out_logits(data, counts, y, x_train, seed))
+                        self._calibrate_on(*split.result())
                         progress.update()
                     else:
                         self._calibrate_on(
@@ -220,34 +229,23 @@ class TextClassifier(Estimator):
         steps = max(round(TRAIN_EPOCHS * per_epoch), MIN_STEPS)
         return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
 
-    def _held_out_logits(
-        self, data: LabelledTexts, counts: list[Counter], y: np.ndarray, x_all, seed: int
+    def _split_logits(
+        self, data: LabelledTexts, counts: list[Counter], y: np.ndarray, seed: int, cores: int
     ) -> tuple[np.ndarray, np.ndarray, str, list | None]:
-        """Held-out logits to calibrate a scikit-learn head trained on every text (with their
-        labels, how they were held out, their documents): the svm's leave-one-out logits from
-        that one fit (``loo.py``) where their work is bounded and texts are not grouped into
-        documents; else those of a second model, trained on a split and scoring the rest."""
-        if self.config.classifier == "svm" and data.groups is None:
-            from textkit.classify.loo import svm_loo_logits
-
-            a = self.arrays
-            logits = svm_loo_logits(
-                x_all.to_scipy(), y, a["coef"], a["intercept"], self.config.svm_c,
-                self._sample_weight(y), _cores(),
-            )  # fmt: skip
-            if logits is not None:
-                return logits, y, "leave-one-out (closed form, every text)", None
+        """To calibrate a scikit-learn head trained on every text: the logits of a second model,
+        trained on a split, on the texts it held out (with their labels, how they were held
+        out, their documents).  Trained alongside the first (``fit``)."""
         train, val = stratified_split(data.labels, self.config.val_fraction, seed, data.groups)
-        by_document = " (whole documents)" if data.groups is not None else ""
+        method = "held-out split" + (" (whole documents)" if data.groups is not None else "")
         groups = None if data.groups is None else [data.groups[i] for i in val]
         if len(val) == 0:  # no label has texts to spare: nothing to measure, nothing to fit
-            return np.zeros((0, len(self.labels_))), y[val], f"held-out split{by_document}", groups
+            return np.zeros((0, len(self.labels_))), y[val], method, groups
         split = copy.copy(self)  # the same settings and labels; its own features and weights
         split.featurizer = Featurizer(self.pipeline, self.feature_config)
         x = split._fit_features([counts[i] for i in train], say=False)
-        split.arrays = split._sklearn_arrays(x.to_scipy(), y[train], seed)
+        split.arrays = split._sklearn_arrays(x.to_scipy(), y[train], seed, cores)
         logits = split._logits_rows(split.featurizer.weigh_counted([counts[i] for i in val]))
-        return logits, y[val], f"held-out split{by_document}", groups
+        return logits, y[val], method, groups
 
     def _headline_held_out(self) -> None:
         """``best_metrics`` (what `textkit models` shows) from held-out texts only: the
@@ -393,13 +391,16 @@ class TextClassifier(Estimator):
     def _set_mlp_arrays(self, state: dict[str, np.ndarray]) -> None:
         self.arrays = {k: np.asarray(v, dtype=np.float32) for k, v in state.items() if k != "idf"}
 
-    def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
-        """The scikit-learn baselines: fitted once, their learned arrays stored (no pickle)."""
+    def _fit_sklearn(
+        self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool, cores: int
+    ):
+        """The scikit-learn baselines: fitted once (on ``cores`` threads where the solver can
+        use them), their learned arrays stored (no pickle)."""
         x, y = train[0].to_scipy(), train[1]
         if len(np.unique(y)) != len(self.labels_):  # stratified_split keeps every label in training
             raise TextkitError("every label needs a training example")
         start = time.monotonic()
-        self.arrays = self._sklearn_arrays(x, y, cfg.seed)
+        self.arrays = self._sklearn_arrays(x, y, cfg.seed, cores)
         elapsed = time.monotonic() - start
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
         runlog = RunLog(folder, "val_accuracy", "max")
@@ -428,7 +429,7 @@ class TextClassifier(Estimator):
             plot_metrics(folder, LOSS_UNIT)
         return runlog.result(0, "fitted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
-    def _sklearn_arrays(self, x, y: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    def _sklearn_arrays(self, x, y: np.ndarray, seed: int, cores: int) -> dict[str, np.ndarray]:
         """Fit the scikit-learn head on ``x``, ``y``; its learned arrays (no pickle)."""
         sample_weight = self._sample_weight(y)
         if self.config.classifier == "nb":
@@ -441,7 +442,7 @@ class TextClassifier(Estimator):
             }
         else:
             if self.config.classifier == "svm":
-                coef, intercept = linear_svc(x, y, sample_weight, self.config.svm_c, seed)
+                coef, intercept = linear_svc(x, y, sample_weight, self.config.svm_c, seed, cores)
             else:
                 from sklearn.linear_model import LogisticRegression
 
@@ -820,7 +821,7 @@ def _macro_f1(pred: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.mean(f1))
 
 
-def linear_svc(x, y: np.ndarray, sample_weight, c: float, seed: int):
+def linear_svc(x, y: np.ndarray, sample_weight, c: float, seed: int, cores: int):
     """LinearSVC's one-vs-rest weights (one row per class; one row for two classes), the
     classes solved in parallel: each of ``cores`` threads solves a share of the classes, the
     others merged into one "rest" label (each class's problem is still itself against every
@@ -831,7 +832,7 @@ def linear_svc(x, y: np.ndarray, sample_weight, c: float, seed: int):
     from sklearn.svm import LinearSVC
 
     classes = np.unique(y)
-    shares = min(_cores(), len(classes) // 2)
+    shares = min(cores, len(classes) // 2)
     if shares < 2:
         svc = LinearSVC(C=c, random_state=seed).fit(x, y, sample_weight=sample_weight)
         return svc.coef_, svc.intercept_
