@@ -80,7 +80,7 @@ def plot_metrics(folder: ModelFolder, loss_unit: str = "nats") -> Path | None:
         ax = axes[0][0]
         _draw(ax, rows, "val_loss", "validation", "C0")
         _draw(ax, rows, "train_loss", "training", "C1", "--")
-        ax.set(xlabel="step", ylabel=f"loss ({loss_unit})", title=f"{folder.path.name}: loss")
+        ax.set(xlabel="step", ylabel=f"loss ({loss_unit})", title=f"{folder.final_path.name}: loss")
         if others:
             ax2 = axes[0][1]
             for i, key in enumerate(others):

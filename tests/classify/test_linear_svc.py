@@ -24,3 +24,32 @@ def test_shared_out_classes_give_linear_svcs_weights(classes):
     if classes > 2:
         ours = (x @ coef.T + intercept).argmax(1)
         assert (ours == (x @ whole.coef_.T + whole.intercept_).argmax(1)).mean() > 0.995
+
+
+@pytest.mark.parametrize("val_fraction", [0.25, 0.0])
+def test_the_split_model_trains_alongside_on_half_the_cores(val_fraction, monkeypatch):
+    """A set too large to cross-fit: the svm learns from every text, and the model trained on
+    a split to calibrate it runs at the same time, each on half the cores; without a split,
+    the one fit has them all."""
+    from textkit.classify.data import LabelledTexts
+    from textkit.intent import IntentClassifier
+
+    calls = []
+    solve = model_module.linear_svc
+
+    def recording(x, y, sample_weight, c, seed, cores):
+        calls.append((len(y), cores))
+        return solve(x, y, sample_weight, c, seed, cores)
+
+    monkeypatch.setattr(model_module, "_cores", lambda: 4)
+    monkeypatch.setattr(model_module, "linear_svc", recording)
+    texts = [f"{word} {i % 7} please" for word in ("red", "green", "blue") for i in range(40)]
+    labels = [t.split()[0] for t in texts]
+    model = IntentClassifier(val_fraction=val_fraction)
+    model.CROSS_FIT_BELOW = 0  # as if large
+    model.fit(LabelledTexts(texts, labels, "colours"))
+    if val_fraction:
+        assert sorted(calls) == [(90, 2), (120, 2)]  # the split's 90 and every text
+        assert model.info["validation"]["texts"] == 30
+    else:
+        assert calls == [(120, 4)]

@@ -205,3 +205,24 @@ def test_loading_pauses_the_garbage_collector_and_restores_it(kind_folders, tmp_
         assert not gc.isenabled()  # a caller's own choice is kept
     finally:
         gc.enable()
+
+
+def test_a_staged_runs_loss_plot_is_titled_with_its_final_name(tmp_path, monkeypatch):
+    """Plots are drawn while a run is staged under a hidden name: the title says the model's."""
+    import matplotlib.axes
+
+    from textkit.plots import plot_metrics
+
+    titles = []
+    real = matplotlib.axes.Axes.set
+
+    def recording(self, **kwargs):
+        titles.append(kwargs.get("title"))
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set", recording)
+    folder = ModelFolder(tmp_path / ".bot.partial-1", publish_to=tmp_path / "bot")
+    folder.path.mkdir()
+    folder.append_metrics({"step": 1, "val_loss": 1.0, "train_loss": 1.2})
+    assert plot_metrics(folder) == folder.path / "loss.png"
+    assert "bot: loss" in titles

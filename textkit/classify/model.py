@@ -183,9 +183,7 @@ class TextClassifier(Estimator):
                             split = held_out and pool.submit(
                                 self._split_logits, data, counts, y, seed, cores
                             )
-                            result = self._fit_sklearn(
-                                folder, cfg, train, val, log, out is not None, cores
-                            )
+                            result = self._fit_sklearn(folder, cfg, train, cores)
                             progress.update()
                     else:
                         progress.close()  # the training loop shows its own steps
@@ -391,27 +389,22 @@ class TextClassifier(Estimator):
     def _set_mlp_arrays(self, state: dict[str, np.ndarray]) -> None:
         self.arrays = {k: np.asarray(v, dtype=np.float32) for k, v in state.items() if k != "idf"}
 
-    def _fit_sklearn(
-        self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool, cores: int
-    ):
-        """The scikit-learn baselines: fitted once (on ``cores`` threads where the solver can
-        use them), their learned arrays stored (no pickle)."""
+    def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, cores: int):
+        """The scikit-learn baselines: fitted once on every text (on ``cores`` threads where the
+        solver can use them), their learned arrays stored (no pickle).  Their metrics row is
+        the fit to the training data; held-out figures join the headline after calibration
+        (``_headline_held_out``).  No loss.png: one fit draws no curve."""
         x, y = train[0].to_scipy(), train[1]
-        if len(np.unique(y)) != len(self.labels_):  # stratified_split keeps every label in training
-            raise TextkitError("every label needs a training example")
         start = time.monotonic()
         self.arrays = self._sklearn_arrays(x, y, cfg.seed, cores)
         elapsed = time.monotonic() - start
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
-        runlog = RunLog(folder, "val_accuracy", "max")
+        runlog = RunLog(folder, "train_accuracy", "max")
+        fit = self._val_metrics(*train)
         row = {
             "step": 0,
             "epoch": 1.0,
-            "train_loss": None,
-            # without a validation split (cross-fitting, --val-fraction 0), the fit to the
-            # training data, as the mlp's loop reports it; the headline is replaced by the
-            # held-out figures after calibration (_headline_held_out)
-            **self._val_metrics(*(val if len(val[1]) else train)),
+            **{key.replace("val_", "train_"): value for key, value in fit.items()},
             "elapsed_s": round(elapsed, 3),
             "units_per_s": len(y) / max(elapsed, 1e-9),
         }
@@ -423,10 +416,6 @@ class TextClassifier(Estimator):
             num_params=int(sum(v.size for v in self.arrays.values())),
         )
         self._write_config(folder)
-        if plot:
-            from textkit.plots import plot_metrics
-
-            plot_metrics(folder, LOSS_UNIT)
         return runlog.result(0, "fitted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
     def _sklearn_arrays(self, x, y: np.ndarray, seed: int, cores: int) -> dict[str, np.ndarray]:
