@@ -11,8 +11,9 @@ the out-of-scope label.  Printed: the whole `textkit train-intent` command
 (a fresh process: import, read, featurize, fit, calibrate, save), `fit` alone in this process
 with its stages, the load time of the saved model (warm and in a fresh process) and one
 prediction's p50/p99; the reference (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC C=1) fitted on
-the same texts; and the svm fit in one call against two parallel shares, and weighing the
-texts all at once against one at a time.  ``--profile`` prints cProfile's top functions of ``fit``.
+the same texts; and the svm fit in one call against two parallel shares, the split model's
+fit and every text's one after the other against alongside, and weighing the texts all at
+once against one at a time.  ``--profile`` prints cProfile's top functions of ``fit``.
 """
 
 from __future__ import annotations
@@ -84,20 +85,39 @@ def reference_seconds(texts: list[str], labels: list[str]) -> float:
 
 
 def parts(clf, texts: list[str], labels: list[str]) -> None:
-    """The two changes of issue 19, each against what it replaced, on these texts: the svm's
-    classes in two parallel shares against one LinearSVC call, and weighing all texts at once
-    against one text at a time (two rounds each, alternating)."""
+    """The changes of issue 19, each against what it replaced, on these texts: the svm's
+    classes in two parallel shares against one LinearSVC call; the split model's fit (for
+    calibration) and the fit to every text one after the other, on 2 shares each, against both
+    at once on 1 share each (as ``fit`` does); weighing all texts at once against one text at
+    a time (two rounds each, alternating)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
 
     from textkit.classify import model as model_module
+    from textkit.classify.data import stratified_split
 
     x = clf.featurizer.transform(texts).to_scipy().tocsr()
     y = np.array([clf.labels_.index(label) for label in labels])
+    c = clf.config.svm_c
     for _ in range(2):
         for shares in (1, 2):
             start = time.perf_counter()
-            model_module.linear_svc(x, y, None, clf.config.svm_c, 0, shares)
+            model_module.linear_svc(x, y, None, c, 0, shares)
             print(f"svm fit, {shares} share(s): {time.perf_counter() - start:.1f} s")
+    split = stratified_split(labels, clf.config.val_fraction, 0)[0]
+    for _ in range(2):
+        start = time.perf_counter()
+        model_module.linear_svc(x[split], y[split], None, c, 0, 2)
+        model_module.linear_svc(x, y, None, c, 0, 2)
+        after = time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(model_module.linear_svc, x[split], y[split], None, c, 0, 1)
+            model_module.linear_svc(x, y, None, c, 0, 1)
+            first.result()
+        print(f"the split model's fit and every text's: one after the other on 2 shares "
+              f"{after:.1f} s, alongside on 1 share each {time.perf_counter() - start:.1f} s")  # fmt: skip
     for _ in range(2):
         start = time.perf_counter()
         clf.featurizer.transform(texts)

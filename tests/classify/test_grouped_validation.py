@@ -125,3 +125,5 @@ def test_train_command_takes_the_group_column(workdir, run):
     assert "whole documents" in config["validation"]["method"]
     r = run("train-intent", path, "--group-column", "page", "--name", "h")
     assert r.exit_code == 1 and "no column 'page'" in r.stderr
+    r = run("evaluate", "g", path, "--group-column", "doc")  # without --cross-validate
+    assert r.exit_code == 2 and "add --cross-validate" in r.stderr

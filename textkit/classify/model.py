@@ -211,13 +211,12 @@ class TextClassifier(Estimator):
         return result
 
     def _fit_progress(self, train_config, cross_fit: bool, held_out: bool) -> Progress:
-        """Progress in steps: the cross-fitting folds, then the scikit-learn head's fit on every
-        text and what calibrates it (leave-one-out scores, or a model trained on a split).  The
-        mlp's own training shows its steps."""
+        """Progress in fits: the cross-fitting folds, then the scikit-learn head's fit on every
+        text and the split model that calibrates it.  The mlp's own training shows its steps."""
         sklearn = self.config.classifier != "mlp"
-        steps = (self.CROSS_FIT_FOLDS if cross_fit else 0) + sklearn * (1 + held_out)
-        show = chosen(train_config).get("progress") if steps else False
-        return Progress(steps, "step", desc=f"training ({self.config.classifier})", show=show)
+        fits = (self.CROSS_FIT_FOLDS if cross_fit else 0) + sklearn * (1 + held_out)
+        show = chosen(train_config).get("progress") if fits else False
+        return Progress(fits, "fit", desc=f"training ({self.config.classifier})", show=show)
 
     def training_defaults(self, n_train: int) -> dict:
         """``TRAIN_EPOCHS`` passes over the data, but at least ``MIN_STEPS`` steps (a small

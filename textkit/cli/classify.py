@@ -169,10 +169,16 @@ def _evaluate_command(name: str, short_help: str, hidden: bool = False):
             raise click.UsageError(
                 "--against compares two models on TESTSET: not with --cross-validate"
             )
+        source = source_from(testset)
+        if source.group_column is not None and not cross_validate:
+            raise click.UsageError(
+                "--group-column keeps each document in one fold of --cross-validate; a test "
+                "set is scored text by text (leave it out, or add --cross-validate K)"
+            )
         other = load_other(model, against, models_dir) if against else None  # errors first
         evaluated = evaluate_model(
             model,
-            source_from(testset),
+            source,
             output_dir,
             cross_validate,
             curve if curve is not None else model.KIND == "author",
