@@ -26,11 +26,11 @@ def test_shared_out_classes_give_linear_svcs_weights(classes):
         assert (ours == (x @ whole.coef_.T + whole.intercept_).argmax(1)).mean() > 0.995
 
 
-@pytest.mark.parametrize("val_fraction", [0.25, 0.0])
-def test_the_split_model_trains_alongside_on_half_the_cores(val_fraction, monkeypatch):
+@pytest.mark.parametrize(("val_fraction", "per_label"), [(0.25, 40), (0.0, 40), (0.25, 2)])
+def test_the_split_model_trains_alongside_on_half_the_cores(val_fraction, per_label, monkeypatch):
     """A set too large to cross-fit: the svm learns from every text, and the model trained on
-    a split to calibrate it runs at the same time, each on half the cores; without a split,
-    the one fit has them all."""
+    a split to calibrate it runs at the same time, each on half the cores; without a split
+    (none asked for, or no label with texts to spare), the one fit has them all."""
     from textkit.classify.data import LabelledTexts
     from textkit.intent import IntentClassifier
 
@@ -43,12 +43,13 @@ def test_the_split_model_trains_alongside_on_half_the_cores(val_fraction, monkey
 
     monkeypatch.setattr(model_module, "_cores", lambda: 4)
     monkeypatch.setattr(model_module, "linear_svc", recording)
-    texts = [f"{word} {i % 7} please" for word in ("red", "green", "blue") for i in range(40)]
+    words = ("red", "green", "blue") * (1 if per_label == 40 else 20)
+    texts = [f"{word}{k} {i % 7} please" for k, word in enumerate(words) for i in range(per_label)]
     labels = [t.split()[0] for t in texts]
     model = IntentClassifier(val_fraction=val_fraction)
     model.CROSS_FIT_BELOW = 0  # as if large
     model.fit(LabelledTexts(texts, labels, "colours"))
-    if val_fraction:
+    if val_fraction and per_label > 2:
         assert sorted(calls) == [(90, 2), (120, 2)]  # the split's 90 and every text
         assert model.info["validation"]["texts"] == 30
     else:

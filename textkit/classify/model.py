@@ -58,6 +58,7 @@ from textkit.training.runlog import RunLog, TrainResult
 VOCAB = "vocab.json"
 MEMORY = "memory.json"  # digests of the training texts with their labels (_remember_texts)
 LOSS_UNIT = "nats/text"
+METRICS_CELLS = 4_000_000  # texts x labels of logits held at once for the metrics (32 MB)
 
 
 @dataclass
@@ -176,15 +177,10 @@ class TextClassifier(Estimator):
                     self._write_static(folder)
                     train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
                     if sklearn:
-                        # the split model that calibrates it trains alongside, each on half
-                        # the cores (their solvers free the GIL; benchmarks/intent_speed.py)
-                        cores = max(1, _cores() // 2) if held_out else _cores()
-                        with ThreadPoolExecutor(1) as pool:
-                            split = held_out and pool.submit(
-                                self._split_logits, data, counts, y, seed, cores
-                            )
-                            result = self._fit_sklearn(folder, cfg, train, cores)
-                            progress.update()
+                        result, split = self._fit_sklearn_and_split(
+                            folder, cfg, train, data, counts, y, held_out
+                        )
+                        progress.update()
                     else:
                         progress.close()  # the training loop shows its own steps
                         result = self._fit_mlp(folder, cfg, train, val, log, out is not None)
@@ -193,7 +189,7 @@ class TextClassifier(Estimator):
                         method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting{by_document}"
                         self._calibrate_on(out_of_fold, y, method, data.groups)
                     elif sklearn and held_out:
-                        self._calibrate_on(*split.result())
+                        self._calibrate_on(*split)
                         progress.update()
                     else:
                         self._calibrate_on(
@@ -226,13 +222,31 @@ class TextClassifier(Estimator):
         steps = max(round(TRAIN_EPOCHS * per_epoch), MIN_STEPS)
         return {"max_steps": steps, "lr": TRAIN_LR, "eval_every": max(per_epoch, MIN_EVAL_EVERY)}
 
+    def _fit_sklearn_and_split(
+        self, folder, cfg: TrainConfig, train, data: LabelledTexts, counts, y, held_out: bool
+    ):
+        """The scikit-learn head fitted on every text and, with ``held_out``, the logits of the
+        split model that calibrates it (``_split_logits``; else None), trained alongside: each
+        on half the cores, their solvers freeing the GIL (benchmarks/intent_speed.py)."""
+        rows = None
+        if held_out:
+            rows = stratified_split(data.labels, self.config.val_fraction, cfg.seed, data.groups)
+        alongside = rows is not None and len(rows[1]) > 0  # (no text to spare: no second fit)
+        cores = max(1, _cores() // 2) if alongside else _cores()
+        with ThreadPoolExecutor(1) as pool:
+            split = None
+            if rows is not None:
+                split = pool.submit(self._split_logits, data, counts, y, rows, cfg.seed, cores)
+            result = self._fit_sklearn(folder, cfg, train, cores)
+            return result, None if split is None else split.result()
+
     def _split_logits(
-        self, data: LabelledTexts, counts: list[Counter], y: np.ndarray, seed: int, cores: int
+        self, data: LabelledTexts, counts: list[Counter], y: np.ndarray, rows, seed: int, cores: int
     ) -> tuple[np.ndarray, np.ndarray, str, list | None]:
         """To calibrate a scikit-learn head trained on every text: the logits of a second model,
-        trained on a split, on the texts it held out (with their labels, how they were held
-        out, their documents).  Trained alongside the first (``fit``)."""
-        train, val = stratified_split(data.labels, self.config.val_fraction, seed, data.groups)
+        trained on the split's ``rows`` (train, val), on the texts it held out (with their
+        labels, how they were held out, their documents).  Trained alongside the first."""
+        train, val = rows
         method = "held-out split" + (" (whole documents)" if data.groups is not None else "")
         groups = None if data.groups is None else [data.groups[i] for i in val]
         if len(val) == 0:  # no label has texts to spare: nothing to measure, nothing to fit
@@ -444,14 +458,21 @@ class TextClassifier(Estimator):
         return {k: v.astype(np.float32) for k, v in arrays.items()}
 
     def _val_metrics(self, x: SparseRows, y: np.ndarray) -> dict[str, float]:
+        """Loss, accuracy and macro-F1 on ``x``, a block of rows at a time: texts x labels
+        logits at once would be 1.6 GB for 20,000 texts of 10,000 labels."""
         if len(y) == 0:
             return {}
-        logits = self._logits_rows(x)
-        pred = logits.argmax(1)
-        p = softmax(logits)
-        loss = float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
+        block = max(1, METRICS_CELLS // len(self.labels_))
+        pred, losses = np.zeros(len(y), dtype=np.int64), np.zeros(len(y))
+        for start in range(0, len(y), block):
+            rows = np.arange(start, min(start + block, len(y)))
+            logits = self._logits_rows(x.select(rows))
+            pred[rows] = logits.argmax(1)
+            p = softmax(logits)[np.arange(len(rows)), y[rows]]
+            losses[rows] = -np.log(np.clip(p, 1e-12, None))
         f1 = _macro_f1(pred, y)
-        return {"val_loss": loss, "val_accuracy": float((pred == y).mean()), "val_macro_f1": f1}
+        loss, accuracy = float(losses.mean()), float((pred == y).mean())
+        return {"val_loss": loss, "val_accuracy": accuracy, "val_macro_f1": f1}
 
     def _cross_fit(
         self, data: LabelledTexts, y: np.ndarray, train_config, progress: Progress
@@ -799,14 +820,12 @@ class TextClassifier(Estimator):
 def _macro_f1(pred: np.ndarray, y: np.ndarray) -> float | None:
     if len(y) == 0:
         return None
+    size = int(max(pred.max(), y.max())) + 1
+    tp = np.bincount(y[pred == y], minlength=size)
+    # per label of y: 2tp / (2tp + fp + fn), and 2tp + fp + fn = predicted + true counts
+    both = np.bincount(pred, minlength=size) + np.bincount(y, minlength=size)
     labels = np.unique(y)
-    f1 = []
-    for lb in labels:
-        tp = np.sum((pred == lb) & (y == lb))
-        fp = np.sum((pred == lb) & (y != lb))
-        fn = np.sum((pred != lb) & (y == lb))
-        f1.append(2 * tp / max(2 * tp + fp + fn, 1))
-    return float(np.mean(f1))
+    return float(np.mean(2 * tp[labels] / np.maximum(both[labels], 1)))
 
 
 def linear_svc(x, y: np.ndarray, sample_weight, c: float, seed: int, cores: int):
