@@ -5,7 +5,8 @@ command's time and peak memory.
 
 The set: each label two texts of six words drawn (seeded) from 30,000 made-up words, so
 nothing generalises and every label counts.  Printed: wall seconds and the child process's
-peak RSS (``getrusage``), and the command's own summary line.
+peak RSS (``getrusage``), and the command's own summary line.  Run from another checkout's
+folder (``cd old && python ../main/benchmarks/many_labels.py``) it times that checkout's code.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def main() -> None:
         done = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    summary = [line for line in done.stdout.splitlines() if line.startswith("saved")]
+    said = (done.stdout + done.stderr).splitlines()
+    summary = [line for line in said if line.startswith("saved")]
     print(f"{args.labels:,} labels x 2 texts: exit {done.returncode}, {seconds:.1f} s, "
           f"peak RSS {peak:,.0f} MiB")  # fmt: skip
     print(summary[0] if summary else done.stderr[-2000:])
