@@ -27,7 +27,7 @@ def test_metrics_taken_in_blocks_equal_all_at_once(monkeypatch):
     texts = [t for ts in data.values() for t in ts] + ["something else entirely"] * 5
     y = np.array([clf.labels_.index(lb) for lb, ts in data.items() for _ in ts] + [3] * 5)
     x = clf.featurizer.transform(texts)
-    whole = clf._val_metrics(x, y)
+    whole = clf._fit_metrics(x, y)
     monkeypatch.setattr(model_module, "METRICS_CELLS", 12 * 7)  # blocks of 7 texts
-    assert clf._val_metrics(x, y) == pytest.approx(whole)
-    assert 48 / 53 - 0.01 < whole["val_accuracy"] < 1  # its own texts right, the 5 others not
+    assert clf._fit_metrics(x, y) == pytest.approx(whole)
+    assert 48 / 53 - 0.01 < whole["train_accuracy"] < 1  # its own texts right, the 5 others not

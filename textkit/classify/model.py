@@ -176,6 +176,7 @@ class TextClassifier(Estimator):
                     self.folder = folder
                     self._write_static(folder)
                     train, val = (x_train, y[train_rows]), (x_val, y[val_rows])
+                    split = None  # the held-out logits of a scikit-learn head's split model
                     if sklearn:
                         result, split = self._fit_sklearn_and_split(
                             folder, cfg, train, data, counts, y, held_out
@@ -188,16 +189,16 @@ class TextClassifier(Estimator):
                     if cross_fit:
                         method = f"{self.CROSS_FIT_FOLDS}-fold cross-fitting{by_document}"
                         self._calibrate_on(out_of_fold, y, method, data.groups)
-                    elif sklearn and held_out:
-                        self._calibrate_on(*split)
-                        progress.update()
                     else:
+                        logits, val_rows = split or (self._logits_rows(x_val), val_rows)
                         self._calibrate_on(
-                            self._logits_rows(x_val),
+                            logits,
                             y[val_rows],
                             f"held-out split{by_document}",
                             None if data.groups is None else [data.groups[i] for i in val_rows],
                         )
+                        if split:
+                            progress.update()
                     self._headline_held_out()
                     self._remember_texts(data)
                     self._write_memory(folder)
@@ -225,8 +226,8 @@ class TextClassifier(Estimator):
     def _fit_sklearn_and_split(
         self, folder, cfg: TrainConfig, train, data: LabelledTexts, counts, y, held_out: bool
     ):
-        """The scikit-learn head fitted on every text and, with ``held_out``, the logits of the
-        split model that calibrates it (``_split_logits``; else None), trained alongside: each
+        """The scikit-learn head fitted on every text and, with ``held_out``, what the split
+        model that calibrates it says (``_split_logits``; else None), trained alongside: each
         on half the cores, their solvers freeing the GIL (benchmarks/intent_speed.py)."""
         rows = None
         if held_out:
@@ -236,27 +237,25 @@ class TextClassifier(Estimator):
         with ThreadPoolExecutor(1) as pool:
             split = None
             if rows is not None:
-                split = pool.submit(self._split_logits, data, counts, y, rows, cfg.seed, cores)
+                split = pool.submit(self._split_logits, counts, y, rows, cfg.seed, cores)
             result = self._fit_sklearn(folder, cfg, train, cores)
             return result, None if split is None else split.result()
 
     def _split_logits(
-        self, data: LabelledTexts, counts: list[Counter], y: np.ndarray, rows, seed: int, cores: int
-    ) -> tuple[np.ndarray, np.ndarray, str, list | None]:
+        self, counts: list[Counter], y: np.ndarray, rows, seed: int, cores: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """To calibrate a scikit-learn head trained on every text: the logits of a second model,
-        trained on the split's ``rows`` (train, val), on the texts it held out (with their
-        labels, how they were held out, their documents).  Trained alongside the first."""
+        trained on the split's ``rows`` (train, val), on the texts it held out, and those
+        texts' rows.  Trained alongside the first."""
         train, val = rows
-        method = "held-out split" + (" (whole documents)" if data.groups is not None else "")
-        groups = None if data.groups is None else [data.groups[i] for i in val]
         if len(val) == 0:  # no label has texts to spare: nothing to measure, nothing to fit
-            return np.zeros((0, len(self.labels_))), y[val], method, groups
+            return np.zeros((0, len(self.labels_))), val
         split = copy.copy(self)  # the same settings and labels; its own features and weights
         split.featurizer = Featurizer(self.pipeline, self.feature_config)
         x = split._fit_features([counts[i] for i in train], say=False)
         split.arrays = split._sklearn_arrays(x.to_scipy(), y[train], seed, cores)
         logits = split._logits_rows(split.featurizer.weigh_counted([counts[i] for i in val]))
-        return logits, y[val], method, groups
+        return logits, val
 
     def _headline_held_out(self) -> None:
         """``best_metrics`` (what `textkit models` shows) from held-out texts only: the
@@ -358,10 +357,6 @@ class TextClassifier(Estimator):
         w[oos & (counts > 0)] = 1.0
         return w.astype(np.float32)
 
-    def _sample_weight(self, y: np.ndarray) -> np.ndarray | None:
-        weights = self._class_weights(y)
-        return None if weights is None else weights[y]
-
     def _fit_mlp(self, folder: ModelFolder, cfg: TrainConfig, train, val, log, plot: bool):
         from textkit.classify.net import BagMLP
         from textkit.classify.task import ClassifierTask
@@ -413,11 +408,10 @@ class TextClassifier(Estimator):
         elapsed = time.monotonic() - start
         folder.save_arrays(self._arrays_to_save(), self.WEIGHTS)
         runlog = RunLog(folder, "train_accuracy", "max")
-        fit = self._val_metrics(*train)
         row = {
             "step": 0,
             "epoch": 1.0,
-            **{key.replace("val_", "train_"): value for key, value in fit.items()},
+            **self._fit_metrics(*train),
             "elapsed_s": round(elapsed, 3),
             "units_per_s": len(y) / max(elapsed, 1e-9),
         }
@@ -433,7 +427,8 @@ class TextClassifier(Estimator):
 
     def _sklearn_arrays(self, x, y: np.ndarray, seed: int, cores: int) -> dict[str, np.ndarray]:
         """Fit the scikit-learn head on ``x``, ``y``; its learned arrays (no pickle)."""
-        sample_weight = self._sample_weight(y)
+        weights = self._class_weights(y)
+        sample_weight = None if weights is None else weights[y]
         if self.config.classifier == "nb":
             from sklearn.naive_bayes import MultinomialNB
 
@@ -457,9 +452,9 @@ class TextClassifier(Estimator):
             arrays = {"coef": coef, "intercept": intercept}
         return {k: v.astype(np.float32) for k, v in arrays.items()}
 
-    def _val_metrics(self, x: SparseRows, y: np.ndarray) -> dict[str, float]:
-        """Loss, accuracy and macro-F1 on ``x``, a block of rows at a time: texts x labels
-        logits at once would be 1.6 GB for 20,000 texts of 10,000 labels."""
+    def _fit_metrics(self, x: SparseRows, y: np.ndarray) -> dict[str, float]:
+        """Loss, accuracy and macro-F1 on the training texts ``x``, a block of rows at a time:
+        texts x labels logits at once would be 1.6 GB for 20,000 texts of 10,000 labels."""
         if len(y) == 0:
             return {}
         block = max(1, METRICS_CELLS // len(self.labels_))
@@ -472,7 +467,7 @@ class TextClassifier(Estimator):
             losses[rows] = -np.log(np.clip(p, 1e-12, None))
         f1 = _macro_f1(pred, y)
         loss, accuracy = float(losses.mean()), float((pred == y).mean())
-        return {"val_loss": loss, "val_accuracy": accuracy, "val_macro_f1": f1}
+        return {"train_loss": loss, "train_accuracy": accuracy, "train_macro_f1": f1}
 
     def _cross_fit(
         self, data: LabelledTexts, y: np.ndarray, train_config, progress: Progress

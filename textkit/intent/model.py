@@ -1,6 +1,6 @@
 """``IntentClassifier``: the classifier a chatbot imports.
 
->>> clf = IntentClassifier()                      # mlp, word 1-2 + char 3-5 grams, TF-IDF
+>>> clf = IntentClassifier()                      # svm, word 1-2 + char 3-5 grams, TF-IDF
 >>> clf.fit("corpora/intents.json", "models/bot")
 >>> clf.predict("when do you open tomorrow?")     # Prediction(label='opening_hours', ...)
 >>> clf.predict("asdkjh qwe").out_of_scope         # True: no known words
