@@ -7,12 +7,15 @@ labelled set (5 folds, stratified; SOTU by whole addresses); the test splits are
 Every variant sees the same features (the kind's default featurizer, fitted once on the whole
 training split) and the same folds: the question is the head, not the features.  Variants:
 
-- ``svm-cC``: one-vs-rest LinearSVC at C (textkit's default head is C=1);
+- ``svm-cC``: one-vs-rest LinearSVC at C, every text weighing one;
+- ``svm-cC-balanced``: the same with textkit's class weights (``--class-weights``, the
+  default: each label weighs as much in all as any other, out-of-scope labels one per text);
 - ``nbsvm``: NB-SVM (Wang and Manning 2012) on the TF-IDF values: each class's problem sees the
   features scaled by that class's log-count ratio r; its weights are w * r;
 - ``nbsvm-bin``: the same on binarized features (the paper's form).
 
-Printed: texts right over all folds, accuracy, and the variant's seconds for all folds.
+Printed: texts right over all folds, accuracy, macro-F1 of the pooled out-of-fold answers,
+and the variant's seconds for all folds.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from classifiers import SETS, load
 from feature_choice import _kind, sotu_years
 
 
-def svm(x, y, labels: int, c: float):
+def svm(x, y, labels: int, c: float, weights=None):
     from sklearn.svm import LinearSVC
 
-    fit = LinearSVC(C=c, random_state=0).fit(x, y)
+    fit = LinearSVC(C=c, random_state=0).fit(x, y, sample_weight=weights)
     coef, intercept = fit.coef_, fit.intercept_
     if len(coef) == 1:  # two classes: one row
         coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
@@ -58,13 +61,22 @@ def nbsvm(x, y, labels: int, binary: bool, alpha: float = 1.0):
     return lambda z: look(z) @ coef.T + intercept
 
 
-def variant(name: str):
+def variant(name: str, model):
+    """``fit(x, y, labels) -> scores(x)`` for a variant's name; ``model`` (its ``labels_``
+    set) gives textkit's class weights."""
     if name.startswith("svm-c"):
-        c = float(name[len("svm-c") :])
-        return lambda x, y, k: svm(x, y, k, c)
+        c, _, balanced = name[len("svm-c") :].partition("-")
+        if balanced not in ("", "balanced"):
+            raise SystemExit(f"unknown variant {name!r}")
+
+        def fit(x, y, k):
+            weights = model._class_weights(y)[y] if balanced else None
+            return svm(x, y, k, float(c), weights)
+
+        return fit
     if name in ("nbsvm", "nbsvm-bin"):
         return lambda x, y, k: nbsvm(x, y, k, binary=name == "nbsvm-bin")
-    raise SystemExit(f"unknown variant {name!r}: svm-cC, nbsvm or nbsvm-bin")
+    raise SystemExit(f"unknown variant {name!r}: svm-cC[-balanced], nbsvm or nbsvm-bin")
 
 
 def folds_of(name: str, root: Path, y: np.ndarray):
@@ -82,8 +94,10 @@ def main() -> None:
     )
     ap.add_argument("data", type=Path, help="../shared/data")
     ap.add_argument("--only", nargs="+", choices=SETS, default=list(SETS))
-    ap.add_argument("--variants", nargs="+", default=["svm-c1", "nbsvm", "nbsvm-bin"])
+    ap.add_argument("--variants", nargs="+", default=["svm-c1-balanced", "nbsvm", "nbsvm-bin"])
     args = ap.parse_args()
+    from sklearn.metrics import f1_score
+
     from textkit.classify.features import Featurizer
 
     warnings.simplefilter("ignore")  # liblinear's convergence notes
@@ -94,16 +108,20 @@ def main() -> None:
         x = Featurizer(model.pipeline, model.feature_config).fit_transform(texts)
         x = x.to_scipy().tocsr()
         names = sorted(set(labels))
+        model.labels_ = names
         y = np.array([names.index(lb) for lb in labels])
         folds = folds_of(name, args.data, y)
         shown = []
         for v in args.variants:
-            fit, start, right = variant(v), time.perf_counter(), 0
+            fit, start = variant(v, model), time.perf_counter()
+            answers = np.zeros_like(y)
             for rows, held in folds:
-                scores = fit(x[rows], y[rows], len(names))(x[held])
-                right += int((scores.argmax(1) == y[held]).sum())
+                answers[held] = fit(x[rows], y[rows], len(names))(x[held]).argmax(1)
             seconds = time.perf_counter() - start
-            shown.append(f"{v} {right}/{len(y)} ({right / len(y):.2%}, {seconds:.0f} s)")
+            right, f1 = int((answers == y).sum()), f1_score(y, answers, average="macro")
+            shown.append(
+                f"{v} {right}/{len(y)} ({right / len(y):.2%}, F1 {f1:.2%}, {seconds:.0f} s)"
+            )
         print(f"{name:14} {len(folds)} folds: " + "  ".join(shown), flush=True)
 
 
