@@ -12,8 +12,9 @@ the out-of-scope label.  Printed: the whole `textkit train-intent` command
 with its stages, the load time of the saved model (warm and in a fresh process) and one
 prediction's p50/p99; the reference (word 1-2 + char_wb 2-5 TF-IDF, LinearSVC C=1) fitted on
 the same texts; and the svm fit in one call against two parallel shares, the split model's
-fit and every text's one after the other against alongside, and weighing the texts all at
-once against one at a time.  ``--profile`` prints cProfile's top functions of ``fit``.
+fit and every text's one after the other against alongside, the svm's cost per label for
+labels that are one intent against labels that are parts of one, and weighing the texts all
+at once against one at a time.  ``--profile`` prints cProfile's top functions of ``fit``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,16 @@ def parts(clf, texts: list[str], labels: list[str]) -> None:
             first.result()
         print(f"the split model's fit and every text's: one after the other on 2 shares "
               f"{after:.1f} s, alongside on 1 share each {time.perf_counter() - start:.1f} s")  # fmt: skip
+    # labels of one intent against parts of an intent split in several labels (as alike as
+    # labels get): what each label's problem costs the solver (one share, the rest merged)
+    intent = [label.rpartition("_")[0] for label in clf.labels_]
+    split_up = np.array([intent.count(i) > 1 for i in intent])
+    for name, share in (("one intent", ~split_up), ("parts of one intent", split_up)):
+        share = np.flatnonzero(share & (np.array(clf.labels_) != "oos"))
+        start = time.perf_counter()
+        model_module.linear_svc(x, np.where(np.isin(y, share), y, -1), None, c, 0, 1)
+        print(f"svm fit per label, {len(share)} labels that are {name}: "
+              f"{(time.perf_counter() - start) / len(share) * 1000:.0f} ms")  # fmt: skip
     for _ in range(2):
         start = time.perf_counter()
         clf.featurizer.transform(texts)
