@@ -3,6 +3,7 @@ labelled set (5 folds, stratified; SOTU by whole addresses); the test splits are
 
     python benchmarks/linear_variants.py ../shared/data [--only snips tweets]
     python benchmarks/linear_variants.py ../shared/data --variants svm-c0.3 svm-c1 svm-c3
+    python benchmarks/linear_variants.py ../shared/data --few 2 5 10 --only snips banking77
 
 Every variant sees the same features (the kind's default featurizer, fitted once on the whole
 training split) and the same folds: the question is the head, not the features.  Variants:
@@ -13,6 +14,9 @@ training split) and the same folds: the question is the head, not the features. 
 - ``nbsvm``: NB-SVM (Wang and Manning 2012) on the TF-IDF values: each class's problem sees the
   features scaled by that class's log-count ratio r; its weights are w * r;
 - ``nbsvm-bin``: the same on binarized features (the paper's form).
+
+With ``--few K``: K texts of each label drawn from the training split instead (a chatbot-sized
+set; 5 draws), scored on other training texts.
 
 Printed: texts right over all folds, accuracy, macro-F1 of the pooled out-of-fold answers,
 and the variant's seconds for all folds.
@@ -88,6 +92,68 @@ def folds_of(name: str, root: Path, y: np.ndarray):
     return list(StratifiedKFold(k, shuffle=True, random_state=0).split(y, y))
 
 
+def cross_validated(name: str, root: Path, variants: list[str]) -> None:
+    from sklearn.metrics import f1_score
+
+    from textkit.classify.features import Featurizer
+
+    train, _, kind = load(name, root)  # the test split is not used
+    texts, labels = [t for t, _ in train], [lb for _, lb in train]
+    model = _kind(kind)()
+    x = Featurizer(model.pipeline, model.feature_config).fit_transform(texts).to_scipy().tocsr()
+    model.labels_ = names = sorted(set(labels))
+    y = np.array([names.index(lb) for lb in labels])
+    folds = folds_of(name, root, y)
+    shown = []
+    for v in variants:
+        fit, start = variant(v, model), time.perf_counter()
+        answers = np.zeros_like(y)
+        for rows, held in folds:
+            answers[held] = fit(x[rows], y[rows], len(names))(x[held]).argmax(1)
+        seconds = time.perf_counter() - start
+        right, f1 = int((answers == y).sum()), f1_score(y, answers, average="macro")
+        shown.append(f"{v} {right}/{len(y)} ({right / len(y):.2%}, F1 {f1:.2%}, {seconds:.0f} s)")
+    print(f"{name:14} {len(folds)} folds: " + "  ".join(shown), flush=True)
+
+
+def few_per_label(name: str, root: Path, variants: list[str], per_label: int) -> None:
+    """A chatbot-sized set drawn from a large one: ``per_label`` training texts of each label
+    (5 draws), the featurizer fitted on them alone, scored on up to 2,000 of the other
+    training texts of each draw."""
+    import random
+
+    from textkit.classify.features import Featurizer
+
+    train, _, kind = load(name, root)  # the test split is not used
+    by_label: dict[str, list[str]] = {}
+    for text, label in train:
+        by_label.setdefault(label, []).append(text)
+    names = sorted(by_label)
+    right, scored = dict.fromkeys(variants, 0), 0
+    for draw in range(5):
+        rng, few, rest = random.Random(draw), [], []
+        for label in names:
+            pool = rng.sample(by_label[label], len(by_label[label]))
+            few += [(t, label) for t in pool[:per_label]]
+            rest += [(t, label) for t in pool[per_label:]]
+        rest = rng.sample(rest, min(2000, len(rest)))
+        model = _kind(kind)()
+        model.labels_ = names
+        featurizer = Featurizer(model.pipeline, model.feature_config)
+        x = featurizer.fit_transform([t for t, _ in few]).to_scipy().tocsr()
+        x_rest = featurizer.transform([t for t, _ in rest]).to_scipy().tocsr()
+        y = np.array([names.index(lb) for _, lb in few])
+        y_rest = np.array([names.index(lb) for _, lb in rest])
+        for v in variants:
+            answers = variant(v, model)(x, y, len(names))(x_rest).argmax(1)
+            right[v] += int((answers == y_rest).sum())
+        scored += len(rest)
+    shown = "  ".join(f"{v} {right[v] / scored:.2%}" for v in variants)
+    print(
+        f"{name:14} {per_label} texts per label, 5 draws ({scored:,} scored): {shown}", flush=True
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -95,34 +161,17 @@ def main() -> None:
     ap.add_argument("data", type=Path, help="../shared/data")
     ap.add_argument("--only", nargs="+", choices=SETS, default=list(SETS))
     ap.add_argument("--variants", nargs="+", default=["svm-c1-balanced", "nbsvm", "nbsvm-bin"])
+    ap.add_argument(
+        "--few", nargs="+", type=int, metavar="K", help="K training texts per label instead"
+    )
     args = ap.parse_args()
-    from sklearn.metrics import f1_score
-
-    from textkit.classify.features import Featurizer
-
     warnings.simplefilter("ignore")  # liblinear's convergence notes
     for name in args.only:
-        train, _, kind = load(name, args.data)  # the test split is not used
-        texts, labels = [t for t, _ in train], [lb for _, lb in train]
-        model = _kind(kind)()
-        x = Featurizer(model.pipeline, model.feature_config).fit_transform(texts)
-        x = x.to_scipy().tocsr()
-        names = sorted(set(labels))
-        model.labels_ = names
-        y = np.array([names.index(lb) for lb in labels])
-        folds = folds_of(name, args.data, y)
-        shown = []
-        for v in args.variants:
-            fit, start = variant(v, model), time.perf_counter()
-            answers = np.zeros_like(y)
-            for rows, held in folds:
-                answers[held] = fit(x[rows], y[rows], len(names))(x[held]).argmax(1)
-            seconds = time.perf_counter() - start
-            right, f1 = int((answers == y).sum()), f1_score(y, answers, average="macro")
-            shown.append(
-                f"{v} {right}/{len(y)} ({right / len(y):.2%}, F1 {f1:.2%}, {seconds:.0f} s)"
-            )
-        print(f"{name:14} {len(folds)} folds: " + "  ".join(shown), flush=True)
+        if args.few:
+            for k in args.few:
+                few_per_label(name, args.data, args.variants, k)
+        else:
+            cross_validated(name, args.data, args.variants)
 
 
 if __name__ == "__main__":
