@@ -72,6 +72,8 @@ def load(name: str, root: Path):
         rows = data["sentences"]
         pick = lambda keep: [(s["text"], s["intent"]) for s in rows if s["training"] == keep]  # noqa: E731
         return pick(True), pick(False), "intent"
+    if name == "clinc_shaped":
+        return clinc_shaped(root)
     if name == "tweets":
         path = root / "authors" / "celebrity_tweets.csv"
         return _csv(path, "text", "author", "train"), _csv(path, "text", "author", "test"), "author"
@@ -81,10 +83,36 @@ def load(name: str, root: Path):
     raise KeyError(name)
 
 
+def clinc_shaped(root: Path, per_intent: int = 100, oos_train: int = 100):
+    """Shaped like CLINC150's training data as far as the data here goes (CLINC150 itself is
+    held out): up to ``per_intent`` training texts of each BANKING77 and SNIPS intent (84 distinct
+    intents) and ``oos_train`` out-of-domain texts (the NLU Evaluation corpora: software and
+    transport questions) labelled ``oos``.  Test: both sets' test texts, and the other NLU
+    texts as out of scope."""
+    import random
+
+    rng = random.Random(0)
+    snips_train, snips_test, _ = load("snips", root)
+    banking_train, banking_test, _ = load("banking77", root)
+    by_intent: dict[str, list[tuple[str, str]]] = {}
+    for text, intent in banking_train + snips_train:
+        by_intent.setdefault(intent, []).append((text, intent))
+    train = [
+        row for rows in by_intent.values() for row in rng.sample(rows, min(per_intent, len(rows)))
+    ]
+    outside = []
+    for name in ("nlu_askubuntu", "nlu_chatbot", "nlu_webapp"):
+        nlu_train, nlu_test, _ = load(name, root)
+        outside += [(text, OOS) for text, _ in nlu_train + nlu_test]
+    rng.shuffle(outside)
+    return train + outside[:oos_train], banking_test + snips_test + outside[oos_train:], "intent"
+
+
 SETS = (
     "snips",
     "banking77",
     "banking77_oos",
+    "clinc_shaped",
     "nlu_chatbot",
     "nlu_askubuntu",
     "nlu_webapp",
