@@ -38,9 +38,12 @@ def svm(x, y, labels: int, c: float, weights=None):
     from sklearn.svm import LinearSVC
 
     fit = LinearSVC(C=c, random_state=0).fit(x, y, sample_weight=weights)
-    coef, intercept = fit.coef_, fit.intercept_
-    if len(coef) == 1:  # two classes: one row
-        coef, intercept = np.vstack([-coef, coef]), np.array([-intercept[0], intercept[0]])
+    rows, bias = fit.coef_, fit.intercept_
+    if len(rows) == 1:  # two classes: one row
+        rows, bias = np.vstack([-rows, rows]), np.array([-bias[0], bias[0]])
+    # one row per label: a fold without a label's texts never predicts it
+    coef, intercept = np.zeros((labels, x.shape[1])), np.full(labels, -1e9)
+    coef[fit.classes_], intercept[fit.classes_] = rows, bias
     return lambda z: z @ coef.T + intercept
 
 
