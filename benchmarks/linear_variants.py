@@ -4,6 +4,7 @@ labelled set (5 folds, stratified; SOTU by whole addresses); the test splits are
     python benchmarks/linear_variants.py ../shared/data [--only snips tweets]
     python benchmarks/linear_variants.py ../shared/data --variants svm-c0.3 svm-c1 svm-c3
     python benchmarks/linear_variants.py ../shared/data --few 2 5 10 --only snips banking77
+    python benchmarks/linear_variants.py ../shared/data --imbalanced 1 1.5 2 --only banking77
 
 Every variant sees the same features (the kind's default featurizer, fitted once on the whole
 training split) and the same folds: the question is the head, not the features.  Variants:
@@ -11,12 +12,17 @@ training split) and the same folds: the question is the head, not the features. 
 - ``svm-cC``: one-vs-rest LinearSVC at C, every text weighing one;
 - ``svm-cC-balanced``: the same with textkit's class weights (``--class-weights``, the
   default: each label weighs as much in all as any other, out-of-scope labels one per text);
+  ``svm-cC-sqrt``: halfway (the square roots of those weights);
 - ``nbsvm``: NB-SVM (Wang and Manning 2012) on the TF-IDF values: each class's problem sees the
   features scaled by that class's log-count ratio r; its weights are w * r;
 - ``nbsvm-bin``: the same on binarized features (the paper's form).
 
 With ``--few K``: K texts of each label drawn from the training split instead (a chatbot-sized
-set; 5 draws), scored on other training texts.
+set; 5 draws), scored on other training texts.  With ``--imbalanced POWER``: 20 labels (8
+draws), the r-th largest given round(120 * r ** -POWER) training texts (ATIS-like: one label
+dominates, a tail of a few texts each), scored on up to 30 other training texts of each label,
+each label's accuracy weighed by its share of the training texts (the accuracy a user sees
+when new texts come in the same proportions).
 
 Printed: texts right over all folds, accuracy, macro-F1 of the pooled out-of-fold answers,
 and the variant's seconds for all folds.
@@ -72,18 +78,19 @@ def variant(name: str, model):
     """``fit(x, y, labels) -> scores(x)`` for a variant's name; ``model`` (its ``labels_``
     set) gives textkit's class weights."""
     if name.startswith("svm-c"):
-        c, _, balanced = name[len("svm-c") :].partition("-")
-        if balanced not in ("", "balanced"):
+        c, _, weighing = name[len("svm-c") :].partition("-")
+        power = {"": 0.0, "sqrt": 0.5, "balanced": 1.0}.get(weighing)
+        if power is None:
             raise SystemExit(f"unknown variant {name!r}")
 
         def fit(x, y, k):
-            weights = model._class_weights(y)[y] if balanced else None
+            weights = model._class_weights(y)[y] ** power if power else None
             return svm(x, y, k, float(c), weights)
 
         return fit
     if name in ("nbsvm", "nbsvm-bin"):
         return lambda x, y, k: nbsvm(x, y, k, binary=name == "nbsvm-bin")
-    raise SystemExit(f"unknown variant {name!r}: svm-cC[-balanced], nbsvm or nbsvm-bin")
+    raise SystemExit(f"unknown variant {name!r}: svm-cC[-balanced|-sqrt], nbsvm or nbsvm-bin")
 
 
 def folds_of(name: str, root: Path, y: np.ndarray):
@@ -157,6 +164,43 @@ def few_per_label(name: str, root: Path, variants: list[str], per_label: int) ->
     )
 
 
+def imbalanced(name: str, root: Path, variants: list[str], power: float) -> None:
+    import random
+
+    from textkit.classify.features import Featurizer
+
+    train, _, kind = load(name, root)  # the test split is not used
+    by_label: dict[str, list[str]] = {}
+    for text, label in train:
+        by_label.setdefault(label, []).append(text)
+    accuracy: dict[str, list[float]] = {v: [] for v in variants}
+    for draw in range(8):
+        rng = random.Random(draw)
+        names = sorted(rng.sample(sorted(by_label), min(20, len(by_label))))
+        sizes = [max(1, round(120 * (r + 1) ** -power)) for r in range(len(names))]
+        few, rest = [], []
+        for label, size in zip(rng.sample(names, len(names)), sizes, strict=True):
+            pool = rng.sample(by_label[label], len(by_label[label]))
+            few += [(t, label) for t in pool[:size]]
+            rest += [(t, label) for t in pool[size : size + 30]]
+        model = _kind(kind)()
+        model.labels_ = names
+        featurizer = Featurizer(model.pipeline, model.feature_config)
+        x = featurizer.fit_transform([t for t, _ in few]).to_scipy().tocsr()
+        x_rest = featurizer.transform([t for t, _ in rest]).to_scipy().tocsr()
+        y = np.array([names.index(lb) for _, lb in few])
+        y_rest = np.array([names.index(lb) for _, lb in rest])
+        share = np.bincount(y, minlength=len(names)) / len(y)
+        scored = np.isin(np.arange(len(names)), y_rest)  # labels with texts left to score
+        for v in variants:
+            answers = variant(v, model)(x, y, len(names))(x_rest).argmax(1)
+            right = np.bincount(y_rest, weights=answers == y_rest, minlength=len(names))
+            per_label = right[scored] / np.bincount(y_rest, minlength=len(names))[scored]
+            accuracy[v].append(float((share[scored] * per_label).sum() / share[scored].sum()))
+    shown = "  ".join(f"{v} {np.mean(accuracy[v]):.2%}" for v in variants)
+    print(f"{name:14} imbalanced (power {power:g}; sizes {sizes[:4]}...): {shown}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,10 +211,16 @@ def main() -> None:
     ap.add_argument(
         "--few", nargs="+", type=int, metavar="K", help="K training texts per label instead"
     )
+    ap.add_argument(
+        "--imbalanced", nargs="+", type=float, metavar="POWER", help="ATIS-like label sizes"
+    )
     args = ap.parse_args()
     warnings.simplefilter("ignore")  # liblinear's convergence notes
     for name in args.only:
-        if args.few:
+        if args.imbalanced:
+            for power in args.imbalanced:
+                imbalanced(name, args.data, args.variants, power)
+        elif args.few:
             for k in args.few:
                 few_per_label(name, args.data, args.variants, k)
         else:
