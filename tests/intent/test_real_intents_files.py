@@ -92,3 +92,45 @@ def test_chat_leaves_on_quit(run, tmp_path, repo):
                "--models-dir", tmp_path).exit_code == 0  # fmt: skip
     r = run("chat", "bot", "--models-dir", tmp_path, input="hello\nquit\nthis is never read\n")
     assert r.exit_code == 0 and len([ln for ln in r.stdout.splitlines() if ln.strip()]) == 1
+
+
+# the shape of Kaggle's "Chatbots: Intent Recognition Dataset" (Intent.json): other key names
+KAGGLE_SHAPED = [
+    {"intent": "Greeting", "text": ["Hi", "Hello there"], "responses": ["Hello!"],
+     "extension": {"function": "", "entities": False, "responses": []},
+     "context": {"in": "", "out": "GreetingUserRequest", "clear": False}, "entities": []},
+    {"intent": "GoodBye", "text": ["Bye", "See you later"], "responses": ["Goodbye!"],
+     "extension": {"function": "", "entities": False, "responses": []},
+     "context": {"in": "", "out": "", "clear": True}, "entities": []},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("wrapped", [True, False])
+def test_other_key_names_and_a_bare_list_of_intents_are_read(tmp_path, wrapped):
+    from textkit.classify.data import labelled_texts
+
+    path = _write(tmp_path, {"intents": KAGGLE_SHAPED} if wrapped else KAGGLE_SHAPED)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        intents = {it.tag: it for it in load_intents(path)}
+        data = labelled_texts(path)
+    messages = [str(w.message) for w in said if issubclass(w.category, TextkitWarning)]
+    assert any("'intent' as 'tag', 'text' as 'patterns'" in m for m in messages)
+    assert intents["Greeting"].patterns == ["Hi", "Hello there"]
+    assert intents["GoodBye"].responses == ["Goodbye!"]
+    assert list(zip(data.texts, data.labels, strict=True)) == [
+        ("Hi", "Greeting"), ("Hello there", "Greeting"), ("Bye", "GoodBye"), ("See you later", "GoodBye")
+    ]  # fmt: skip
+
+
+def test_the_usual_names_win_and_json_records_stay_records(tmp_path):
+    from textkit.classify.data import labelled_texts
+
+    both = [{"tag": "a", "name": "not the tag", "patterns": ["x y"], "text": ["ignored"]}]
+    assert [(it.tag, it.patterns) for it in load_intents(_write(tmp_path, both))] == [
+        ("a", ["x y"])
+    ]
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps([{"text": "hi there", "intent": "greet"}] * 2), encoding="utf-8")
+    data = labelled_texts(records)
+    assert data.texts == ["hi there"] * 2 and data.labels == ["greet"] * 2

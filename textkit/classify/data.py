@@ -62,6 +62,7 @@ def labelled_texts(
     if isinstance(data, Source):
         from textkit.text.readers import (
             detect_format,
+            is_intents,
             load_intents,
             read_json_value,
             records_only,
@@ -70,9 +71,7 @@ def labelled_texts(
         path, src = Path(data.path), data
         fmt = detect_format(path) if src.format == "auto" and path.exists() else src.format
         raw = read_json_value(path, src.encoding) if fmt in ("json", "intents") else None
-        if fmt == "intents" or (
-            src.json_key is None and isinstance(raw, dict) and "intents" in raw
-        ):
+        if fmt == "intents" or (src.json_key is None and is_intents(raw)):
             if src.split is not None or src.group_column is not None:
                 option = "--split" if src.split is not None else "--group-column"
                 raise records_only(path, option, "intents")

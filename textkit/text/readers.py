@@ -247,6 +247,33 @@ class Intent:
 
 
 FALLBACK_TAGS = ("fallback",)  # an intents.json tag holding only the responses for "no intent"
+# the names other chatbot tutorials and datasets give intents.json's keys (Kaggle's "Chatbots:
+# Intent Recognition Dataset" writes "intent" and "text"), the first present is read
+INTENT_KEYS = {
+    "tag": ("tag", "intent", "name", "label"),
+    "patterns": ("patterns", "text", "examples", "utterances", "questions"),
+    "responses": ("responses", "answers", "response"),
+}
+
+
+def is_intents(data) -> bool:
+    """intents.json's shape: ``{"intents": [...]}``, or the list of intents alone (its first
+    object holds a list of patterns; a JSON record's text is a string)."""
+    if isinstance(data, dict):
+        return "intents" in data
+    first = data[0] if isinstance(data, list) and data else None
+    return isinstance(first, dict) and any(
+        isinstance(first.get(k), list) for k in INTENT_KEYS["patterns"]
+    )
+
+
+def _intent_key(item: dict, key: str, renamed: dict[str, str]) -> str:
+    """The key ``item`` holds ``key`` under (``key`` itself when none is there); another name
+    read is noted in ``renamed``."""
+    found = next((k for k in INTENT_KEYS[key] if k in item), key)
+    if found != key:
+        renamed.setdefault(found, key)
+    return found
 
 
 def read_json_value(path: Path, encoding: str = "utf-8"):
@@ -266,14 +293,19 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
     """intents.json: ``{"intents": [{"tag", "patterns": [...], "responses": [...]}]}``, read as
     people write it.  Recovered, each with one warning listing where (JSON paths): a tag that
     appears twice (merged), blank patterns and empty responses (skipped), an intent without
-    patterns (kept for its responses), a single string where a list belongs (a one-item list).
+    patterns (kept for its responses), a single string where a list belongs (a one-item list),
+    keys by other names (``INTENT_KEYS``: "intent" and "text" for "tag" and "patterns"...), the
+    list of intents without its ``{"intents": ...}``.
     What can't be recovered (no tag, a pattern that isn't text...) is reported all at once."""
     if data is None:
         data = _load_json(path, encoding)
+    if isinstance(data, list) and is_intents(data):  # the list of intents without its key
+        data = {"intents": data}
     if not isinstance(data, dict) or not isinstance(data.get("intents"), list):
         raise TextkitError(f'{path}: expected {{"intents": [...]}} at the top level')
     problems: list[str] = []
     notes: dict[str, list[str]] = {}
+    renamed: dict[str, str] = {}  # another name for a key -> the key it was read as
     by_tag: dict[str, Intent] = {}
     first_at: dict[str, str] = {}
     for i, item in enumerate(data["intents"]):
@@ -281,12 +313,13 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
         if not isinstance(item, dict):
             problems.append(f"{at} is not an object")
             continue
-        tag = item.get("tag")
+        tag = item.get(_intent_key(item, "tag", renamed))
         if not isinstance(tag, str) or not tag.strip():
             problems.append(f"{at} (intent #{i + 1}) has no 'tag' string")
             continue
         lists = {}
-        for key in ("patterns", "responses"):
+        for canonical in ("patterns", "responses"):
+            key = _intent_key(item, canonical, renamed)
             value = item.get(key, [])
             if isinstance(value, str):  # "responses": "sure"
                 value = [value]
@@ -298,9 +331,9 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
                 problems.append(f"{at}.{key}[{j}] (intent {tag!r}) is not a string")
             blank = [j for j, v in enumerate(value) if isinstance(v, str) and not v.strip()]
             if blank:
-                what = "blank patterns" if key == "patterns" else "empty responses"
+                what = "blank patterns" if canonical == "patterns" else "empty responses"
                 notes.setdefault(f"{what} skipped", []).extend(f"{at}.{key}[{j}]" for j in blank)
-            lists[key] = [v for v in value if isinstance(v, str) and v.strip()]
+            lists[canonical] = [v for v in value if isinstance(v, str) and v.strip()]
         context = {}
         for key in ("context_set", "context_filter"):
             value = item.get(key)
@@ -339,6 +372,8 @@ def load_intents(path: Path, encoding: str = "utf-8", data=None) -> list[Intent]
             Intent(tag, lists["patterns"], lists["responses"], **context),
             at,
         )
+    if renamed:
+        notes["keys read by another name"] = [f"{k!r} as {v!r}" for k, v in renamed.items()]
     if problems:
         listed = "; ".join(problems[:20]) + (
             f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
@@ -378,12 +413,12 @@ def read_json(
     e.g. "train" in the SNIPS benchmark file); ``{"intents": ...}`` is read as intents.json.
     Unlike the other readers this loads the whole file: JSON has no record boundaries."""
     data = _load_json(path, encoding)
-    structured = (isinstance(data, dict) and "intents" in data) or is_nlu_evaluation(data)
+    structured = is_intents(data) or is_nlu_evaluation(data)
     if split is not None and structured:
         raise TextkitError(f"{path}: --split reads JSON records (use --json-key for a split)")
     if group_field is not None and structured:
         raise records_only(path, "--group-column")
-    if key is None and isinstance(data, dict) and "intents" in data:
+    if key is None and is_intents(data):
         yield from read_intents(path, encoding, data)
         return
     if is_nlu_evaluation(data):  # the NLU Evaluation corpora; --json-key train/test: a split
