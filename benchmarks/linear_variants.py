@@ -15,7 +15,8 @@ training split) and the same folds: the question is the head, not the features. 
   ``svm-cC-sqrt``: halfway (the square roots of those weights);
 - ``nbsvm``: NB-SVM (Wang and Manning 2012) on the TF-IDF values: each class's problem sees the
   features scaled by that class's log-count ratio r; its weights are w * r;
-- ``nbsvm-bin``: the same on binarized features (the paper's form).
+- ``nbsvm-bin``: the same on binarized features (the paper's form);
+- ``centroid``: the nearest label centroid by cosine (no fitting: each label's mean row).
 
 With ``--few K``: K texts of each label drawn from the training split instead (a chatbot-sized
 set; 5 draws), scored on other training texts.  With ``--imbalanced POWER``: 20 labels (8
@@ -74,6 +75,17 @@ def nbsvm(x, y, labels: int, binary: bool, alpha: float = 1.0):
     return lambda z: look(z) @ coef.T + intercept
 
 
+def centroid(x, y, labels: int):
+    """Nearest centroid by cosine: each label's mean row, normalised (a linear head too)."""
+    sums = np.zeros((labels, x.shape[1]))
+    for c in range(labels):
+        mine = y == c
+        if mine.any():
+            sums[c] = np.asarray(x[mine].sum(0)).ravel()
+    coef = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return lambda z: z @ coef.T
+
+
 def variant(name: str, model):
     """``fit(x, y, labels) -> scores(x)`` for a variant's name; ``model`` (its ``labels_``
     set) gives textkit's class weights."""
@@ -88,9 +100,13 @@ def variant(name: str, model):
             return svm(x, y, k, float(c), weights)
 
         return fit
+    if name == "centroid":
+        return centroid
     if name in ("nbsvm", "nbsvm-bin"):
         return lambda x, y, k: nbsvm(x, y, k, binary=name == "nbsvm-bin")
-    raise SystemExit(f"unknown variant {name!r}: svm-cC[-balanced|-sqrt], nbsvm or nbsvm-bin")
+    raise SystemExit(
+        f"unknown variant {name!r}: svm-cC[-balanced|-sqrt], nbsvm, nbsvm-bin or centroid"
+    )
 
 
 def folds_of(name: str, root: Path, y: np.ndarray):
