@@ -1,7 +1,7 @@
 """Issue 19's bad input "10,000 labels of two texts each": the whole `textkit train-intent`
 command's time and peak memory.
 
-    python benchmarks/many_labels.py [--labels 10000]
+    python benchmarks/many_labels.py [--labels 10000] [--classifier centroid]
 
 The set: each label two texts of six words drawn (seeded) from 30,000 made-up words, so
 nothing generalises and every label counts.  Printed: wall seconds and the child process's
@@ -25,6 +25,7 @@ from pathlib import Path
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--labels", type=int, default=10_000)
+    ap.add_argument("--classifier", help="train-intent's --classifier [its default]")
     args = ap.parse_args()
     rng = random.Random(0)
     words = [f"w{i}" for i in range(30_000)]
@@ -38,6 +39,7 @@ def main() -> None:
                     writer.writerow([" ".join(rng.choice(words) for _ in range(6)), f"label{k}"])
         cmd = [sys.executable, "-m", "textkit", "train-intent", str(path), "--name", "many",
                "--models-dir", str(Path(tmp) / "models"), "--no-progress"]  # fmt: skip
+        cmd += ["--classifier", args.classifier] if args.classifier else []
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - start

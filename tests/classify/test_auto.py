@@ -36,8 +36,8 @@ def test_a_small_set_compares_heads_out_of_fold_and_trains_the_best(
     config = json.loads((tmp_path / "bot" / "config.json").read_text())
     report = config["auto"]
     assert report["method"] == "out of fold" and report["skipped"] == ["mlp"]
-    assert set(report["accuracy"]) == {"svm", "nb", "linear"}
-    assert set(report["p_value_vs_default"]) == {"nb", "linear"}
+    assert set(report["accuracy"]) == {"svm", "centroid", "nb", "linear"}
+    assert set(report["p_value_vs_default"]) == {"centroid", "nb", "linear"}
     assert config["model"]["classifier"] == report["chosen"]  # a concrete head is saved
     assert f"-> {report['chosen']}" in r.stderr and "over the 120s budget: mlp" in r.stderr
     model = IntentClassifier.load(tmp_path / "bot")
@@ -55,7 +55,7 @@ def test_a_large_set_is_scored_on_a_held_out_split(monkeypatch):
 
 
 def test_a_budget_too_small_to_compare_anything_says_so_and_trains_the_default(monkeypatch):
-    for head in ("nb", "linear", "mlp"):
+    for head in ("centroid", "nb", "linear", "mlp"):
         monkeypatch.setitem(auto.RELATIVE_COST, head, 1e9)
     model = IntentClassifier(classifier="auto", auto_budget=1)
     with pytest.warns(UserWarning, match="compared no heads: svm alone took"):

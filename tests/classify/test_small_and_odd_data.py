@@ -16,7 +16,7 @@ from textkit.errors import TextkitError, TextkitWarning
 from textkit.intent import IntentClassifier
 from textkit.modelio import list_models
 
-HEADS = ("mlp", "linear", "nb")
+HEADS = ("mlp", "linear", "nb", "centroid")
 
 
 @pytest.mark.parametrize("head", HEADS)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from textkit.errors import TextkitError
 from textkit.settings import from_dict, setting, validate
 
-HEADS = ("svm", "mlp", "nb", "linear")  # what a trained model can be
+HEADS = ("svm", "mlp", "nb", "linear", "centroid")  # what a trained model can be
 CLASSIFIERS = (*HEADS, "auto")  # auto: one of the heads, chosen on held-out training texts
 WEIGHTINGS = ("tfidf", "counts", "binary")
 CHAR_SPANS = ("words", "text")
@@ -105,8 +105,10 @@ class ClassifierConfig:
         choices=CLASSIFIERS,
         help="mlp: a small network over word and character n-grams (the shared training loop, "
         "CUDA when present); svm: a linear SVM (squared hinge); nb: naive Bayes; linear: "
-        "logistic regression; auto: the svm, unless another of these is clearly more accurate "
-        "on held-out training texts (McNemar's test; compared within --auto-budget).",
+        "logistic regression; centroid: the nearest label centroid (as accurate as the svm "
+        "with one or two texts per label, and trained in one pass: FAQs with thousands of "
+        "answers); auto: the svm, unless another of these is clearly more accurate on "
+        "held-out training texts (McNemar's test; compared within --auto-budget).",
     )
     auto_budget: float = setting(
         120.0,

@@ -58,6 +58,7 @@ from textkit.training.runlog import RunLog, TrainResult
 VOCAB = "vocab.json"
 MEMORY = "memory.json"  # digests of the training texts with their labels (_remember_texts)
 LOSS_UNIT = "nats/text"
+BATCH_ROWS = 64  # texts from which a linear head's logits are one sparse product (scipy)
 METRICS_CELLS = 4_000_000  # texts x labels of logits held at once for the metrics (32 MB)
 
 
@@ -426,7 +427,8 @@ class TextClassifier(Estimator):
         return runlog.result(0, "fitted", elapsed_s=elapsed, units_per_s=row["units_per_s"])
 
     def _sklearn_arrays(self, x, y: np.ndarray, seed: int, cores: int) -> dict[str, np.ndarray]:
-        """Fit the scikit-learn head on ``x``, ``y``; its learned arrays (no pickle)."""
+        """Fit the one-shot head (scikit-learn's, or the centroids) on ``x``, ``y``; its learned
+        arrays (no pickle)."""
         weights = self._class_weights(y)
         sample_weight = None if weights is None else weights[y]
         if self.config.classifier == "nb":
@@ -437,6 +439,9 @@ class TextClassifier(Estimator):
                 "feature_log_prob": nb.feature_log_prob_,
                 "class_log_prior": nb.class_log_prior_,
             }
+        elif self.config.classifier == "centroid":
+            arrays = {"coef": label_centroids(x, y, len(self.labels_))}
+            arrays["intercept"] = np.zeros(len(arrays["coef"]))
         else:
             if self.config.classifier == "svm":
                 coef, intercept = linear_svc(x, y, sample_weight, self.config.svm_c, seed, cores)
@@ -605,6 +610,16 @@ class TextClassifier(Estimator):
         return a["coef"][:, ids] @ w + a["intercept"]
 
     def _logits_rows(self, rows: SparseRows) -> np.ndarray:
+        a = self.arrays
+        if self.config.classifier != "mlp" and len(rows) >= BATCH_ROWS:
+            # one sparse product: a row at a time gathers a column of every label's weights
+            # per feature (20,000 texts of 10,000 labels: 68 s, against seconds)
+            weights, bias = (
+                (a["feature_log_prob"], a["class_log_prior"])
+                if self.config.classifier == "nb"
+                else (a["coef"], a["intercept"])
+            )
+            return np.asarray(rows.to_scipy() @ weights.T, dtype=np.float64) + bias
         out = np.zeros((len(rows), len(self.labels_)), dtype=np.float64)
         for r in range(len(rows)):
             s, e = rows.indptr[r], rows.indptr[r + 1]
@@ -821,6 +836,17 @@ def _macro_f1(pred: np.ndarray, y: np.ndarray) -> float | None:
     both = np.bincount(pred, minlength=size) + np.bincount(y, minlength=size)
     labels = np.unique(y)
     return float(np.mean(2 * tp[labels] / np.maximum(both[labels], 1)))
+
+
+def label_centroids(x, y: np.ndarray, labels: int) -> np.ndarray:
+    """Each label's mean row, unit length: scored against a text's unit-length row, the cosine
+    (a label without texts here scores 0).  No problem to solve per label: level with the svm
+    on one or two texts per label (benchmarks/linear_variants.py --few)."""
+    from scipy import sparse
+
+    one_hot = sparse.csr_matrix((np.ones(len(y)), (y, np.arange(len(y)))), shape=(labels, len(y)))
+    sums = np.asarray((one_hot @ x).todense())
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
 def linear_svc(x, y: np.ndarray, sample_weight, c: float, seed: int, cores: int):
