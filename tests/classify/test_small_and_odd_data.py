@@ -199,3 +199,21 @@ def test_too_few_held_out_texts_for_calibration_is_said_as_such():
     data = {f"intent{k}": [f"word{k} thing{j}" for j in range(3)] for k in range(6)}
     with pytest.warns(TextkitWarning, match="18 held-out texts are too few to measure it on"):
         IntentClassifier().fit(data, train_config={"progress": False})
+
+
+def test_an_faq_of_many_labels_hears_of_the_centroid_head(monkeypatch):
+    from textkit.classify import model as classify_model
+
+    monkeypatch.setattr(classify_model, "FAQ_LABELS", 30)
+    faq = {f"answer{i}": [f"how do I fix thing{i}", f"thing{i} is broken"] for i in range(30)}
+    said = {}
+    for head, data in (("svm", faq), ("centroid", faq), ("svm", {**faq, "answer0": ["a"] * 3})):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            clf = IntentClassifier(classifier=head)
+            clf.fit(data, train_config={"progress": False})
+        said[head, len(data["answer0"])] = any(
+            "--classifier centroid" in str(w.message) for w in caught
+        )
+        assert clf.predict("thing7 is broken").label == "answer7"
+    assert said == {("svm", 2): True, ("centroid", 2): False, ("svm", 3): False}

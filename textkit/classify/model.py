@@ -58,6 +58,7 @@ from textkit.training.runlog import RunLog, TrainResult
 VOCAB = "vocab.json"
 MEMORY = "memory.json"  # digests of the training texts with their labels (_remember_texts)
 LOSS_UNIT = "nats/text"
+FAQ_LABELS = 2_000  # labels of one or two texts from which the svm's cost is said
 BATCH_ROWS = 64  # texts from which a linear head's logits are one sparse product (scipy)
 METRICS_CELLS = 4_000_000  # texts x labels of logits held at once for the metrics (32 MB)
 
@@ -322,6 +323,18 @@ class TextClassifier(Estimator):
             warnings.warn(
                 f"{data.source}: {long} text(s) longer than {MAX_TEXT_CHARS:,} characters: "
                 "only their beginning counts",
+                TextkitWarning,
+                stacklevel=3,
+            )
+        if (
+            self.config.classifier == "svm"
+            and len(counts) >= FAQ_LABELS
+            and len(data) <= 2 * len(counts)
+        ):
+            warnings.warn(
+                f"{data.source}: {len(counts):,} {self.LABEL_NAME}s of one or two texts: the "
+                f"svm solves a problem for each (minutes at 10,000); --classifier centroid is "
+                "as accurate with so few texts per label and trains in one pass",
                 TextkitWarning,
                 stacklevel=3,
             )
