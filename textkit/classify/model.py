@@ -333,7 +333,7 @@ class TextClassifier(Estimator):
         ):
             warnings.warn(
                 f"{data.source}: {len(counts):,} {self.LABEL_NAME}s of one or two texts: the "
-                f"svm solves a problem for each (minutes at 10,000); --classifier centroid is "
+                "svm solves a problem for each (minutes at 10,000); --classifier centroid is "
                 "as accurate with so few texts per label and trains in one pass",
                 TextkitWarning,
                 stacklevel=3,
