@@ -142,18 +142,36 @@ def cross_validated(name: str, root: Path, variants: list[str]) -> None:
     print(f"{name:14} {len(folds)} folds: " + "  ".join(shown), flush=True)
 
 
+def _by_label(train) -> dict[str, list[str]]:
+    by_label: dict[str, list[str]] = {}
+    for text, label in train:
+        by_label.setdefault(label, []).append(text)
+    return by_label
+
+
+def _drawn(kind: str, names: list[str], few, rest):
+    """A model of the kind (for its class weights), and the drawn texts featurized by a
+    featurizer fitted on ``few`` alone: (model, x, y, x_rest, y_rest)."""
+    from textkit.classify.features import Featurizer
+
+    model = _kind(kind)()
+    model.labels_ = names
+    featurizer = Featurizer(model.pipeline, model.feature_config)
+    x = featurizer.fit_transform([t for t, _ in few]).to_scipy().tocsr()
+    x_rest = featurizer.transform([t for t, _ in rest]).to_scipy().tocsr()
+    y = np.array([names.index(lb) for _, lb in few], dtype=np.int64)
+    y_rest = np.array([names.index(lb) for _, lb in rest], dtype=np.int64)
+    return model, x, y, x_rest, y_rest
+
+
 def few_per_label(name: str, root: Path, variants: list[str], per_label: int) -> None:
     """A chatbot-sized set drawn from a large one: ``per_label`` training texts of each label
     (5 draws), the featurizer fitted on them alone, scored on up to 2,000 of the other
     training texts of each draw."""
     import random
 
-    from textkit.classify.features import Featurizer
-
     train, _, kind = load(name, root)  # the test split is not used
-    by_label: dict[str, list[str]] = {}
-    for text, label in train:
-        by_label.setdefault(label, []).append(text)
+    by_label = _by_label(train)
     names = sorted(by_label)
     right, scored = dict.fromkeys(variants, 0), 0
     for draw in range(5):
@@ -163,13 +181,7 @@ def few_per_label(name: str, root: Path, variants: list[str], per_label: int) ->
             few += [(t, label) for t in pool[:per_label]]
             rest += [(t, label) for t in pool[per_label:]]
         rest = rng.sample(rest, min(2000, len(rest)))
-        model = _kind(kind)()
-        model.labels_ = names
-        featurizer = Featurizer(model.pipeline, model.feature_config)
-        x = featurizer.fit_transform([t for t, _ in few]).to_scipy().tocsr()
-        x_rest = featurizer.transform([t for t, _ in rest]).to_scipy().tocsr()
-        y = np.array([names.index(lb) for _, lb in few])
-        y_rest = np.array([names.index(lb) for _, lb in rest])
+        model, x, y, x_rest, y_rest = _drawn(kind, names, few, rest)
         for v in variants:
             answers = variant(v, model)(x, y, len(names))(x_rest).argmax(1)
             right[v] += int((answers == y_rest).sum())
@@ -183,12 +195,8 @@ def few_per_label(name: str, root: Path, variants: list[str], per_label: int) ->
 def imbalanced(name: str, root: Path, variants: list[str], power: float) -> None:
     import random
 
-    from textkit.classify.features import Featurizer
-
     train, _, kind = load(name, root)  # the test split is not used
-    by_label: dict[str, list[str]] = {}
-    for text, label in train:
-        by_label.setdefault(label, []).append(text)
+    by_label = _by_label(train)
     accuracy: dict[str, list[float]] = {v: [] for v in variants}
     for draw in range(8):
         rng = random.Random(draw)
@@ -199,13 +207,7 @@ def imbalanced(name: str, root: Path, variants: list[str], power: float) -> None
             pool = rng.sample(by_label[label], len(by_label[label]))
             few += [(t, label) for t in pool[:size]]
             rest += [(t, label) for t in pool[size : size + 30]]
-        model = _kind(kind)()
-        model.labels_ = names
-        featurizer = Featurizer(model.pipeline, model.feature_config)
-        x = featurizer.fit_transform([t for t, _ in few]).to_scipy().tocsr()
-        x_rest = featurizer.transform([t for t, _ in rest]).to_scipy().tocsr()
-        y = np.array([names.index(lb) for _, lb in few])
-        y_rest = np.array([names.index(lb) for _, lb in rest])
+        model, x, y, x_rest, y_rest = _drawn(kind, names, few, rest)
         share = np.bincount(y, minlength=len(names)) / len(y)
         scored = np.isin(np.arange(len(names)), y_rest)  # labels with texts left to score
         for v in variants:
