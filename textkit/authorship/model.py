@@ -131,9 +131,8 @@ class AuthorClassifier(TextClassifier):
             rows = a["bag.weight"][ids]
             h = w @ rows
             return hidden_to_logits(a, h[None, :] - w[:, None] * rows)
-        table = a["feature_log_prob"] if self.config.classifier == "nb" else a["coef"]
         logits = self._logits_one(ids, w)
-        return logits[None, :] - w[:, None] * table[:, ids].T
+        return logits[None, :] - w[:, None] * self._linear()[0][:, ids].T
 
 
 def _readable(feature: str) -> str:

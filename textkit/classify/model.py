@@ -234,8 +234,9 @@ class TextClassifier(Estimator):
         rows = None
         if held_out:
             rows = stratified_split(data.labels, self.config.val_fraction, cfg.seed, data.groups)
-        alongside = rows is not None and len(rows[1]) > 0  # (no text to spare: no second fit)
-        cores = max(1, _cores() // 2) if alongside else _cores()
+        if rows is not None and len(rows[1]) == 0:  # no label has texts to spare: no 2nd fit
+            rows = None
+        cores = max(1, _cores() // 2) if rows is not None else _cores()
         with ThreadPoolExecutor(1) as pool:
             split = None
             if rows is not None:
@@ -250,8 +251,6 @@ class TextClassifier(Estimator):
         trained on the split's ``rows`` (train, val), on the texts it held out, and those
         texts' rows.  Trained alongside the first."""
         train, val = rows
-        if len(val) == 0:  # no label has texts to spare: nothing to measure, nothing to fit
-            return np.zeros((0, len(self.labels_))), val
         split = copy.copy(self)  # the same settings and labels; its own features and weights
         split.featurizer = Featurizer(self.pipeline, self.feature_config)
         x = split._fit_features([counts[i] for i in train], say=False)
@@ -412,7 +411,7 @@ class TextClassifier(Estimator):
         self.arrays = {k: np.asarray(v, dtype=np.float32) for k, v in state.items() if k != "idf"}
 
     def _fit_sklearn(self, folder: ModelFolder, cfg: TrainConfig, train, cores: int):
-        """The scikit-learn baselines: fitted once on every text (on ``cores`` threads where the
+        """The one-shot heads (scikit-learn's, the centroids): fitted once on every text (on ``cores`` threads where the
         solver can use them), their learned arrays stored (no pickle).  Their metrics row is
         the fit to the training data; held-out figures join the headline after calibration
         (``_headline_held_out``).  No loss.png: one fit draws no curve."""
@@ -613,28 +612,32 @@ class TextClassifier(Estimator):
             self.config.margin if margin is None else margin,
         )
 
-    def _logits_one(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
+    def _linear(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """A linear head's (weights, labels x features, and bias): naive Bayes's log
+        probabilities and prior, or every other one-shot head's coef and intercept; None for
+        the mlp."""
         a = self.arrays
         if self.config.classifier == "mlp":
+            return None
+        if self.config.classifier == "nb":
+            return a["feature_log_prob"], a["class_log_prior"]
+        return a["coef"], a["intercept"]
+
+    def _logits_one(self, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
+        linear = self._linear()
+        if linear is None:
             from textkit.classify.inference import numpy_forward
 
-            return numpy_forward(a, ids, w)
-        if self.config.classifier == "nb":
-            return a["feature_log_prob"][:, ids] @ w + a["class_log_prior"]
-        return a["coef"][:, ids] @ w + a["intercept"]
+            return numpy_forward(self.arrays, ids, w)
+        weights, bias = linear
+        return weights[:, ids] @ w + bias
 
     def _by_feature(self) -> tuple[np.ndarray, np.ndarray] | None:
         """A linear head's weights as features x labels in C order, and its bias (None for the
         mlp): the order a sparse product of many texts needs (scipy copies any other order on
         every product, which cost 15 s over the blocks of 10,000 labels' metrics)."""
-        if self.config.classifier == "mlp":
-            return None
-        a = self.arrays
-        nb = self.config.classifier == "nb"
-        weights, bias = (
-            (a["feature_log_prob"], a["class_log_prior"]) if nb else (a["coef"], a["intercept"])
-        )
-        return np.ascontiguousarray(weights.T), bias
+        linear = self._linear()
+        return None if linear is None else (np.ascontiguousarray(linear[0].T), linear[1])
 
     def _logits_rows(self, rows: SparseRows, by_feature=None) -> np.ndarray:
         """Every row's logits; ``by_feature`` (``_by_feature()``), when a caller scores many
